@@ -1,0 +1,47 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+UV_VERSION ?= 0.13.9
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON := $(abspath $(BIN)/python)
+
+.PHONY: install demo test lint format ui benchmark clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(UV): $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# Installs exactly what uv.lock pins (fails if pyproject.toml and the lock disagree).
+$(VENV)/.installed: $(UV) uv.lock pyproject.toml
+	$(UV) sync --locked --all-groups
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/python -m orchestration.cli demo $(DEMO_ARGS)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+ui: install
+	$(BIN)/python -m orchestration.cli prepare
+	$(BIN)/dagster dev -m orchestration.definitions
+
+benchmark: install
+	$(BIN)/python -m orchestration.cli benchmark $(BENCH_ARGS)
+
+clean:
+	rm -rf warehouse landing dbt_project/target dbt_project/logs .dagster_home

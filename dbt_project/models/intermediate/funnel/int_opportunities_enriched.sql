@@ -1,0 +1,100 @@
+-- Opportunities with their source lead, owner's team, funnel position and close dates.
+with opportunities as (
+    select * from {{ ref('stg_canonical__opportunities') }}
+),
+
+leads as (
+    select * from {{ ref('stg_canonical__leads') }}
+),
+
+reps as (
+    select * from {{ ref('stg_canonical__users') }}
+),
+
+stage_map as (
+    select * from {{ ref('stage_map') }}
+),
+
+funnel_steps as (
+    select * from {{ ref('funnel_steps') }}
+),
+
+stages as (
+    select * from {{ ref('int_opportunity_stages_mapped') }}
+),
+
+stage_summary as (
+    select
+        opportunity_id,
+        max(funnel_step_order) as highest_funnel_step_order,
+        min(case when is_won_stage then stage_entered_at end) as won_at,
+        min(case when is_lost_stage then stage_entered_at end) as lost_at
+    from stages
+    group by opportunity_id
+),
+
+-- A lead linked either way round: opportunity.lead_id or lead.converted_opportunity_id.
+lead_links as (
+    select
+        opportunities.opportunity_id,
+        coalesce(opportunities.lead_id, converted.lead_id) as lead_id
+    from opportunities
+    left join leads as converted
+        on opportunities.opportunity_id = converted.converted_opportunity_id
+        and opportunities.lead_id is null
+),
+
+final as (
+    select
+        opportunities.opportunity_id,
+        opportunities.source_system,
+        opportunities.account_id,
+        opportunities.owner_id as rep_id,
+        coalesce(reps.team_id, 'unassigned') as team_id,
+        lead_links.lead_id,
+        leads.owner_id as sdr_rep_id,
+        coalesce(leads.lead_source, 'ae_sourced') as lead_source,
+        coalesce(leads.agency_id, reps.agency_id, 'in_house') as agency_key,
+        case when lead_links.lead_id is null then 'ae' else 'sdr' end as sourced_by,
+        leads.created_at as lead_created_at,
+        opportunities.created_at,
+        cast(opportunities.created_at as date) as created_date,
+        opportunities.close_date,
+        opportunities.opportunity_stage,
+        stage_map.funnel_step,
+        funnel_steps.funnel_step_order,
+        coalesce(stage_summary.highest_funnel_step_order, funnel_steps.funnel_step_order)
+            as highest_funnel_step_order,
+        opportunities.opportunity_type,
+        opportunities.is_closed,
+        opportunities.is_won,
+        opportunities.is_closed and not opportunities.is_won as is_lost,
+        case
+            when opportunities.is_won
+                then coalesce(opportunities.close_date, cast(stage_summary.won_at as date))
+        end as won_date,
+        case
+            when opportunities.is_closed and not opportunities.is_won
+                then coalesce(opportunities.close_date, cast(stage_summary.lost_at as date))
+        end as lost_date,
+        opportunities.amount,
+        opportunities.currency,
+        coalesce(stage_map.default_probability, 0) as stage_probability,
+        opportunities.lost_reason
+    from opportunities
+    left join lead_links
+        on opportunities.opportunity_id = lead_links.opportunity_id
+    left join leads
+        on lead_links.lead_id = leads.lead_id
+    left join reps
+        on opportunities.owner_id = reps.user_id
+    left join stage_map
+        on opportunities.source_system = stage_map.source_system
+        and opportunities.opportunity_stage = stage_map.opportunity_stage
+    left join funnel_steps
+        on stage_map.funnel_step = funnel_steps.funnel_step
+    left join stage_summary
+        on opportunities.opportunity_id = stage_summary.opportunity_id
+)
+
+select * from final

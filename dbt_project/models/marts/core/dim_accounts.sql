@@ -1,0 +1,52 @@
+-- Customer and prospect companies, with their acquisition dates.
+with accounts as (
+    select * from {{ ref('stg_canonical__accounts') }}
+),
+
+opportunities as (
+    select * from {{ ref('int_opportunities_enriched') }}
+),
+
+mrr as (
+    select * from {{ ref('int_account_mrr_monthly') }}
+),
+
+first_won as (
+    select
+        account_id,
+        min(won_date) as first_won_date
+    from opportunities
+    where is_won
+    group by account_id
+),
+
+first_mrr as (
+    select
+        account_id,
+        min(month_start_date) as acquisition_month_start_date
+    from mrr
+    where mrr_amount > 0
+    group by account_id
+),
+
+final as (
+    select
+        accounts.account_id,
+        accounts.source_system,
+        accounts.account_name,
+        accounts.corporate_number,
+        accounts.industry,
+        accounts.employee_band,
+        accounts.prefecture,
+        cast(accounts.created_at as date) as created_date,
+        first_won.first_won_date,
+        first_mrr.acquisition_month_start_date,
+        first_won.first_won_date is not null as is_customer
+    from accounts
+    left join first_won
+        on accounts.account_id = first_won.account_id
+    left join first_mrr
+        on accounts.account_id = first_mrr.account_id
+)
+
+select * from final

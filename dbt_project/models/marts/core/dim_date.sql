@@ -1,0 +1,81 @@
+{%- set fy_start = var('fiscal_year_start_month') | int -%}
+with spine as (
+    {{ dbt.date_spine(
+        'day',
+        "cast('" ~ var('calendar_start_date') ~ "' as date)",
+        "cast('" ~ var('calendar_end_date') ~ "' as date)"
+    ) }}
+),
+
+holidays as (
+    select * from {{ ref('stg_reference__jp_public_holidays') }}
+),
+
+days as (
+    select
+        cast(spine.date_day as date) as date_day,
+        holidays.holiday_name
+    from spine
+    left join holidays
+        on cast(spine.date_day as date) = holidays.holiday_date
+),
+
+calendar as (
+    select
+        date_day,
+        cast({{ dbt.date_trunc('week', 'date_day') }} as date) as week_start_date,
+        {{ iso_year('date_day') }} as iso_year,
+        {{ iso_week('date_day') }} as iso_week,
+        cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
+        cast({{ dbt.date_trunc('quarter', 'date_day') }} as date) as quarter_start_date,
+        cast(extract(year from date_day) as integer) as calendar_year,
+        cast(extract(month from date_day) as integer) as calendar_month,
+        {{ iso_day_of_week('date_day') }} as iso_day_of_week,
+        holiday_name
+    from days
+),
+
+fiscal as (
+    select
+        calendar.*,
+        -- Fiscal year named after the calendar year it starts in (FY2025 = 2025-04 .. 2026-03).
+        case
+            when calendar_month >= {{ fy_start }} then calendar_year
+            else calendar_year - 1
+        end as fiscal_year,
+        mod(calendar_month - {{ fy_start }} + 12, 12) + 1 as fiscal_month_of_year
+    from calendar
+),
+
+final as (
+    select
+        date_day,
+        week_start_date,
+        iso_year,
+        iso_week,
+        month_start_date,
+        quarter_start_date,
+        calendar_year,
+        calendar_month,
+        fiscal_year,
+        fiscal_month_of_year,
+        case
+            when fiscal_month_of_year <= 3 then 1
+            when fiscal_month_of_year <= 6 then 2
+            when fiscal_month_of_year <= 9 then 3
+            else 4
+        end as fiscal_quarter,
+        cast({{ dbt.dateadd(
+            'month',
+            fy_start - 1,
+            "cast(cast(fiscal_year as " ~ dbt.type_string() ~ ") || '-01-01' as date)"
+        ) }} as date) as fiscal_year_start_date,
+        iso_day_of_week,
+        iso_day_of_week in (6, 7) as is_weekend,
+        holiday_name is not null as is_public_holiday,
+        holiday_name,
+        iso_day_of_week not in (6, 7) and holiday_name is null as is_business_day
+    from fiscal
+)
+
+select * from final

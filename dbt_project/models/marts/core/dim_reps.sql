@@ -1,0 +1,20 @@
+-- Reps without personal data (no names or e-mail addresses).
+with users as (
+    select * from {{ ref('stg_canonical__users') }}
+),
+
+final as (
+    select
+        user_id as rep_id,
+        source_system,
+        team_id,
+        rep_role,
+        sales_motion,
+        coalesce(agency_id, 'in_house') as agency_key,
+        is_agency_rep,
+        hired_date,
+        is_active
+    from users
+)
+
+select * from final

@@ -1,0 +1,45 @@
+-- Sales activities without free text (the subject may hold personal data).
+with activities as (
+    select * from {{ ref('stg_canonical__activities') }}
+),
+
+reps as (
+    select * from {{ ref('stg_canonical__users') }}
+),
+
+leads as (
+    select lead_id, agency_id from {{ ref('stg_canonical__leads') }}
+),
+
+final as (
+    select
+        activities.activity_id,
+        activities.source_system,
+        activities.activity_type,
+        activities.activity_outcome,
+        activities.activity_at,
+        cast(activities.activity_at as date) as activity_date,
+        activities.owner_id as rep_id,
+        coalesce(reps.team_id, 'unassigned') as team_id,
+        coalesce(reps.agency_id, leads.agency_id, 'in_house') as agency_key,
+        activities.duration_minutes,
+        activities.lead_id,
+        activities.opportunity_id,
+        activities.account_id,
+        activities.activity_type = 'call' as is_call,
+        activities.activity_type = 'call'
+            and activities.activity_outcome in ('connected', 'appointment_set') as is_connected_call,
+        activities.activity_outcome = 'appointment_set' as is_appointment_set,
+        activities.activity_type = 'email' as is_email_sent,
+        activities.activity_type = 'email'
+            and activities.activity_outcome = 'opened' as is_email_opened,
+        activities.activity_type = 'meeting'
+            and activities.activity_outcome = 'held' as is_meeting_held
+    from activities
+    left join reps
+        on activities.owner_id = reps.user_id
+    left join leads
+        on activities.lead_id = leads.lead_id
+)
+
+select * from final

@@ -1,0 +1,56 @@
+with leads as (
+    select * from {{ ref('stg_canonical__leads') }}
+),
+
+reps as (
+    select * from {{ ref('stg_canonical__users') }}
+),
+
+lead_sources as (
+    select * from {{ ref('dim_lead_sources') }}
+),
+
+opportunities as (
+    select * from {{ ref('stg_canonical__opportunities') }}
+),
+
+-- A lead is converted when it names its opportunity or an opportunity names it.
+linked_opportunities as (
+    select
+        lead_id,
+        min(opportunity_id) as opportunity_id,
+        min(created_at) as opportunity_created_at
+    from opportunities
+    where lead_id is not null
+    group by lead_id
+),
+
+final as (
+    select
+        leads.lead_id,
+        leads.source_system,
+        leads.created_at,
+        cast(leads.created_at as date) as created_date,
+        cast({{ dbt.date_trunc('month', 'leads.created_at') }} as date) as created_month_start_date,
+        leads.lead_source,
+        lead_sources.channel,
+        coalesce(leads.owner_id, 'unassigned') as rep_id,
+        coalesce(reps.team_id, 'unassigned') as team_id,
+        coalesce(leads.agency_id, reps.agency_id, 'in_house') as agency_key,
+        leads.account_id,
+        leads.lead_status,
+        coalesce(leads.converted_opportunity_id, linked_opportunities.opportunity_id)
+            as converted_opportunity_id,
+        coalesce(leads.converted_at, linked_opportunities.opportunity_created_at) as converted_at,
+        coalesce(leads.converted_opportunity_id, linked_opportunities.opportunity_id) is not null
+            as is_converted
+    from leads
+    left join reps
+        on leads.owner_id = reps.user_id
+    left join lead_sources
+        on leads.lead_source = lead_sources.lead_source
+    left join linked_opportunities
+        on leads.lead_id = linked_opportunities.lead_id
+)
+
+select * from final

@@ -1,0 +1,126 @@
+-- Customer acquisition cost (顧客獲得コスト) by month × channel × agency.
+-- A new customer (新規顧客) is an account whose first won deal closes in the month; it is
+-- attributed to the channel and agency of that deal's lead. Spend is what spend.csv gives for
+-- the channel and agency in the month. CAC = spend / new customers; CAC payback (months) =
+-- spend / (new MRR of those customers × gross margin). Rates keep numerator and denominator.
+with spend as (
+    select * from {{ ref('stg_canonical__spend') }}
+),
+
+opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+),
+
+mrr as (
+    select * from {{ ref('fct_mrr_movements') }}
+),
+
+first_wins as (
+    select
+        account_id,
+        opportunity_id,
+        won_date,
+        channel,
+        agency_key,
+        row_number() over (
+            partition by account_id order by won_date, opportunity_id
+        ) as win_sequence
+    from opportunities
+    where is_won
+),
+
+new_customer_mrr as (
+    select
+        account_id,
+        sum(new_mrr) as new_mrr_amount,
+        max(currency) as currency
+    from mrr
+    group by account_id
+),
+
+new_customers as (
+    select
+        cast({{ dbt.date_trunc('month', 'first_wins.won_date') }} as date) as month_start_date,
+        coalesce(first_wins.channel, 'unmapped') as channel,
+        first_wins.agency_key,
+        count(*) as new_customers,
+        coalesce(sum(new_customer_mrr.new_mrr_amount), 0) as new_mrr_amount,
+        max(new_customer_mrr.currency) as mrr_currency
+    from first_wins
+    left join new_customer_mrr
+        on first_wins.account_id = new_customer_mrr.account_id
+    where first_wins.win_sequence = 1
+    group by 1, 2, 3
+),
+
+spend_by_month as (
+    select
+        spend_month_start_date as month_start_date,
+        channel,
+        coalesce(agency_id, 'in_house') as agency_key,
+        sum(spend_amount) as spend_amount,
+        sum(case when spend_category = 'marketing' then spend_amount else 0 end)
+            as marketing_spend_amount,
+        sum(case when spend_category = 'sales' then spend_amount else 0 end) as sales_spend_amount,
+        sum(case when spend_category = 'agency_fee' then spend_amount else 0 end)
+            as agency_fee_amount,
+        max(currency) as currency,
+        count(distinct currency) as currency_count
+    from spend
+    group by 1, 2, 3
+),
+
+joined as (
+    select
+        coalesce(spend_by_month.month_start_date, new_customers.month_start_date)
+            as month_start_date,
+        coalesce(spend_by_month.channel, new_customers.channel) as channel,
+        coalesce(spend_by_month.agency_key, new_customers.agency_key) as agency_key,
+        spend_by_month.month_start_date is not null as has_spend_data,
+        coalesce(spend_by_month.spend_amount, 0) as spend_amount,
+        coalesce(spend_by_month.marketing_spend_amount, 0) as marketing_spend_amount,
+        coalesce(spend_by_month.sales_spend_amount, 0) as sales_spend_amount,
+        coalesce(spend_by_month.agency_fee_amount, 0) as agency_fee_amount,
+        coalesce(spend_by_month.currency, new_customers.mrr_currency) as currency,
+        coalesce(spend_by_month.currency_count, 1) as currency_count,
+        coalesce(new_customers.new_customers, 0) as new_customers,
+        coalesce(new_customers.new_mrr_amount, 0) as new_mrr_amount
+    from spend_by_month
+    full outer join new_customers
+        on spend_by_month.month_start_date = new_customers.month_start_date
+        and spend_by_month.channel = new_customers.channel
+        and spend_by_month.agency_key = new_customers.agency_key
+),
+
+final as (
+    select
+        {{ dbt.hash(
+            "cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || channel || '|' || agency_key"
+        ) }} as cac_id,
+        month_start_date,
+        channel,
+        agency_key,
+        has_spend_data,
+        cast(spend_amount as decimal(18, 2)) as spend_amount,
+        cast(marketing_spend_amount as decimal(18, 2)) as marketing_spend_amount,
+        cast(sales_spend_amount as decimal(18, 2)) as sales_spend_amount,
+        cast(agency_fee_amount as decimal(18, 2)) as agency_fee_amount,
+        coalesce(currency, '{{ var("reporting_currency") }}') as currency,
+        cast(currency_count as integer) as currency_count,
+        cast(new_customers as bigint) as new_customers,
+        cast(new_mrr_amount as decimal(18, 2)) as new_mrr_amount,
+        cast({{ var('gross_margin') }} as {{ type_double() }}) as gross_margin,
+        -- CAC = spend / new customers (null without spend data or without new customers).
+        case when has_spend_data then {{ safe_divide('spend_amount', 'new_customers') }} end
+            as cac_amount,
+        -- CAC payback months = spend / (new MRR × gross margin).
+        cast(new_mrr_amount * {{ var('gross_margin') }} as {{ type_double() }})
+            as cac_payback_denominator,
+        case
+            when has_spend_data
+                then {{ safe_divide('spend_amount', 'new_mrr_amount * ' ~ var('gross_margin')) }}
+        end as cac_payback_months
+    from joined
+)
+
+select * from final

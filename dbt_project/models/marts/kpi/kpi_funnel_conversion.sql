@@ -1,0 +1,225 @@
+-- Funnel conversion (商談化率, ステージ転換率, 受注率) by month × lead source × team × rep.
+-- analysis_basis 'cohort': the denominator is the leads/opportunities created in the month and
+--   the numerator those of them that reached the next step by the as-of date.
+-- analysis_basis 'period': the denominator counts entries into the from-step during the month,
+--   the numerator entries into the to-step during the month.
+with leads as (
+    select * from {{ ref('fct_leads') }}
+),
+
+opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+),
+
+opportunity_steps as (
+    select * from {{ ref('int_opportunity_funnel_steps') }}
+),
+
+funnel_steps as (
+    select * from {{ ref('funnel_steps') }}
+),
+
+step_pairs as (
+    select
+        from_steps.funnel_step as from_step,
+        to_steps.funnel_step as to_step,
+        from_steps.funnel_step_order as step_order
+    from funnel_steps as from_steps
+    inner join funnel_steps as to_steps
+        on to_steps.funnel_step_order = from_steps.funnel_step_order + 1
+),
+
+-- Opportunity × step pair: did it reach the from-step / the to-step, and when?
+opportunity_pairs as (
+    select
+        opportunities.opportunity_id,
+        opportunities.created_month_start_date,
+        opportunities.lead_source,
+        opportunities.channel,
+        opportunities.team_id,
+        opportunities.rep_id,
+        step_pairs.from_step,
+        step_pairs.to_step,
+        step_pairs.step_order,
+        reached_from.reached_at as from_reached_at,
+        reached_to.reached_at as to_reached_at
+    from opportunities
+    cross join step_pairs
+    left join opportunity_steps as reached_from
+        on opportunities.opportunity_id = reached_from.opportunity_id
+        and step_pairs.from_step = reached_from.funnel_step
+    left join opportunity_steps as reached_to
+        on opportunities.opportunity_id = reached_to.opportunity_id
+        and step_pairs.to_step = reached_to.funnel_step
+),
+
+-- Whole-funnel step: opportunity created (first step) to won (last step).
+opportunity_to_won as (
+    select
+        opportunities.opportunity_id,
+        opportunities.created_month_start_date,
+        opportunities.lead_source,
+        opportunities.channel,
+        opportunities.team_id,
+        opportunities.rep_id,
+        'opportunity' as from_step,
+        'won' as to_step,
+        90 as step_order,
+        opportunities.created_at as from_reached_at,
+        case
+            when opportunities.is_won then cast(opportunities.won_date as {{ dbt.type_timestamp() }})
+        end as to_reached_at
+    from opportunities
+),
+
+lead_pairs as (
+    select
+        leads.lead_id,
+        leads.created_month_start_date,
+        leads.lead_source,
+        leads.channel,
+        leads.team_id,
+        leads.rep_id,
+        'lead' as from_step,
+        'opportunity' as to_step,
+        0 as step_order,
+        leads.created_at as from_reached_at,
+        case when leads.is_converted then leads.converted_at end as to_reached_at
+    from leads
+),
+
+all_pairs as (
+    select
+        created_month_start_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        from_reached_at,
+        to_reached_at
+    from opportunity_pairs
+    union all
+    select
+        created_month_start_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        from_reached_at,
+        to_reached_at
+    from opportunity_to_won
+    union all
+    select
+        created_month_start_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        from_reached_at,
+        to_reached_at
+    from lead_pairs
+),
+
+cohort as (
+    select
+        'cohort' as analysis_basis,
+        created_month_start_date as month_start_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        sum(case when from_reached_at is not null and to_reached_at is not null then 1 else 0 end)
+            as numerator_count,
+        sum(case when from_reached_at is not null then 1 else 0 end) as denominator_count
+    from all_pairs
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9
+),
+
+period_entries as (
+    select
+        cast({{ dbt.date_trunc('month', 'from_reached_at') }} as date) as month_start_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        0 as numerator_count,
+        1 as denominator_count
+    from all_pairs
+    where from_reached_at is not null
+    union all
+    select
+        cast({{ dbt.date_trunc('month', 'to_reached_at') }} as date) as month_start_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        1 as numerator_count,
+        0 as denominator_count
+    from all_pairs
+    where to_reached_at is not null
+),
+
+period as (
+    select
+        'period' as analysis_basis,
+        month_start_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        sum(numerator_count) as numerator_count,
+        sum(denominator_count) as denominator_count
+    from period_entries
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9
+),
+
+unioned as (
+    select * from cohort where denominator_count > 0
+    union all
+    select * from period
+),
+
+final as (
+    select
+        {{ dbt.hash(
+            "analysis_basis || '|' || cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || "
+            ~ "lead_source || '|' || team_id || '|' || rep_id || '|' || from_step || '|' || to_step"
+        ) }} as funnel_conversion_id,
+        analysis_basis,
+        month_start_date,
+        lead_source,
+        coalesce(channel, 'unmapped') as channel,
+        team_id,
+        rep_id,
+        from_step || '_to_' || to_step as conversion_step,
+        from_step,
+        to_step,
+        cast(step_order as integer) as step_order,
+        cast(numerator_count as bigint) as numerator_count,
+        cast(denominator_count as bigint) as denominator_count,
+        {{ safe_divide('numerator_count', 'denominator_count') }} as conversion_rate
+    from unioned
+)
+
+select * from final

@@ -1,0 +1,30 @@
+-- Sales cycle length (セールスサイクルの長さ) of every won deal.
+with opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+),
+
+final as (
+    select
+        opportunity_id,
+        won_date,
+        cast({{ dbt.date_trunc('month', 'won_date') }} as date) as won_month_start_date,
+        created_date,
+        cast(lead_created_at as date) as lead_created_date,
+        cast({{ dbt.datediff('created_date', 'won_date', 'day') }} as integer)
+            as days_opportunity_to_won,
+        cast({{ dbt.datediff('cast(lead_created_at as date)', 'won_date', 'day') }} as integer)
+            as days_lead_to_won,
+        rep_id,
+        team_id,
+        lead_source,
+        coalesce(channel, 'unmapped') as channel,
+        agency_key,
+        sourced_by,
+        opportunity_type,
+        cast(amount as decimal(18, 2)) as amount,
+        currency
+    from opportunities
+    where is_won
+)
+
+select * from final

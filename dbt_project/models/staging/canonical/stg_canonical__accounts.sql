@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('canonical', 'accounts') }}
+),
+
+deduplicated as (
+    {{ deduplicate('source', 'account_id', '_source_file desc, _row_number desc') }}
+),
+
+final as (
+    select
+        'canonical' as source_system,
+        account_id,
+        account_name,
+        corporate_number,
+        coalesce(industry, 'unknown') as industry,
+        coalesce(employee_band, 'unknown') as employee_band,
+        prefecture,
+        created_at,
+        _loaded_at as loaded_at
+    from deduplicated
+)
+
+select * from final

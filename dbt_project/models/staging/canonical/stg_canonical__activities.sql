@@ -1,0 +1,26 @@
+-- The free-text subject may hold personal data and is not carried past staging.
+with source as (
+    select * from {{ source('canonical', 'activities') }}
+),
+
+deduplicated as (
+    {{ deduplicate('source', 'activity_id', '_source_file desc, _row_number desc') }}
+),
+
+final as (
+    select
+        'canonical' as source_system,
+        activity_id,
+        activity_type,
+        activity_at,
+        owner_id,
+        outcome as activity_outcome,
+        duration_minutes,
+        lead_id,
+        opportunity_id,
+        account_id,
+        _loaded_at as loaded_at
+    from deduplicated
+)
+
+select * from final

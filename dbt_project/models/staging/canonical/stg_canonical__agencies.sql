@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('canonical', 'agencies') }}
+),
+
+deduplicated as (
+    {{ deduplicate('source', 'agency_id', '_source_file desc, _row_number desc') }}
+),
+
+final as (
+    select
+        'canonical' as source_system,
+        agency_id,
+        agency_name,
+        lower(fee_model) as fee_model,
+        _loaded_at as loaded_at
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,29 @@
+with source as (
+    select * from {{ source('canonical', 'opportunities') }}
+),
+
+deduplicated as (
+    {{ deduplicate('source', 'opportunity_id', '_source_file desc, _row_number desc') }}
+),
+
+final as (
+    select
+        'canonical' as source_system,
+        opportunity_id,
+        account_id,
+        owner_id,
+        lead_id,
+        created_at,
+        close_date,
+        opportunity_stage,
+        amount,
+        upper(currency) as currency,
+        opportunity_type,
+        is_closed,
+        is_won,
+        lost_reason,
+        _loaded_at as loaded_at
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,24 @@
+with source as (
+    select * from {{ source('canonical', 'opportunity_stage_history') }}
+),
+
+deduplicated as (
+    {{ deduplicate(
+        'source',
+        'opportunity_id, changed_at, opportunity_stage',
+        '_source_file desc, _row_number desc'
+    ) }}
+),
+
+final as (
+    select
+        'canonical' as source_system,
+        opportunity_id,
+        opportunity_stage,
+        changed_at as stage_entered_at,
+        changed_by_id,
+        _loaded_at as loaded_at
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,25 @@
+with source as (
+    select * from {{ source('canonical', 'subscriptions') }}
+),
+
+deduplicated as (
+    {{ deduplicate('source', 'subscription_item_id', '_source_file desc, _row_number desc') }}
+),
+
+final as (
+    select
+        'canonical' as source_system,
+        subscription_item_id,
+        subscription_id,
+        account_id,
+        product,
+        start_date,
+        end_date,
+        mrr_amount,
+        upper(currency) as currency,
+        opportunity_id,
+        _loaded_at as loaded_at
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,28 @@
+with source as (
+    select * from {{ source('canonical', 'targets') }}
+),
+
+deduplicated as (
+    {{ deduplicate(
+        'source',
+        'kpi_code, period_grain, period_start_date, scope_type, scope_id, scenario',
+        '_source_file desc, _row_number desc'
+    ) }}
+),
+
+final as (
+    select
+        'canonical' as source_system,
+        kpi_code,
+        period_grain,
+        period_start_date,
+        scope_type,
+        scope_id,
+        target_value,
+        upper(currency) as currency,
+        scenario,
+        _loaded_at as loaded_at
+    from deduplicated
+)
+
+select * from final

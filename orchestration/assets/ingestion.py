@@ -1,0 +1,82 @@
+"""Ingestion assets: one per canonical entity, each landing file -> a typed raw table."""
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from orchestration.lib.canonical_schema import ENTITIES, ENTITY_ORDER
+from orchestration.lib.loader import discover_files, load_entity, new_load_id
+from orchestration.lib.reference import load_jp_public_holidays
+from orchestration.resources import WarehouseResource
+
+INGESTION_GROUP = "ingestion"
+
+
+def raw_asset_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
+
+
+def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
+    entity = ENTITIES[entity_name]
+
+    @dg.asset(
+        key=raw_asset_key(entity_name),
+        group_name=INGESTION_GROUP,
+        description=f"raw.{entity_name}: {entity.description} Loaded from the landing files "
+        f"{entity_name}.csv and {entity_name}/*.csv; bad rows go to raw._quarantine.",
+        kinds={"duckdb", "csv"},
+    )
+    def _ingest(
+        context: AssetExecutionContext, warehouse: WarehouseResource
+    ) -> dg.MaterializeResult:
+        import duckdb
+
+        settings = warehouse.settings()
+        settings.working_db.parent.mkdir(parents=True, exist_ok=True)
+        files = discover_files(settings.landing_dir, entity_name)
+        if not files and entity.required_columns and entity_name in {"users", "opportunities"}:
+            context.log.warning(
+                f"No landing file for {entity_name} in {settings.landing_dir}: "
+                f"put {entity_name}.csv there (see docs/canonical_format.md)."
+            )
+        load_id = context.run_id or new_load_id()
+        with duckdb.connect(str(settings.working_db)) as con:
+            results = load_entity(con, entity_name, settings.landing_dir, load_id, context.log.info)
+        read = sum(r.rows_read for r in results)
+        loaded = sum(r.rows_loaded for r in results)
+        quarantined = sum(r.rows_quarantined for r in results)
+        if quarantined:
+            context.log.warning(
+                f"{entity_name}: {quarantined:,} of {read:,} rows quarantined; see "
+                f"raw._quarantine (entity = '{entity_name}') for file, row and reason."
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "files": dg.MetadataValue.json([r.source_file for r in results]),
+                "rows_read": read,
+                "rows_loaded": loaded,
+                "rows_quarantined": quarantined,
+                "extra_columns_ignored": dg.MetadataValue.json(
+                    sorted({c for r in results for c in r.extra_columns})
+                ),
+                "dagster/row_count": loaded,
+            }
+        )
+
+    return _ingest
+
+
+@dg.asset(
+    key=raw_asset_key("jp_public_holidays"),
+    group_name=INGESTION_GROUP,
+    description="raw.jp_public_holidays: Japanese public holidays from the `holidays` library.",
+    kinds={"duckdb", "python"},
+)
+def jp_public_holidays(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    settings = warehouse.settings()
+    settings.working_db.parent.mkdir(parents=True, exist_ok=True)
+    count = load_jp_public_holidays(settings.working_db)
+    return dg.MaterializeResult(metadata={"dagster/row_count": count})
+
+
+entity_assets = [_build_entity_asset(name) for name in ENTITY_ORDER]
+ingestion_assets = [*entity_assets, jp_public_holidays]

@@ -1,0 +1,39 @@
+"""Publication: the gated marts copied atomically into the file BI tools read."""
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from orchestration.assets.transform import dbt_asset_keys
+from orchestration.lib.publish import PUBLISHED_SCHEMAS, publish_marts
+from orchestration.resources import WarehouseResource
+
+PUBLISHED_ASSET_KEY = dg.AssetKey(["published", "marts_duckdb"])
+
+
+@dg.asset(
+    key=PUBLISHED_ASSET_KEY,
+    deps=dbt_asset_keys(PUBLISHED_SCHEMAS),
+    group_name="publication",
+    description="The published DuckDB file for BI tools (warehouse/marts.duckdb by default): "
+    "the core and marts schemas only, replaced atomically after every quality check passed.",
+    kinds={"duckdb"},
+)
+def published_marts(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    settings = warehouse.settings()
+    result = publish_marts(
+        settings.working_db,
+        settings.published_db,
+        run_id=context.run_id,
+        as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else None,
+    )
+    context.log.info(f"Published {len(result.tables)} tables to {result.path}")
+    data_docs = settings.quality_dir / "data_docs" / "index.html"
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.path)),
+            "tables": dg.MetadataValue.json(result.tables),
+            "data_docs": dg.MetadataValue.path(str(data_docs)),
+        }
+    )

@@ -1,0 +1,433 @@
+"""The canonical export format: one CSV file per entity, documented column by column.
+
+This module is the single source of truth for the format. The loader types and
+checks landing files against it, the demo generator writes it, the docs
+(`docs/canonical_format.md`) are rendered from it and the dbt sources mirror it.
+
+Conventions of the format:
+
+- UTF-8 (a BOM is accepted), comma separated, a header row with these column
+  names; extra columns are kept out of the warehouse and reported in the load log.
+- Timestamps are ISO 8601 (`2025-04-01 09:30:00`, optionally with an offset);
+  without an offset they are read as Asia/Tokyo local time (with one, converted to it);
+  timestamps are stored as Asia/Tokyo wall-clock time.
+- Dates are ISO 8601 (`2025-04-01`); months are `YYYY-MM`.
+- Money is a plain decimal number with its ISO 4217 currency code in the
+  neighbouring `currency` column.
+- Booleans are `true`/`false` (also `1`/`0`, `yes`/`no`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Logical column types and the SQL type each one is stored as.
+SQL_TYPES: dict[str, str] = {
+    "text": "varchar",
+    "integer": "bigint",
+    "decimal": "decimal(18, 2)",
+    "boolean": "boolean",
+    "date": "date",
+    "month": "date",
+    "timestamp": "timestamp",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    allowed: tuple[str, ...] | None = None
+    personal: bool = False  # personal data: never leaves staging
+
+    def __post_init__(self) -> None:
+        if self.type not in SQL_TYPES:
+            raise ValueError(f"unknown column type {self.type!r} for {self.name}")
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    description: str
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+ROLES = ("SDR", "AE", "CS", "MANAGER")
+MOTIONS = ("inside", "field")
+LEAD_STATUSES = ("open", "working", "converted", "disqualified")
+OPPORTUNITY_TYPES = ("new", "expansion", "renewal")
+ACTIVITY_TYPES = ("call", "email", "meeting", "task")
+ACTIVITY_OUTCOMES = (
+    "no_answer",  # call not connected
+    "connected",  # call connected, no appointment
+    "appointment_set",  # call connected and an appointment was set
+    "sent",  # e-mail sent (delivered), not opened
+    "opened",  # e-mail opened
+    "held",  # meeting held
+    "no_show",  # meeting planned but not held
+    "completed",  # task done
+)
+SPEND_CATEGORIES = ("marketing", "sales", "agency_fee")
+SCOPE_TYPES = ("company", "team", "rep")
+PERIOD_GRAINS = ("day", "week", "month", "quarter", "fiscal_year")
+
+
+def _c(name: str, type_: str, description: str, **kwargs) -> Column:
+    return Column(name=name, type=type_, description=description, **kwargs)
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (
+        Entity(
+            name="agencies",
+            description="Outsourced sales agencies (営業代行) working for the company.",
+            primary_key=("agency_id",),
+            columns=(
+                _c("agency_id", "text", "Agency identifier.", required=True),
+                _c("agency_name", "text", "Agency name (company name).", required=True),
+                _c(
+                    "fee_model",
+                    "text",
+                    "How the agency is paid (e.g. retainer, per_appointment, success_fee).",
+                ),
+            ),
+        ),
+        Entity(
+            name="users",
+            description="Users of the CRM: sales reps and their managers, in-house or agency staff.",
+            primary_key=("user_id",),
+            columns=(
+                _c("user_id", "text", "User (rep) identifier.", required=True),
+                _c("user_name", "text", "Display name of the rep (personal data).", personal=True),
+                _c("email", "text", "E-mail address of the rep (personal data).", personal=True),
+                _c("team_id", "text", "Team the rep belongs to.", required=True),
+                _c("team_name", "text", "Team name, e.g. インサイドセールス1課."),
+                _c(
+                    "role",
+                    "text",
+                    "SDR (appointer, アポインター), AE (closer, クローザー), CS or MANAGER.",
+                    required=True,
+                    allowed=ROLES,
+                ),
+                _c(
+                    "motion",
+                    "text",
+                    "Sales motion: inside (インサイドセールス) or field (フィールドセールス).",
+                    required=True,
+                    allowed=MOTIONS,
+                ),
+                _c("agency_id", "text", "Agency the rep works for; empty for in-house staff."),
+                _c("hired_date", "date", "First day of the rep in the sales organisation."),
+                _c("is_active", "boolean", "Whether the user is active today."),
+            ),
+        ),
+        Entity(
+            name="accounts",
+            description="Customer and prospect companies (取引先).",
+            primary_key=("account_id",),
+            columns=(
+                _c("account_id", "text", "Account identifier.", required=True),
+                _c("account_name", "text", "Company name.", required=True),
+                _c("corporate_number", "text", "Japanese corporate number (法人番号, 13 digits)."),
+                _c("industry", "text", "Industry segment (業種)."),
+                _c(
+                    "employee_band", "text", "Company size band, e.g. 1-49, 50-299, 300-999, 1000+."
+                ),
+                _c("prefecture", "text", "Prefecture of the head office (都道府県)."),
+                _c("created_at", "timestamp", "When the account was created in the CRM."),
+            ),
+        ),
+        Entity(
+            name="contacts",
+            description="People at accounts (personal data: stays in staging, never in a mart).",
+            primary_key=("contact_id",),
+            columns=(
+                _c("contact_id", "text", "Contact identifier.", required=True),
+                _c("account_id", "text", "Account the contact works for."),
+                _c("full_name", "text", "Name of the person.", personal=True),
+                _c("email", "text", "E-mail address.", personal=True),
+                _c("phone", "text", "Phone number.", personal=True),
+                _c("title", "text", "Job title (役職)."),
+                _c("created_at", "timestamp", "When the contact was created."),
+            ),
+        ),
+        Entity(
+            name="leads",
+            description="Leads (見込み客): prospects before qualification, with their source.",
+            primary_key=("lead_id",),
+            columns=(
+                _c("lead_id", "text", "Lead identifier.", required=True),
+                _c(
+                    "created_at",
+                    "timestamp",
+                    "When the lead was created (cohort date).",
+                    required=True,
+                ),
+                _c(
+                    "lead_source",
+                    "text",
+                    "Where the lead came from (e.g. web_inquiry, seminar); mapped to a "
+                    "channel by the seed lead_source_channels.",
+                    required=True,
+                ),
+                _c("lead_status", "text", "Current status.", required=True, allowed=LEAD_STATUSES),
+                _c("owner_id", "text", "User who owns the lead (usually an SDR)."),
+                _c(
+                    "agency_id",
+                    "text",
+                    "Agency that generated or works the lead; empty when in-house.",
+                ),
+                _c("account_id", "text", "Account of the lead's company when known."),
+                _c("contact_id", "text", "Contact created from the lead when known."),
+                _c("converted_at", "timestamp", "When the lead was converted to an opportunity."),
+                _c("converted_opportunity_id", "text", "Opportunity the lead was converted to."),
+            ),
+        ),
+        Entity(
+            name="opportunities",
+            description="Opportunities (商談, 案件): current state of each deal.",
+            primary_key=("opportunity_id",),
+            columns=(
+                _c("opportunity_id", "text", "Opportunity identifier.", required=True),
+                _c("account_id", "text", "Account the deal is with.", required=True),
+                _c("owner_id", "text", "User who owns the deal (usually an AE).", required=True),
+                _c(
+                    "lead_id",
+                    "text",
+                    "Lead the opportunity was converted from; empty when AE-sourced.",
+                ),
+                _c("created_at", "timestamp", "When the opportunity was created.", required=True),
+                _c(
+                    "close_date",
+                    "date",
+                    "Expected close date while open; actual close date once closed.",
+                ),
+                _c(
+                    "opportunity_stage",
+                    "text",
+                    "Current stage name; must appear in the seed stage_map "
+                    "for source_system canonical.",
+                    required=True,
+                ),
+                _c("amount", "decimal", "Deal amount (total contract value of the first year)."),
+                _c(
+                    "currency", "text", "ISO 4217 currency code of amount, e.g. JPY.", required=True
+                ),
+                _c(
+                    "opportunity_type",
+                    "text",
+                    "new (新規), expansion (アップセル) or renewal (更新).",
+                    required=True,
+                    allowed=OPPORTUNITY_TYPES,
+                ),
+                _c("is_closed", "boolean", "Whether the deal is closed.", required=True),
+                _c("is_won", "boolean", "Whether the deal is closed won.", required=True),
+                _c("lost_reason", "text", "Reason for a lost deal (失注理由)."),
+            ),
+        ),
+        Entity(
+            name="opportunity_stage_history",
+            description="One row per stage change of an opportunity (OpportunityHistory).",
+            primary_key=("opportunity_id", "changed_at", "opportunity_stage"),
+            columns=(
+                _c("opportunity_id", "text", "Opportunity whose stage changed.", required=True),
+                _c("opportunity_stage", "text", "Stage entered at changed_at.", required=True),
+                _c(
+                    "changed_at",
+                    "timestamp",
+                    "When the opportunity entered the stage.",
+                    required=True,
+                ),
+                _c("changed_by_id", "text", "User who changed the stage."),
+            ),
+        ),
+        Entity(
+            name="activities",
+            description="Sales activities: calls, e-mails, meetings and tasks (活動履歴).",
+            primary_key=("activity_id",),
+            columns=(
+                _c("activity_id", "text", "Activity identifier.", required=True),
+                _c(
+                    "activity_type",
+                    "text",
+                    "call (架電), email, meeting (商談・訪問) or task.",
+                    required=True,
+                    allowed=ACTIVITY_TYPES,
+                ),
+                _c("activity_at", "timestamp", "When the activity happened.", required=True),
+                _c("owner_id", "text", "User who did the activity.", required=True),
+                _c("outcome", "text", "Result of the activity.", allowed=ACTIVITY_OUTCOMES),
+                _c("duration_minutes", "integer", "Duration in minutes (calls and meetings)."),
+                _c("lead_id", "text", "Lead the activity relates to."),
+                _c("opportunity_id", "text", "Opportunity the activity relates to."),
+                _c("account_id", "text", "Account the activity relates to."),
+                _c("subject", "text", "Free-text subject (may hold personal data).", personal=True),
+            ),
+        ),
+        Entity(
+            name="subscriptions",
+            description="Subscription line items: a constant MRR over a date range. An expansion or "
+            "contraction ends one item and starts another.",
+            primary_key=("subscription_item_id",),
+            columns=(
+                _c(
+                    "subscription_item_id",
+                    "text",
+                    "Subscription line item identifier.",
+                    required=True,
+                ),
+                _c(
+                    "subscription_id",
+                    "text",
+                    "Subscription (contract) the item belongs to.",
+                    required=True,
+                ),
+                _c("account_id", "text", "Customer account.", required=True),
+                _c("product", "text", "Product or plan."),
+                _c("start_date", "date", "First day the item is billed.", required=True),
+                _c("end_date", "date", "Last day the item is billed; empty while active."),
+                _c(
+                    "mrr_amount", "decimal", "Monthly recurring revenue of the item.", required=True
+                ),
+                _c("currency", "text", "ISO 4217 currency code of mrr_amount.", required=True),
+                _c("opportunity_id", "text", "Opportunity that created the item."),
+            ),
+        ),
+        Entity(
+            name="spend",
+            description="Marketing and sales spend by month and channel/agency (販促費, 営業代行費).",
+            primary_key=("spend_month", "channel", "agency_id", "spend_category"),
+            columns=(
+                _c("spend_month", "month", "Month of the spend, YYYY-MM.", required=True),
+                _c(
+                    "channel",
+                    "text",
+                    "Channel the spend is for (see seed lead_source_channels).",
+                    required=True,
+                ),
+                _c("agency_id", "text", "Agency paid; empty for in-house spend."),
+                _c(
+                    "spend_category",
+                    "text",
+                    "marketing, sales or agency_fee.",
+                    required=True,
+                    allowed=SPEND_CATEGORIES,
+                ),
+                _c("amount", "decimal", "Amount spent.", required=True),
+                _c("currency", "text", "ISO 4217 currency code of amount.", required=True),
+            ),
+        ),
+        Entity(
+            name="targets",
+            description="KPI targets (予算・目標) per KPI × period × scope, with a scenario.",
+            primary_key=(
+                "kpi_code",
+                "period_grain",
+                "period_start_date",
+                "scope_type",
+                "scope_id",
+                "scenario",
+            ),
+            columns=(
+                _c(
+                    "kpi_code",
+                    "text",
+                    "KPI the target is for, e.g. won_amount, deals_won, leads_created.",
+                    required=True,
+                ),
+                _c(
+                    "period_grain",
+                    "text",
+                    "day, week, month, quarter or fiscal_year.",
+                    required=True,
+                    allowed=PERIOD_GRAINS,
+                ),
+                _c("period_start_date", "date", "First day of the period.", required=True),
+                _c(
+                    "scope_type",
+                    "text",
+                    "company, team or rep.",
+                    required=True,
+                    allowed=SCOPE_TYPES,
+                ),
+                _c(
+                    "scope_id",
+                    "text",
+                    "Team or rep id; 'company' for company-wide targets.",
+                    required=True,
+                ),
+                _c("target_value", "decimal", "Target value.", required=True),
+                _c("currency", "text", "Currency for money targets; empty for counts."),
+                _c(
+                    "scenario",
+                    "text",
+                    "Target version or scenario, e.g. budget, stretch.",
+                    required=True,
+                ),
+            ),
+        ),
+    )
+}
+
+# The order in which entities are loaded and documented.
+ENTITY_ORDER: tuple[str, ...] = tuple(ENTITIES)
+
+
+def render_markdown() -> str:
+    """Render the format as Markdown (used for docs/canonical_format.md)."""
+    lines = [
+        "# The canonical export format",
+        "",
+        "One CSV file per entity, placed in the landing folder as `<entity>.csv` or as any number of",
+        "files `<entity>/*.csv` (e.g. one per day). UTF-8 (BOM accepted), comma separated, header row.",
+        "Timestamps are ISO 8601; without an offset they are Asia/Tokyo time; with one they are converted to it.",
+        "Dates are `YYYY-MM-DD`, months `YYYY-MM`, booleans `true`/`false`, money a plain decimal",
+        "with its ISO 4217 code in `currency`. Columns not listed are ignored (and reported).",
+        "Rows that cannot be typed go to quarantine with the reason; a file without a required",
+        "column fails the load with a message naming the file and the column.",
+        "Personal data (marked ✱) is loaded for matching but never reaches a mart.",
+        "",
+        "This page is generated from `orchestration/lib/canonical_schema.py`",
+        "(`python -m orchestration.cli docs`).",
+        "",
+    ]
+    for entity in ENTITIES.values():
+        lines += [
+            f"## `{entity.name}`",
+            "",
+            entity.description,
+            "",
+            f"Primary key: {', '.join(f'`{k}`' for k in entity.primary_key)}.",
+            "",
+            "| column | type | required | meaning |",
+            "|---|---|---|---|",
+        ]
+        for col in entity.columns:
+            meaning = col.description
+            if col.allowed:
+                meaning += " One of: " + ", ".join(f"`{v}`" for v in col.allowed) + "."
+            mark = " ✱" if col.personal else ""
+            lines.append(
+                f"| `{col.name}`{mark} | {col.type} | {'yes' if col.required else 'no'} | {meaning} |"
+            )
+        lines.append("")
+    return "\n".join(lines)

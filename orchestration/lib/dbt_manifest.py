@@ -1,0 +1,58 @@
+"""Prepare the dbt manifest that dagster-dbt needs to build the asset graph.
+
+`dg dev` / `dagster dev` does not prepare it for us, so the definitions call
+`ensure_manifest()` at import time: it runs `dbt parse` when the manifest is missing or
+older than any dbt project file (seconds), and otherwise does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from orchestration.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
+
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+_WATCHED = ("models", "macros", "data-tests", "dbt_project.yml", "profiles.yml")
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    paths = [DBT_PROJECT_DIR / name for name in _WATCHED] + [REPO_ROOT / "seeds"]
+    for path in paths:
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+        elif path.is_dir():
+            for child in path.rglob("*"):
+                if child.is_file():
+                    newest = max(newest, child.stat().st_mtime)
+    return newest
+
+
+def ensure_manifest(force: bool = False) -> Path:
+    """Run `dbt parse` if the manifest is missing or stale; return its path."""
+    if (
+        not force
+        and MANIFEST_PATH.exists()
+        and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime()
+    ):
+        return MANIFEST_PATH
+    from dbt.cli.main import dbtRunner
+
+    os.environ.setdefault("SALES_KPI_WORKING_DB", str(REPO_ROOT / "warehouse" / "working.duckdb"))
+    result = dbtRunner().invoke(
+        [
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ]
+    )
+    if not result.success or not MANIFEST_PATH.exists():
+        raise RuntimeError(
+            f"dbt parse failed ({result.exception}); run `dbt parse --project-dir "
+            f"{DBT_PROJECT_DIR} --profiles-dir {DBT_PROJECT_DIR}` to see the error."
+        )
+    return MANIFEST_PATH

@@ -1,0 +1,95 @@
+"""Publish the marts for BI tools: a separate DuckDB file, replaced atomically.
+
+The published file holds only the `core` and `marts` schemas (no staging, no raw data, no
+personal data) plus a `_publication` table saying when and from what it was built. It is
+written next to its final path under a temporary name, in a storage version DuckDB 1.x
+clients can read, checkpointed, fsynced, and then renamed over the old file. A BI tool that
+holds the old file open keeps reading the old, complete marts; the next connection sees the
+new ones. Nothing ever writes into the file a reader has open, so readers never block a run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMAS = ("core", "marts")
+STORAGE_VERSION = "v1.0.0"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    tables: dict[str, int]
+    published_at: datetime
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tuple[str, str]]:
+    placeholders = ", ".join("?" for _ in schemas)
+    return con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        f"where database_name = 'working' and schema_name in ({placeholders}) "
+        "order by schema_name, table_name",
+        list(schemas),
+    ).fetchall()
+
+
+def publish_marts(
+    working_db: Path,
+    published_db: Path,
+    *,
+    run_id: str = "",
+    as_of_date: str | None = None,
+    schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+) -> PublishResult:
+    """Copy the published schemas of `working_db` into `published_db`, atomically."""
+    published_db.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = published_db.with_name(f".{published_db.name}.{os.getpid()}.tmp")
+    tmp_path.unlink(missing_ok=True)
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    counts: dict[str, int] = {}
+    try:
+        con = duckdb.connect(
+            str(tmp_path), config={"storage_compatibility_version": STORAGE_VERSION}
+        )
+        try:
+            con.execute(f"attach '{working_db}' as working (read_only)")
+            tables = _tables(con, schemas)
+            if not any(schema == "marts" for schema, _ in tables):
+                raise RuntimeError(
+                    f"{working_db} holds no marts: run the dbt models before publishing."
+                )
+            for schema in schemas:
+                con.execute(f"create schema if not exists {schema}")
+            for schema, table in tables:
+                con.execute(
+                    f'create table {schema}."{table}" as select * from working.{schema}."{table}"'
+                )
+                counts[f"{schema}.{table}"] = con.execute(
+                    f'select count(*) from {schema}."{table}"'
+                ).fetchone()[0]
+            con.execute(
+                "create table main._publication as select ? as published_at, ? as run_id, "
+                "cast(? as date) as as_of_date, ? as source_database",
+                [published_at, run_id, as_of_date, str(working_db)],
+            )
+            con.execute("detach working")
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        with tmp_path.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp_path, published_db)
+        directory = os.open(published_db.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+        Path(str(tmp_path) + ".wal").unlink(missing_ok=True)
+    return PublishResult(path=published_db, tables=counts, published_at=published_at)

@@ -1,0 +1,63 @@
+"""Paths and options, from environment variables with working defaults.
+
+| variable | default | meaning |
+|---|---|---|
+| SALES_KPI_HOME | the repository root | base for the relative defaults below |
+| SALES_KPI_LANDING_DIR | landing/ | where CRM exports land (canonical CSV) |
+| SALES_KPI_WORKING_DB | warehouse/working.duckdb | the pipeline's own DuckDB database |
+| SALES_KPI_PUBLISHED_DB | warehouse/marts.duckdb | the file BI tools read |
+| SALES_KPI_QUALITY_DIR | warehouse/quality | validation results and Data Docs |
+| SALES_KPI_AS_OF_DATE | (build date) | date the marts are computed for, YYYY-MM-DD |
+| SALES_KPI_NIGHTLY_CRON | 0 2 * * * | nightly schedule |
+| SALES_KPI_TIMEZONE | Asia/Tokyo | time zone of the schedule |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+
+def _path(name: str, default: Path, home: Path) -> Path:
+    value = os.environ.get(name)
+    path = Path(value) if value else default
+    return (path if path.is_absolute() else home / path).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    landing_dir: Path
+    working_db: Path
+    published_db: Path
+    quality_dir: Path
+    as_of_date: date | None
+    nightly_cron: str
+    timezone: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Path(os.environ.get("SALES_KPI_HOME", REPO_ROOT)).resolve()
+        as_of = os.environ.get("SALES_KPI_AS_OF_DATE") or None
+        return cls(
+            home=home,
+            landing_dir=_path("SALES_KPI_LANDING_DIR", Path("landing"), home),
+            working_db=_path("SALES_KPI_WORKING_DB", Path("warehouse/working.duckdb"), home),
+            published_db=_path("SALES_KPI_PUBLISHED_DB", Path("warehouse/marts.duckdb"), home),
+            quality_dir=_path("SALES_KPI_QUALITY_DIR", Path("warehouse/quality"), home),
+            as_of_date=date.fromisoformat(as_of) if as_of else None,
+            nightly_cron=os.environ.get("SALES_KPI_NIGHTLY_CRON", "0 2 * * *"),
+            timezone=os.environ.get("SALES_KPI_TIMEZONE", "Asia/Tokyo"),
+        )
+
+    def dbt_vars(self) -> dict[str, str]:
+        return {"as_of_date": self.as_of_date.isoformat()} if self.as_of_date else {}
+
+    def dbt_env(self) -> dict[str, str]:
+        return {"SALES_KPI_WORKING_DB": str(self.working_db)}

@@ -1,0 +1,43 @@
+"""A sensor that starts the pipeline when files land (new or changed CSV in the landing dir)."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.lib.settings import Settings
+from orchestration.schedules import sales_kpi_pipeline
+
+
+def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
+    """Path -> [size, mtime_ns] of every CSV file under the landing directory."""
+    if not landing_dir.is_dir():
+        return {}
+    return {
+        str(path.relative_to(landing_dir)): [path.stat().st_size, path.stat().st_mtime_ns]
+        for path in sorted(landing_dir.rglob("*.csv"))
+        if path.is_file()
+    }
+
+
+@dg.sensor(
+    name="landing_files_sensor",
+    job=sales_kpi_pipeline,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts the pipeline when a CSV file is added to or changed in the landing dir.",
+)
+def landing_files_sensor(context: dg.SensorEvaluationContext):
+    landing_dir = Settings.from_env().landing_dir
+    current = landing_fingerprint(landing_dir)
+    previous = json.loads(context.cursor) if context.cursor else {}
+    changed = sorted(name for name, stamp in current.items() if previous.get(name) != stamp)
+    if not changed:
+        return dg.SkipReason(f"No new or changed files in {landing_dir}.")
+    cursor = json.dumps(current, sort_keys=True)
+    context.update_cursor(cursor)
+    return dg.RunRequest(
+        run_key=hashlib.sha256(cursor.encode()).hexdigest()[:16],
+        tags={"trigger": "landing_files", "changed_files": ", ".join(changed)[:200]},
+    )
