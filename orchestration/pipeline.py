@@ -46,7 +46,7 @@ def run_pipeline(settings: Settings, instance: dg.DagsterInstance | None = None)
     failed_checks = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data.asset_check_evaluation
+            evaluation = event.event_specific_data
             if not evaluation.passed:
                 failed_checks.append(evaluation.asset_check_key.to_user_string())
     failed_steps = [

@@ -38,7 +38,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
                 f"No landing file for {entity_name} in {settings.landing_dir}: "
                 f"put {entity_name}.csv there (see docs/canonical_format.md)."
             )
-        load_id = context.run_id or new_load_id()
+        load_id = context.run.run_id or new_load_id()
         with duckdb.connect(str(settings.working_db)) as con:
             results = load_entity(con, entity_name, settings.landing_dir, load_id, context.log.info)
         read = sum(r.rows_read for r in results)

@@ -25,7 +25,7 @@ def published_marts(
     result = publish_marts(
         settings.working_db,
         settings.published_db,
-        run_id=context.run_id,
+        run_id=context.run.run_id,
         as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else None,
     )
     context.log.info(f"Published {len(result.tables)} tables to {result.path}")

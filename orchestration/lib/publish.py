@@ -1,7 +1,8 @@
 """Publish the marts for BI tools: a separate DuckDB file, replaced atomically.
 
-The published file holds only the `core` and `marts` schemas (no staging, no raw data, no
-personal data) plus a `_publication` table saying when and from what it was built. It is
+The published file holds only the KPI marts (schema `main`, so `select * from kpi_cac` works)
+and the core facts and dimensions (schema `core`): no staging, no raw data, no personal data;
+plus a `_publication` table saying when and from what it was built. It is
 written next to its final path under a temporary name, in a storage version DuckDB 1.x
 clients can read, checkpointed, fsynced, and then renamed over the old file. A BI tool that
 holds the old file open keeps reading the old, complete marts; the next connection sees the
@@ -18,6 +19,10 @@ from pathlib import Path
 import duckdb
 
 PUBLISHED_SCHEMAS = ("core", "marts")
+# Where each working schema lands in the published file. The KPI marts go to `main`, so a BI
+# tool sees them unqualified (`select * from kpi_cac`); a schema named `marts` would also be
+# ambiguous with the catalog name DuckDB derives from `marts.duckdb`.
+PUBLISHED_SCHEMA_NAMES = {"marts": "main", "core": "core"}
 STORAGE_VERSION = "v1.0.0"
 
 
@@ -63,17 +68,22 @@ def publish_marts(
                 raise RuntimeError(
                     f"{working_db} holds no marts: run the dbt models before publishing."
                 )
+            # Fully qualified names: the temporary file's catalog name may equal a schema name.
+            target = '"' + con.execute("select current_database()").fetchone()[0] + '"'
             for schema in schemas:
-                con.execute(f"create schema if not exists {schema}")
+                published = PUBLISHED_SCHEMA_NAMES.get(schema, schema)
+                con.execute(f"create schema if not exists {target}.{published}")
             for schema, table in tables:
+                published = PUBLISHED_SCHEMA_NAMES.get(schema, schema)
                 con.execute(
-                    f'create table {schema}."{table}" as select * from working.{schema}."{table}"'
+                    f'create table {target}.{published}."{table}" as '
+                    f'select * from working.{schema}."{table}"'
                 )
-                counts[f"{schema}.{table}"] = con.execute(
-                    f'select count(*) from {schema}."{table}"'
+                counts[f"{published}.{table}"] = con.execute(
+                    f'select count(*) from {target}.{published}."{table}"'
                 ).fetchone()[0]
             con.execute(
-                "create table main._publication as select ? as published_at, ? as run_id, "
+                f"create table {target}.main._publication as select ? as published_at, ? as run_id, "
                 "cast(? as date) as as_of_date, ? as source_database",
                 [published_at, run_id, as_of_date, str(working_db)],
             )

@@ -1,0 +1,134 @@
+"""Command line: `python -m orchestration.cli {demo,run,prepare,docs,benchmark}`.
+
+- demo: generate demo data, run the whole pipeline through Dagster, print a KPI summary.
+- run: run the pipeline on the landing folder as configured (SALES_KPI_* variables).
+- prepare: build the dbt manifest (needed before `dagster dev`).
+- docs: regenerate docs/canonical_format.md from the schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from orchestration.lib.settings import REPO_ROOT, Settings
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _dagster_home() -> Path:
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+def _run(settings: Settings) -> int:
+    import dagster as dg
+
+    from orchestration.pipeline import run_pipeline
+
+    _dagster_home()
+    _say(f"Running the pipeline on {settings.landing_dir} (working db {settings.working_db}) ...")
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        outcome = run_pipeline(settings, instance=instance)
+    elapsed = time.perf_counter() - started
+    data_docs = settings.quality_dir / "data_docs" / "index.html"
+    if not outcome.success:
+        _say(f"\nThe pipeline did not publish (run {outcome.run_id}, {elapsed:.0f} s).")
+        for check in outcome.failed_checks:
+            _say(f"  failed quality check: {check}")
+        for step in outcome.failed_steps:
+            _say(f"  failed step: {step}")
+        _say(
+            f"The previously published file, if any, is unchanged: {settings.published_db}\n"
+            f"See the Data Docs ({data_docs}) and the run's logs in the UI (make ui) to fix the "
+            "input, then run again."
+        )
+        return 1
+    _say(f"Pipeline finished in {elapsed:.0f} s (run {outcome.run_id}).")
+    return 0
+
+
+def _print_locations(settings: Settings) -> None:
+    _say(
+        "\nWhere things are:\n"
+        f"  published marts (BI tools read this): {settings.published_db}\n"
+        f"  Data Docs (quality gate results):     "
+        f"{settings.quality_dir / 'data_docs' / 'index.html'}\n"
+        f"  working database (pipeline only):     {settings.working_db}\n"
+        "  Dagster UI: make ui   (then open http://127.0.0.1:3000)"
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.demo.generate import generate
+    from orchestration.summary import kpi_summary
+
+    settings = Settings.from_env()
+    end = date.fromisoformat(args.end_date)
+    _say(f"Generating demo data (scale {args.scale}, seed {args.seed}) in {settings.landing_dir}")
+    counts = generate(settings.landing_dir, scale=args.scale, seed=args.seed, end_date=end)
+    _say("  " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
+    import dataclasses
+
+    settings = dataclasses.replace(settings, as_of_date=settings.as_of_date or end)
+    status = _run(settings)
+    if status == 0:
+        _say("\n" + kpi_summary(settings.published_db))
+    _print_locations(settings)
+    return status
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    status = _run(settings)
+    _print_locations(settings)
+    return status
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from orchestration.lib.dbt_manifest import ensure_manifest
+
+    _dagster_home()
+    path = ensure_manifest(force=True)
+    _say(f"dbt manifest ready: {path}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from orchestration.lib.canonical_schema import render_markdown
+
+    target = REPO_ROOT / "docs" / "canonical_format.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_markdown() + "\n", encoding="utf-8")
+    _say(f"wrote {target}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="generate demo data, run the pipeline, print KPIs")
+    demo.add_argument("--scale", type=float, default=0.1, help="1.0 = about 200,000 activities")
+    demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument("--end-date", default="2026-10-31", help="last day of the demo data")
+    demo.set_defaults(func=cmd_demo)
+    sub.add_parser("run", help="run the pipeline on the landing folder").set_defaults(func=cmd_run)
+    sub.add_parser("prepare", help="build the dbt manifest").set_defaults(func=cmd_prepare)
+    sub.add_parser("docs", help="write docs/canonical_format.md").set_defaults(func=cmd_docs)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Shared fixtures: every test writes under tmp_path, with its own Dagster home."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestration.lib.settings import Settings
+from orchestration.pipeline import PipelineOutcome, run_pipeline, settings_for
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY = FIXTURES / "tiny"
+TINY_AS_OF = "2025-10-31"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path_factory):
+    home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    for name in ("SALES_KPI_AS_OF_DATE", "SALES_KPI_LANDING_DIR", "SALES_KPI_PUBLISHED_DB"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def copy_fixture(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target
+
+
+def run_on(base: Path, landing: Path, as_of: str) -> tuple[Settings, PipelineOutcome]:
+    settings = settings_for(base, landing, as_of)
+    return settings, run_pipeline(settings)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> tuple[Settings, PipelineOutcome]:
+    """The whole pipeline once on the hand-made tiny fixture."""
+    base = tmp_path_factory.mktemp("tiny_run")
+    landing = copy_fixture(TINY, base / "landing")
+    return run_on(base, landing, TINY_AS_OF)

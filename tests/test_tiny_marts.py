@@ -1,0 +1,194 @@
+"""KPI values on the hand-made tiny fixture, worked out by hand from tests/fixtures/tiny.
+
+The fixture: 5 leads, 4 opportunities (O1 won, O2 lost, O3 won via the agency, O4 open and
+AE-sourced), 3 subscription items, 2 spend rows; as-of date 2025-10-31.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+
+@pytest.fixture(scope="module")
+def marts(tiny_run):
+    settings, outcome = tiny_run
+    assert outcome.success, outcome
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        yield con
+
+
+def _one(con, sql, *params):
+    rows = con.execute(sql, list(params)).fetchall()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_lead_to_opportunity_cohort(marts):
+    # April 2025, web_inquiry, U1: L1 and L2 were both converted -> 2 / 2.
+    row = _one(
+        marts,
+        "select numerator_count, denominator_count, conversion_rate from kpi_funnel_conversion "
+        "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
+        "and month_start_date = '2025-04-01' and lead_source = 'web_inquiry'",
+    )
+    assert row == (2, 2, 1.0)
+    # April seminar lead L3 was disqualified -> 0 / 1, a rate of 0 (not null).
+    row = _one(
+        marts,
+        "select numerator_count, denominator_count, conversion_rate from kpi_funnel_conversion "
+        "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
+        "and month_start_date = '2025-04-01' and lead_source = 'seminar'",
+    )
+    assert row == (0, 1, 0.0)
+
+
+def test_stage_conversion_cohort(marts):
+    # April opportunities O1 (won) and O2 (lost from discovery), both U2 / web_inquiry.
+    expected = {
+        "approach_to_information_gathering": (2, 2),
+        "information_gathering_to_proposal": (1, 2),
+        "proposal_to_closing": (1, 1),
+        "closing_to_follow_up": (1, 1),
+        "opportunity_to_won": (1, 2),
+    }
+    rows = marts.execute(
+        "select conversion_step, numerator_count, denominator_count from kpi_funnel_conversion "
+        "where analysis_basis = 'cohort' and month_start_date = '2025-04-01' and rep_id = 'U2'"
+    ).fetchall()
+    assert {step: (num, den) for step, num, den in rows} == expected
+
+
+def test_skipped_stage_counts_as_reached(marts):
+    # O3 went approach -> proposal: it reached information_gathering on the way.
+    row = _one(
+        marts,
+        "select numerator_count, denominator_count from kpi_funnel_conversion "
+        "where analysis_basis = 'cohort' and month_start_date = '2025-05-01' "
+        "and lead_source = 'agency_outbound' and conversion_step = 'approach_to_information_gathering'",
+    )
+    assert row == (1, 1)
+
+
+def test_period_basis_counts_entries_in_month(marts):
+    # Leads converted in May 2025: L4 (converted 2025-05-01); leads created in May: L5.
+    row = _one(
+        marts,
+        "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
+        "where analysis_basis = 'period' and conversion_step = 'lead_to_opportunity' "
+        "and month_start_date = '2025-05-01'",
+    )
+    assert row == (1, 1)
+
+
+def test_cac_and_payback(marts):
+    # May: A1 won via web_inquiry (inbound_web); spend 500,000; MRR 100,000; margin 0.8.
+    row = _one(
+        marts,
+        "select spend_amount, new_customers, new_mrr_amount, cac_amount, cac_payback_months, currency "
+        "from kpi_cac where month_start_date = '2025-05-01' and channel = 'inbound_web'",
+    )
+    assert float(row[0]) == 500_000
+    assert row[1] == 1
+    assert float(row[2]) == 100_000
+    assert row[3] == pytest.approx(500_000)
+    assert row[4] == pytest.approx(500_000 / (100_000 * 0.8))  # 6.25 months
+    assert row[5] == "JPY"
+    # June: A3 won via the agency AG1; agency fee 900,000; MRR 300,000.
+    row = _one(
+        marts,
+        "select agency_fee_amount, new_customers, cac_amount, cac_payback_months "
+        "from kpi_cac where month_start_date = '2025-06-01' and agency_key = 'AG1'",
+    )
+    assert float(row[0]) == 900_000
+    assert row[1] == 1
+    assert row[2] == pytest.approx(900_000)
+    assert row[3] == pytest.approx(900_000 / (300_000 * 0.8))  # 3.75 months
+
+
+def test_retention_expansion_and_churn(marts):
+    # A1: 100,000 from June, 150,000 from September (expansion) -> NRR 1.5 in month 3.
+    row = _one(
+        marts,
+        "select cohort_customers, active_customers, net_revenue_retention_rate, "
+        "gross_revenue_retention_rate, cumulative_expansion_mrr "
+        "from kpi_retention where cohort_month_start_date = '2025-06-01' "
+        "and months_since_acquisition = 3",
+    )
+    assert row[:2] == (1, 1)
+    assert row[2] == pytest.approx(1.5)
+    assert row[3] == pytest.approx(1.0)
+    assert float(row[4]) == 50_000
+    # A3: 300,000 from July, ended 2025-09-30 -> churned in October (month 3).
+    row = _one(
+        marts,
+        "select active_customers, logo_retention_rate, logo_churn_rate, revenue_churn_rate, "
+        "net_revenue_retention_rate from kpi_retention "
+        "where cohort_month_start_date = '2025-07-01' and months_since_acquisition = 3",
+    )
+    assert row == (0, 0.0, 1.0, 1.0, 0.0)
+
+
+def test_sales_cycle(marts):
+    rows = dict(
+        (r[0], r[1:])
+        for r in marts.execute(
+            "select opportunity_id, days_opportunity_to_won, days_lead_to_won "
+            "from kpi_sales_cycle_deals"
+        ).fetchall()
+    )
+    # O1: 2025-04-03 -> 2025-05-13 = 40 days; lead L1 2025-04-01 -> 42 days.
+    # O3: 2025-05-01 -> 2025-06-30 = 60 days; lead L4 2025-04-20 -> 71 days.
+    assert rows == {"O1": (40, 42), "O3": (60, 71)}
+    total = _one(
+        marts,
+        "select won_deals, median_days_opportunity_to_won from kpi_sales_cycle "
+        "where grouping_level = 'total' and won_month_start_date = '2025-06-01'",
+    )
+    assert total == (1, 60.0)
+
+
+def test_fiscal_year_and_holidays(marts):
+    # 2025-04-29 (昭和の日) is a holiday in FY2025; 2025-03-31 is the last day of FY2024.
+    row = _one(
+        marts,
+        "select fiscal_year, fiscal_quarter, is_public_holiday, is_business_day "
+        "from core.dim_date where date_day = '2025-04-29'",
+    )
+    assert row == (2025, 1, True, False)
+    assert _one(marts, "select fiscal_year from core.dim_date where date_day = '2025-03-31'") == (
+        2024,
+    )
+    # Golden Week 2025: 3 to 6 May are holidays (6 May is 振替休日).
+    holidays = marts.execute(
+        "select date_day from core.dim_date where date_day between '2025-05-01' and '2025-05-07' "
+        "and is_public_holiday order by 1"
+    ).fetchall()
+    assert [str(d[0]) for d in holidays] == ["2025-05-03", "2025-05-04", "2025-05-05", "2025-05-06"]
+
+
+def test_no_personal_data_in_published_file(marts):
+    columns = {
+        name
+        for (name,) in marts.execute(
+            "select column_name from information_schema.columns"
+        ).fetchall()
+    }
+    for personal in (
+        "user_name",
+        "email",
+        "user_email",
+        "contact_name",
+        "contact_email",
+        "contact_phone",
+        "phone",
+        "full_name",
+        "subject",
+    ):
+        assert personal not in columns
+    values = marts.execute(
+        "select count(*) from core.dim_accounts where account_name like '%@%'"
+    ).fetchone()
+    assert values == (0,)
+    schemas = {s for (s,) in marts.execute("select schema_name from duckdb_schemas()").fetchall()}
+    assert "staging" not in schemas and "raw" not in schemas
