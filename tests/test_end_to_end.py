@@ -1,0 +1,209 @@
+"""End-to-end on a small generated dataset: KPI values checked against plain Python.
+
+The expected numbers are computed here with pandas straight from the landing CSVs and the
+seed files, not by re-running the SQL under test.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from orchestration.lib.settings import REPO_ROOT
+from tests.conftest import run_on
+
+END_DATE = date(2026, 10, 31)
+STAGE_ORDER = {"approach": 1, "discovery": 2, "proposal": 3, "negotiation": 4, "closed_won": 5}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    from orchestration.demo.generate import generate
+
+    base = tmp_path_factory.mktemp("e2e")
+    landing = base / "landing"
+    generate(landing, scale=0.03, seed=7, end_date=END_DATE)
+    settings, outcome = run_on(base, landing, END_DATE.isoformat())
+    assert outcome.success, outcome
+    csv = {
+        name: pd.read_csv(landing / f"{name}.csv", dtype=str, keep_default_na=False)
+        for name in (
+            "leads",
+            "opportunities",
+            "opportunity_stage_history",
+            "subscriptions",
+            "spend",
+        )
+    }
+    channels = pd.read_csv(REPO_ROOT / "seeds" / "lead_source_channels.csv", dtype=str)
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        yield con, csv, dict(zip(channels.lead_source, channels.channel, strict=True))
+
+
+def _month(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series).dt.to_period("M").dt.to_timestamp().dt.date
+
+
+def _busiest(series: pd.Series, n: int = 3) -> list:
+    return list(series.value_counts().sort_index(ascending=False).head(12).nlargest(n).index)
+
+
+def test_lead_to_opportunity_cohorts(generated):
+    con, csv, _ = generated
+    leads = csv["leads"].copy()
+    opps = csv["opportunities"]
+    linked = set(opps.loc[opps.lead_id != "", "lead_id"])
+    leads["converted"] = (leads.converted_opportunity_id != "") | leads.lead_id.isin(linked)
+    leads["month"] = _month(leads.created_at)
+    checked = 0
+    for (month, source), group in leads.groupby(["month", "lead_source"]):
+        if len(group) < 5:
+            continue
+        row = con.execute(
+            "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
+            "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
+            "and month_start_date = ? and lead_source = ?",
+            [month, source],
+        ).fetchone()
+        assert row == (int(group.converted.sum()), len(group)), (month, source)
+        checked += 1
+    assert checked >= 20
+
+
+def test_stage_and_win_conversion_cohorts(generated):
+    con, csv, _ = generated
+    opps = csv["opportunities"].copy()
+    history = csv["opportunity_stage_history"]
+    reached = (
+        history.assign(order=history.opportunity_stage.map(STAGE_ORDER))
+        .groupby("opportunity_id")["order"]
+        .max()
+    )
+    opps["max_order"] = opps.opportunity_id.map(reached)
+    opps["max_order"] = opps.max_order.fillna(opps.opportunity_stage.map(STAGE_ORDER)).fillna(1)
+    opps["month"] = _month(opps.created_at)
+    for month in _busiest(opps.month):
+        cohort = opps[opps.month == month]
+        row = con.execute(
+            "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
+            "where analysis_basis = 'cohort' and month_start_date = ? "
+            "and conversion_step = 'information_gathering_to_proposal'",
+            [month],
+        ).fetchone()
+        assert row == (int((cohort.max_order >= 3).sum()), int((cohort.max_order >= 2).sum()))
+        row = con.execute(
+            "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
+            "where analysis_basis = 'cohort' and month_start_date = ? "
+            "and conversion_step = 'opportunity_to_won'",
+            [month],
+        ).fetchone()
+        assert row == (int((cohort.is_won == "true").sum()), len(cohort))
+
+
+def test_cac_by_channel(generated):
+    con, csv, channel_of = generated
+    opps = csv["opportunities"]
+    leads = csv["leads"].set_index("lead_id")
+    won = opps[opps.is_won == "true"].sort_values(["close_date", "opportunity_id"])
+    first = won.drop_duplicates("account_id").copy()
+    source = first.lead_id.map(leads.lead_source).where(first.lead_id != "", "ae_sourced")
+    first["channel"] = source.map(channel_of)
+    first["month"] = _month(first.close_date)
+    spend = csv["spend"].copy()
+    spend["month"] = _month(spend.spend_month + "-01")
+    spend["amount"] = spend.amount.astype(float)
+    checked = 0
+    for (month, channel), group in first.groupby(["month", "channel"]):
+        spent = spend[(spend.month == month) & (spend.channel == channel)].amount.sum()
+        if not spent:
+            continue
+        row = con.execute(
+            "select sum(new_customers), sum(spend_amount), "
+            "sum(spend_amount) / sum(new_customers) from kpi_cac "
+            "where month_start_date = ? and channel = ?",
+            [month, channel],
+        ).fetchone()
+        assert row[0] == len(group)
+        assert float(row[1]) == pytest.approx(spent)
+        assert float(row[2]) == pytest.approx(spent / len(group))
+        checked += 1
+    assert checked >= 10
+
+
+def _monthly_mrr(subscriptions: pd.DataFrame) -> pd.DataFrame:
+    items = subscriptions.copy()
+    items["start"] = pd.to_datetime(items.start_date)
+    items["end"] = pd.to_datetime(items.end_date.replace("", None))
+    items["mrr"] = items.mrr_amount.astype(float)
+    months = pd.date_range(items.start.min().to_period("M").to_timestamp(), END_DATE, freq="MS")
+    rows = []
+    for month in months:
+        last_day = month + pd.offsets.MonthEnd(0)
+        active = items[(items.start <= last_day) & (items.end.isna() | (items.end >= last_day))]
+        for account, mrr in active.groupby("account_id").mrr.sum().items():
+            rows.append((account, month.date(), mrr))
+    return pd.DataFrame(rows, columns=["account_id", "month", "mrr"])
+
+
+def test_retention_cohorts(generated):
+    con, csv, _ = generated
+    mrr = _monthly_mrr(csv["subscriptions"])
+    mrr = mrr[mrr.mrr > 0]
+    cohort_of = mrr.groupby("account_id").month.min()
+    checked = 0
+    for cohort_month in sorted(set(cohort_of))[:6]:
+        accounts = cohort_of[cohort_of == cohort_month].index
+        start = mrr[(mrr.month == cohort_month) & mrr.account_id.isin(accounts)]
+        k_month = (pd.Timestamp(cohort_month) + pd.DateOffset(months=6)).date()
+        later = mrr[(mrr.month == k_month) & mrr.account_id.isin(accounts)]
+        row = con.execute(
+            "select cohort_customers, active_customers, cohort_starting_mrr, cohort_mrr, "
+            "net_revenue_retention_rate, logo_retention_rate from kpi_retention "
+            "where cohort_month_start_date = ? and months_since_acquisition = 6",
+            [cohort_month],
+        ).fetchone()
+        assert row[0] == len(accounts)
+        assert row[1] == later.account_id.nunique()
+        assert float(row[2]) == pytest.approx(start.mrr.sum())
+        assert float(row[3]) == pytest.approx(later.mrr.sum())
+        assert row[4] == pytest.approx(later.mrr.sum() / start.mrr.sum())
+        assert row[5] == pytest.approx(later.account_id.nunique() / len(accounts))
+        checked += 1
+    assert checked == 6
+
+
+def test_sales_cycle(generated):
+    con, csv, _ = generated
+    opps = csv["opportunities"]
+    leads = csv["leads"].set_index("lead_id")
+    won = opps[opps.is_won == "true"].copy()
+    won["days"] = (
+        pd.to_datetime(won.close_date) - pd.to_datetime(won.created_at).dt.normalize()
+    ).dt.days
+    lead_created = pd.to_datetime(won.lead_id.map(leads.created_at)).dt.normalize()
+    won["lead_days"] = (pd.to_datetime(won.close_date) - lead_created).dt.days
+    won["month"] = _month(won.close_date)
+    for month in _busiest(won.month):
+        group = won[won.month == month]
+        row = con.execute(
+            "select won_deals, mean_days_opportunity_to_won, median_days_opportunity_to_won, "
+            "p75_days_opportunity_to_won, p90_days_opportunity_to_won, median_days_lead_to_won "
+            "from kpi_sales_cycle where grouping_level = 'total' and won_month_start_date = ?",
+            [month],
+        ).fetchone()
+        assert row[0] == len(group)
+        assert row[1] == pytest.approx(group.days.mean())
+        for value, q in zip(row[2:5], (0.5, 0.75, 0.9), strict=True):
+            assert value == pytest.approx(np.percentile(group.days, q * 100))
+        assert row[5] == pytest.approx(np.percentile(group.lead_days.dropna(), 50))
+    deals = con.execute("select count(*) from kpi_sales_cycle_deals").fetchone()[0]
+    assert deals == len(won)
+
+
+def test_every_landing_row_is_accounted_for(generated):
+    con, csv, _ = generated
+    assert con.execute("select count(*) from core.fct_leads").fetchone()[0] == len(csv["leads"])
