@@ -25,8 +25,8 @@ select
     channel,
     sum(spend_amount) as spend,
     sum(new_customers) as new_customers,
-    sum(spend_amount) / nullif(sum(new_customers), 0) as cac,
-    sum(spend_amount) / nullif(sum(cac_payback_denominator), 0) as payback_months,
+    nullif(sum(spend_amount), 0) / nullif(sum(new_customers), 0) as cac,
+    nullif(sum(spend_amount), 0) / nullif(sum(cac_payback_denominator), 0) as payback_months,
     max(currency) as currency
 from kpi_cac
 where month_start_date >= (select max(month_start_date) from kpi_cac) - interval 12 month
@@ -80,7 +80,20 @@ def _table(title: str, columns: list[str], rows: list[tuple]) -> str:
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     out = [title, line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    numeric = [
+        all(
+            isinstance(row[i], int | float) or row[i] is None or not isinstance(row[i], str)
+            for row in rows
+        )
+        for i in range(len(columns))
+    ]
+    out += [
+        "  ".join(
+            v.rjust(w) if numeric[i] else v.ljust(w)
+            for i, (v, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in cells
+    ]
     return "\n".join(out)
 
 

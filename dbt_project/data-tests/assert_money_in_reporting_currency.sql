@@ -1,3 +1,4 @@
+{{ config(meta={"dagster": {"ref": {"name": "stg_canonical__opportunities"}}}) }}
 -- Until currency conversion exists, every amount must be in the reporting currency
 -- (dbt var reporting_currency): mixing currencies would silently add yen to dollars.
 {%- set reporting = var('reporting_currency') %}

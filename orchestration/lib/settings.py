@@ -8,16 +8,19 @@
 | SALES_KPI_PUBLISHED_DB | warehouse/marts.duckdb | the file BI tools read |
 | SALES_KPI_QUALITY_DIR | warehouse/quality | validation results and Data Docs |
 | SALES_KPI_AS_OF_DATE | (build date) | date the marts are computed for, YYYY-MM-DD |
+| SALES_KPI_DBT_VARS | {} | JSON object of dbt vars, e.g. {"fiscal_year_start_month": 1} |
 | SALES_KPI_NIGHTLY_CRON | 0 2 * * * | nightly schedule |
 | SALES_KPI_TIMEZONE | Asia/Tokyo | time zone of the schedule |
 """
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -30,6 +33,22 @@ def _path(name: str, default: Path, home: Path) -> Path:
     return (path if path.is_absolute() else home / path).resolve()
 
 
+def _dbt_vars_from_env() -> dict[str, Any]:
+    raw = os.environ.get("SALES_KPI_DBT_VARS", "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"SALES_KPI_DBT_VARS is not valid JSON ({error}); set it to an object such as "
+            '{"fiscal_year_start_month": 1}.'
+        ) from error
+    if not isinstance(value, dict):
+        raise ValueError("SALES_KPI_DBT_VARS must be a JSON object of dbt vars.")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -40,6 +59,7 @@ class Settings:
     as_of_date: date | None
     nightly_cron: str
     timezone: str
+    extra_dbt_vars: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,10 +74,14 @@ class Settings:
             as_of_date=date.fromisoformat(as_of) if as_of else None,
             nightly_cron=os.environ.get("SALES_KPI_NIGHTLY_CRON", "0 2 * * *"),
             timezone=os.environ.get("SALES_KPI_TIMEZONE", "Asia/Tokyo"),
+            extra_dbt_vars=_dbt_vars_from_env(),
         )
 
-    def dbt_vars(self) -> dict[str, str]:
-        return {"as_of_date": self.as_of_date.isoformat()} if self.as_of_date else {}
+    def dbt_vars(self) -> dict[str, Any]:
+        variables = dict(self.extra_dbt_vars)
+        if self.as_of_date:
+            variables["as_of_date"] = self.as_of_date.isoformat()
+        return variables
 
     def dbt_env(self) -> dict[str, str]:
         return {"SALES_KPI_WORKING_DB": str(self.working_db)}
