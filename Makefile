@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := $(abspath $(BIN)/python)
+# Runs of `make demo` and `make ui` share one Dagster instance, so the UI shows the demo run.
+export DAGSTER_HOME ?= $(abspath .dagster_home)
 
 .PHONY: install demo test lint format ui benchmark clean
 
@@ -38,7 +40,7 @@ format: install
 
 ui: install
 	$(BIN)/python -m orchestration.cli prepare
-	$(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 benchmark: install
 	$(BIN)/python -m orchestration.cli benchmark $(BENCH_ARGS)

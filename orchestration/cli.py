@@ -155,7 +155,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         f"  pipeline:  {pipeline:8.1f} s  (load, dbt build + tests, quality gate, publish; "
         f"success={outcome.success})\n"
         f"  peak RSS:  {own:8.0f} MiB in this process (loader, GX, publication), "
-        f"{children:,.0f} MiB in the largest child (dbt)\n"
+        f"{children:,.0f} MiB in the largest child process (dbt)\n"
         f"  working db {settings.working_db.stat().st_size / 2**20:,.0f} MiB, published "
         f"{settings.published_db.stat().st_size / 2**20 if settings.published_db.exists() else 0:,.0f} MiB"
     )

@@ -26,7 +26,7 @@ import copy
 import datetime as dt
 import json
 import logging
-import shutil
+import os
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -35,25 +35,66 @@ from typing import Any
 
 import duckdb
 import great_expectations as gx
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import (
     DataContextConfig,
     InMemoryStoreBackendDefaults,
     ProgressBarsConfig,
 )
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+)
 from great_expectations.exceptions import ExpectationNotFoundError
+from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.registry import get_expectation_impl
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
 REFERENCE_KEY = "$column_values"
 DATA_DOCS_SITE = "quality_gate"
 RUN_NAME = "quality_gate"
+DATASOURCE = "warehouse"
+VALIDATIONS_DIR = "validations"
+DATA_DOCS_DIR = "data_docs"
+GX_STORES_DIR = "gx_stores"
+SUMMARY_FILE = "gate_summary.json"
+LOCK_FILE = ".gate.lock"
 # SUMMARY gives counts and a few unexpected values without materialising full index lists.
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
 MAX_EXAMPLES = 5
+LARGE_VALUE_SET = 50_000
+# Expectations whose value_set only serves to test membership of the column's values.
+MEMBERSHIP_TYPES = frozenset(
+    {
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_distinct_values_to_be_in_set",
+        "expect_column_most_common_value_to_be_in_set",
+    }
+)
+
+
+# Arrow types read as pandas nullable dtypes (when the column has nulls).
+_NULLABLE_DTYPES: dict[pa.DataType, Any] = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+    pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
 
 
 class SuiteFormatError(ValueError):
@@ -276,34 +317,132 @@ class _TableData:
     references: dict[tuple[str, str], list[Any]]
 
 
+def _present_values(values: list[Any], column: pd.Series) -> list[Any]:
+    """The values (of a referenced column) that also occur in `column`, in their order."""
+    index = pd.Index(values)
+    return index[index.isin(column.dropna().unique())].tolist()
+
+
+def _warn_if_large(entry: Mapping[str, Any], values: Mapping[Any, list[Any]]) -> None:
+    """Log a warning when a resolved value_set is large enough to make GX slow."""
+    size = max((len(v) for v in values.values()), default=0)
+    if size >= LARGE_VALUE_SET:
+        logger.warning(
+            "%s(column=%s): value_set resolved to %d values; GX needs ~80 µs per value "
+            "(about %.0f s)",
+            entry["type"],
+            entry.get("kwargs", {}).get("column"),
+            size,
+            size * 80e-6,
+        )
+
+
+def _entry_for_run(entry: Mapping[str, Any], data: _TableData) -> dict[str, Any]:
+    """The entry with its `$column_values` references resolved, ready for `build_expectation`.
+
+    GX copies an expectation's kwargs many times while validating, costing ~80 µs per value in a
+    value_set (100k values ≈ 9 s). For membership-only expectations the value_set is therefore
+    narrowed to the referenced values that occur in the validated column, which gives exactly
+    the same verdict and unexpected values. The meta records what was resolved.
+    """
+    kwargs = entry.get("kwargs", {})
+    refs = {key: _reference(value) for key, value in kwargs.items()}
+    refs = {key: ref for key, ref in refs.items() if ref is not None}
+    if not refs:
+        return dict(entry)
+    column = kwargs.get("column")
+    narrow = entry["type"] in MEMBERSHIP_TYPES and column in data.frame.columns
+    values = {
+        ref: _present_values(data.references[ref], data.frame[column])
+        if narrow
+        else data.references[ref]
+        for ref in refs.values()
+    }
+    _warn_if_large(entry, values)
+    meta = dict(entry.get("meta", {}))
+    meta["resolved_references"] = {
+        key: {
+            "table": table,
+            "column": col,
+            "distinct_values": len(data.references[(table, col)]),
+            "listed": len(values[(table, col)]),
+            "listed_values": "those occurring in the column" if narrow else "all",
+        }
+        for key, (table, col) in refs.items()
+    }
+    return {**entry, "kwargs": resolve_references(kwargs, values), "meta": meta}
+
+
 def _quote(identifier: str) -> str:
     """Quote a DuckDB identifier."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether `schema.table` exists as a table or view."""
+def _pandas_type(arrow_type: pa.DataType) -> pa.DataType:
+    """The Arrow type to convert a column to before pandas: decimals as float64 and dates as
+    timestamps, the types DuckDB's own `.df()` produces (and GX compares numerically)."""
+    if pa.types.is_decimal(arrow_type):
+        return pa.float64()
+    if pa.types.is_date(arrow_type):
+        return pa.timestamp("us")
+    return arrow_type
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Convert an Arrow table to pandas with the dtypes of DuckDB's `.df()`.
+
+    Integers and booleans with nulls become nullable (Int64, boolean), without nulls plain
+    numpy dtypes. Going through Arrow needs about a third of the memory of `.df()` and is
+    several times faster (1M rows x 17 columns: 0.2 s and +0.4 GB instead of 1.1 s and +1.5 GB).
+    """
+    schema = pa.schema([pa.field(f.name, _pandas_type(f.type)) for f in table.schema])
+    frame = table.cast(schema).to_pandas(types_mapper=_NULLABLE_DTYPES.get)
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        dtype = frame[name].dtype
+        if column.null_count == 0 and hasattr(dtype, "numpy_dtype") and dtype.kind in "iub":
+            frame[name] = frame[name].to_numpy(dtype=dtype.numpy_dtype)
+    return frame
+
+
+def _fetch_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """Run a query and return its result as a DataFrame (via Arrow)."""
+    return _to_pandas(con.sql(sql).to_arrow_table())
+
+
+def _current_catalog(con: duckdb.DuckDBPyConnection) -> str:
+    """The catalog (database) name of the connection's file."""
+    return str(con.execute("select current_database()").fetchall()[0][0])
+
+
+def _qualified(catalog: str, schema: str, table: str) -> str:
+    """`"catalog"."schema"."table"`: fully qualified, since a database file named like a schema
+    (e.g. raw.duckdb holding schema raw) makes `raw.table` ambiguous in DuckDB."""
+    return ".".join(_quote(part) for part in (catalog, schema, table))
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
+    """Whether `catalog.schema.table` exists as a table or view."""
     rows = con.execute(
-        "select count(*) from information_schema.tables "
-        "where lower(table_schema) = lower(?) and lower(table_name) = lower(?)",
-        [schema, table],
+        "select count(*) from information_schema.tables where table_catalog = ? "
+        "and lower(table_schema) = lower(?) and lower(table_name) = lower(?)",
+        [catalog, schema, table],
     ).fetchall()  # fetchall: DuckDB 2 refuses new work while a result is partly fetched
     return bool(rows[0][0])
 
 
 def _read_column_values(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str
+    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str, column: str
 ) -> list[Any]:
     """The distinct non-null values of `schema.table.column`, as pandas would type them."""
-    if not _table_exists(con, schema, table):
+    if not _table_exists(con, catalog, schema, table):
         raise TableNotFoundError(f"referenced table {schema}.{table} does not exist")
     col = _quote(column)
     sql = (
-        f"select distinct {col} as v from {_quote(schema)}.{_quote(table)} "
+        f"select distinct {col} as v from {_qualified(catalog, schema, table)} "
         f"where {col} is not null order by 1"
     )
     try:
-        return con.sql(sql).df()["v"].tolist()
+        return _fetch_frame(con, sql)["v"].tolist()
     except duckdb.BinderException as exc:
         raise TableNotFoundError(
             f"referenced column {schema}.{table}.{column} does not exist"
@@ -317,10 +456,11 @@ def _read_table(database: Path, schema: str, suite: SuiteSpec) -> _TableData:
     """
     refs = {ref for entry in suite.expectations for ref in find_references(entry.get("kwargs", {}))}
     with duckdb.connect(str(database), read_only=True) as con:
-        if not _table_exists(con, schema, suite.table):
+        catalog = _current_catalog(con)
+        if not _table_exists(con, catalog, schema, suite.table):
             raise TableNotFoundError(f"table {schema}.{suite.table} does not exist in {database}")
-        frame = con.sql(f"select * from {_quote(schema)}.{_quote(suite.table)}").df()
-        values = {ref: _read_column_values(con, schema, *ref) for ref in sorted(refs)}
+        frame = _fetch_frame(con, f"select * from {_qualified(catalog, schema, suite.table)}")
+        values = {ref: _read_column_values(con, catalog, schema, *ref) for ref in sorted(refs)}
     return _TableData(frame=frame, references=values)
 
 
@@ -330,24 +470,51 @@ def _read_table(database: Path, schema: str, suite: SuiteSpec) -> _TableData:
 
 
 @contextlib.contextmanager
-def _quiet_gx() -> Iterator[None]:
-    """Silence GX's INFO/WARNING logging and Python warnings while the gate runs."""
+def _gx_runtime() -> Iterator[None]:
+    """Run GX quietly and without its batch fingerprint, restoring both afterwards.
+
+    - GX's INFO/WARNING logging and Python warnings are silenced (progress bars are switched
+      off in the context config).
+    - GX fingerprints every pandas batch by hashing the whole DataFrame (only stored in the
+      result's meta as `pandas_data_fingerprint`); on 1M rows that is ~1.5 s, two thirds of the
+      validation time. GX itself skips it for frames above `HASH_THRESHOLD` bytes; we set the
+      threshold to 0 while the gate runs.
+    """
     gx_logger = logging.getLogger("great_expectations")
-    previous = gx_logger.level
+    previous_level = gx_logger.level
+    previous_threshold = getattr(pandas_execution_engine, "HASH_THRESHOLD", None)
     gx_logger.setLevel(logging.ERROR)
+    if previous_threshold is not None:
+        pandas_execution_engine.HASH_THRESHOLD = 0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        gx_logger.setLevel(previous)
+        gx_logger.setLevel(previous_level)
+        if previous_threshold is not None:
+            pandas_execution_engine.HASH_THRESHOLD = previous_threshold
 
 
-def _make_context(data_docs_dir: Path) -> Any:
-    """An ephemeral GX context: in-memory stores, no analytics, no progress bars, and one
-    Data Docs site written to `data_docs_dir` (the only thing GX writes to disk)."""
+def _make_context(results_dir: Path) -> Any:
+    """An ephemeral GX context that writes only inside `results_dir`.
+
+    No analytics and no progress bars. Suites and validation results are kept in filesystem
+    stores under `gx_stores/` (the latest result per suite; older ones are pruned) so that
+    Data Docs in `data_docs/` can list every suite validated into `results_dir`, also by
+    separate calls (e.g. one Dagster asset check per suite). Everything else is in memory.
+    """
+    defaults = InMemoryStoreBackendDefaults()
+    for store_name, folder in (
+        (defaults.expectations_store_name, "expectations"),
+        (defaults.validation_results_store_name, "validations"),
+    ):
+        defaults.stores[store_name]["store_backend"] = {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(results_dir / GX_STORES_DIR / folder),
+        }
     config = DataContextConfig(
-        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        store_backend_defaults=defaults,
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         data_docs_sites={
@@ -356,13 +523,15 @@ def _make_context(data_docs_dir: Path) -> Any:
                 "show_how_to_buttons": False,
                 "store_backend": {
                     "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(data_docs_dir),
+                    "base_directory": str(results_dir / DATA_DOCS_DIR),
                 },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             }
         },
     )
-    return gx.get_context(project_config=config, mode="ephemeral")
+    context = gx.get_context(project_config=config, mode="ephemeral")
+    context.data_sources.add_pandas(DATASOURCE)
+    return context
 
 
 def _run_suite(
@@ -373,20 +542,15 @@ def _run_suite(
     Returns the ExpectationSuiteValidationResult and the expectation ids in suite order (GX
     returns results grouped by its metric graph, not in suite order).
     """
-    expectations = [
-        build_expectation(
-            entry | {"kwargs": resolve_references(entry.get("kwargs", {}), data.references)}
-        )
-        for entry in suite.expectations
-    ]
-    gx_suite = context.suites.add(
+    expectations = [build_expectation(_entry_for_run(entry, data)) for entry in suite.expectations]
+    gx_suite = context.suites.add_or_update(
         gx.ExpectationSuite(
             name=suite.name,
             expectations=expectations,
             meta={"description": suite.description, "source": str(suite.path)},
         )
     )
-    datasource = context.data_sources.get("warehouse")
+    datasource = context.data_sources.get(DATASOURCE)
     asset = datasource.add_dataframe_asset(name=suite.key)
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
     definition = context.validation_definitions.add(
@@ -442,20 +606,46 @@ def _exception_message(exception_info: Any) -> str | None:
     return None
 
 
+def _plain(value: Any) -> Any:
+    """A plain Python value for messages: no numpy scalars; dates and times as ISO strings."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.datetime64, dt.date)):
+        stamp = pd.Timestamp(value)
+        if pd.isna(stamp):
+            return None
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether a value is None/NaN/NaT (not worth showing as an example)."""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists, tuples
+        return False
+
+
 def _observation(result: Mapping[str, Any]) -> str:
-    """What GX observed: unexpected count and examples, or the observed value."""
+    """What GX observed: unexpected count and examples, a column mismatch, or the observed value."""
     if result.get("unexpected_count") is not None:
         count = result["unexpected_count"]
         text = f"{count} unexpected of {result.get('element_count', '?')} rows"
         if result.get("unexpected_percent") is not None:
             text += f" ({result['unexpected_percent']:.2f}%)"
-        examples = [v for v in result.get("partial_unexpected_list") or [] if v is not None]
+        values = [v for v in result.get("partial_unexpected_list") or [] if not _is_missing(v)]
+        examples = list(dict.fromkeys(_short(_plain(v), 40) for v in values))  # distinct
         if examples:
-            shown = ", ".join(_short(v, 40) for v in examples[:MAX_EXAMPLES])
-            text += f", e.g. {shown}"
+            text += f", e.g. {', '.join(examples[:MAX_EXAMPLES])}"
         return text
+    mismatched = (result.get("details") or {}).get("mismatched")
+    if isinstance(mismatched, dict):
+        parts = [f"{k} {_plain(v)}" for k, v in mismatched.items() if v]
+        return "columns " + "; ".join(parts)
     if "observed_value" in result:
-        return f"observed {_short(result['observed_value'])}"
+        return f"observed {_short(_plain(result['observed_value']))}"
     return "failed"
 
 
@@ -505,20 +695,40 @@ def _error_result(suite: SuiteSpec, message: str) -> SuiteResult:
 
 
 def _write_json(path: Path, payload: Any) -> None:
-    """Write JSON (2-space indent), creating the folder."""
+    """Write JSON (2-space indent) atomically, creating the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n")
+    text = json.dumps(payload, indent=2, default=str, ensure_ascii=False) + "\n"
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
-def _prepare_results_dir(results_dir: Path) -> tuple[Path, Path]:
-    """Create results_dir and clear this module's previous output in it."""
-    validations_dir = results_dir / "validations"
-    data_docs_dir = results_dir / "data_docs"
-    for folder in (validations_dir, data_docs_dir):
-        if folder.exists():
-            shutil.rmtree(folder)
-    validations_dir.mkdir(parents=True)
-    return validations_dir, data_docs_dir
+@contextlib.contextmanager
+def _results_lock(results_dir: Path) -> Iterator[None]:
+    """An exclusive lock on `results_dir` (Data Docs index and summary), between processes."""
+    if fcntl is None:  # pragma: no cover - Windows: no locking
+        yield
+        return
+    with open(results_dir / LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _prune_results(context: Any, suite_name: str, run_id: RunIdentifier) -> list[Any]:
+    """Remove the suite's older validation results from the GX store; return the current keys."""
+    store = context.validation_results_store
+    current = []
+    for key in store.list_keys():
+        if key.expectation_suite_identifier.name != suite_name:
+            continue
+        if key.run_id == run_id:
+            current.append(key)
+        else:
+            store.remove_key(key.to_tuple())
+    return current
 
 
 def _validate_suite(
@@ -541,15 +751,38 @@ def _validate_suite(
     return _summarise(suite, result, order_ids), result.to_json_dict()
 
 
-def _build_data_docs(context: Any, data_docs_dir: Path) -> Path | None:
-    """Render Data Docs for everything validated in this run; None if rendering failed."""
+def _build_data_docs(context: Any, results_dir: Path, resources: list[Any]) -> Path | None:
+    """Render the pages of `resources` and rebuild the index; None if rendering failed.
+
+    The index lists the latest result of every suite in the GX stores (pages of pruned results
+    are removed by GX while building it).
+    """
     try:
-        context.build_data_docs(site_names=[DATA_DOCS_SITE])
+        context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=resources)
     except Exception:  # the gate's verdict must not depend on HTML rendering
         logger.exception("building Data Docs failed")
         return None
-    index = data_docs_dir / "index.html"
+    index = results_dir / DATA_DOCS_DIR / "index.html"
     return index if index.exists() else None
+
+
+def _merge_summary(path: Path, report: GateReport, validated_at: str) -> None:
+    """Update `gate_summary.json`: the latest result of every suite validated into the folder."""
+    entries: dict[str, dict[str, Any]] = {}
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        entries = {entry["name"]: entry for entry in previous["suites"]}
+    for suite in report.suites:
+        entries[suite.name] = asdict(suite) | {"name": suite.name, "validated_at": validated_at}
+    suites = [entries[name] for name in sorted(entries)]
+    summary = {
+        "success": all(entry["success"] for entry in suites),
+        "updated_at": validated_at,
+        "data_docs_index": str(report.data_docs_index) if report.data_docs_index else None,
+        "last_call": report.to_dict(),
+        "suites": suites,
+    }
+    _write_json(path, summary)
 
 
 def validate(
@@ -560,34 +793,43 @@ def validate(
 ) -> GateReport:
     """Validate each suite's table in `database` and write the results under `results_dir`.
 
-    `schema_for_layer` maps a suite's layer to the DuckDB schema holding its tables. Writes
-    `validations/<layer>__<table>.json` (raw GX results), `gate_summary.json` and Data Docs in
-    `data_docs/` (previous output of these is replaced). A missing table fails its suite.
-    Raises FileNotFoundError if the database file does not exist.
+    `schema_for_layer` maps a suite's layer to the DuckDB schema holding its tables. A missing
+    table fails its suite. Writes, replacing the previous output for the same suites:
+
+    - `validations/<layer>__<table>.json`: the raw GX validation result;
+    - `gate_summary.json`: the latest result of every suite validated into `results_dir`;
+    - `data_docs/index.html`: GX Data Docs for those results (GX's stores in `gx_stores/`).
+
+    Several calls may share `results_dir` (also concurrently: the index and summary are
+    updated under a file lock). Raises FileNotFoundError if the database does not exist.
     """
     database = Path(database).resolve()
     if not database.exists():
         raise FileNotFoundError(f"database {database} does not exist")
     results_dir = Path(results_dir).resolve()
-    validations_dir, data_docs_dir = _prepare_results_dir(results_dir)
-    run_id = RunIdentifier(run_name=RUN_NAME, run_time=dt.datetime.now(dt.UTC))
+    (results_dir / VALIDATIONS_DIR).mkdir(parents=True, exist_ok=True)
+    run_time = dt.datetime.now(dt.UTC)
+    run_id = RunIdentifier(run_name=RUN_NAME, run_time=run_time)
 
-    with _quiet_gx():
-        context = _make_context(data_docs_dir)
-        context.data_sources.add_pandas("warehouse")
-        suite_results = []
+    with _gx_runtime():
+        context = _make_context(results_dir)
+        suite_results, resources = [], []
         for suite in suites:
             summary, raw = _validate_suite(context, database, suite, schema_for_layer, run_id)
-            _write_json(validations_dir / f"{suite.key}.json", raw)
+            _write_json(results_dir / VALIDATIONS_DIR / f"{suite.key}.json", raw)
             suite_results.append(summary)
             logger.debug("suite %s: success=%s", suite.name, summary.success)
-        docs_index = _build_data_docs(context, data_docs_dir)
-
-    report = GateReport(
-        success=all(s.success for s in suite_results),
-        suites=suite_results,
-        data_docs_index=docs_index,
-        results_json=results_dir / "gate_summary.json",
-    )
-    _write_json(report.results_json, report.to_dict())
+        with _results_lock(results_dir):
+            for suite in suites:
+                current = _prune_results(context, suite.name, run_id)
+                if current:  # the suite ran: render its result and its expectations page
+                    resources += [*current, ExpectationSuiteIdentifier(name=suite.name)]
+            docs_index = _build_data_docs(context, results_dir, resources)
+            report = GateReport(
+                success=all(s.success for s in suite_results),
+                suites=suite_results,
+                data_docs_index=docs_index,
+                results_json=results_dir / SUMMARY_FILE,
+            )
+            _merge_summary(report.results_json, report, run_time.isoformat())
     return report
