@@ -41,7 +41,7 @@ lead_links as (
     from opportunities
     left join leads as converted
         on opportunities.opportunity_id = converted.converted_opportunity_id
-        and opportunities.lead_id is null
+            and opportunities.lead_id is null
 ),
 
 final as (
@@ -90,7 +90,7 @@ final as (
         on opportunities.owner_id = reps.user_id
     left join stage_map
         on opportunities.source_system = stage_map.source_system
-        and opportunities.opportunity_stage = stage_map.opportunity_stage
+            and opportunities.opportunity_stage = stage_map.opportunity_stage
     left join funnel_steps
         on stage_map.funnel_step = funnel_steps.funnel_step
     left join stage_summary

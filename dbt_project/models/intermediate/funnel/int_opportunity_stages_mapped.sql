@@ -64,7 +64,7 @@ mapped as (
     from entries
     left join stage_map
         on entries.source_system = stage_map.source_system
-        and entries.opportunity_stage = stage_map.opportunity_stage
+            and entries.opportunity_stage = stage_map.opportunity_stage
     left join funnel_steps
         on stage_map.funnel_step = funnel_steps.funnel_step
 ),
@@ -72,11 +72,11 @@ mapped as (
 final as (
     select
         mapped.*,
-        lead(stage_entered_at) over (
-            partition by opportunity_id order by stage_sequence
+        lead(mapped.stage_entered_at) over (
+            partition by mapped.opportunity_id order by mapped.stage_sequence
         ) as stage_exited_at,
-        lead(opportunity_stage) over (
-            partition by opportunity_id order by stage_sequence
+        lead(mapped.opportunity_stage) over (
+            partition by mapped.opportunity_id order by mapped.stage_sequence
         ) as next_opportunity_stage
     from mapped
 )

@@ -25,8 +25,8 @@ account_months as (
         cast({{ dbt.last_day('calendar.month_start_date', 'month') }} as date) as month_end_date
     from account_ranges
     inner join calendar
-        on calendar.month_start_date >= account_ranges.first_month_start_date
-        and calendar.month_start_date <= {{ as_of_date() }}
+        on account_ranges.first_month_start_date <= calendar.month_start_date
+            and calendar.month_start_date <= {{ as_of_date() }}
 ),
 
 final as (
@@ -38,9 +38,9 @@ final as (
     from account_months
     left join items
         on account_months.account_id = items.account_id
-        and account_months.currency = items.currency
-        and items.start_date <= account_months.month_end_date
-        and (items.end_date is null or items.end_date >= account_months.month_end_date)
+            and account_months.currency = items.currency
+            and account_months.month_end_date >= items.start_date
+            and (items.end_date is null or account_months.month_end_date <= items.end_date)
     group by
         account_months.account_id,
         account_months.currency,

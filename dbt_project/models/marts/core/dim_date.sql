@@ -40,10 +40,10 @@ fiscal as (
         calendar.*,
         -- Fiscal year named after the calendar year it starts in (FY2025 = 2025-04 .. 2026-03).
         case
-            when calendar_month >= {{ fy_start }} then calendar_year
-            else calendar_year - 1
+            when calendar.calendar_month >= {{ fy_start }} then calendar.calendar_year
+            else calendar.calendar_year - 1
         end as fiscal_year,
-        mod(calendar_month - {{ fy_start }} + 12, 12) + 1 as fiscal_month_of_year
+        mod(calendar.calendar_month - {{ fy_start }} + 12, 12) + 1 as fiscal_month_of_year
     from calendar
 ),
 

@@ -30,7 +30,10 @@ final as (
     select * from teams
     union all
     select * from unassigned
-    where not exists (select 1 from teams where teams.team_id = 'unassigned')
+    where not exists (
+            select 1 from teams
+            where teams.team_id = 'unassigned'
+        )
 )
 
 select * from final

@@ -8,7 +8,10 @@ reps as (
 ),
 
 leads as (
-    select lead_id, agency_id from {{ ref('stg_canonical__leads') }}
+    select
+        lead_id,
+        agency_id
+    from {{ ref('stg_canonical__leads') }}
 ),
 
 final as (
@@ -28,13 +31,13 @@ final as (
         activities.account_id,
         activities.activity_type = 'call' as is_call,
         activities.activity_type = 'call'
-            and activities.activity_outcome in ('connected', 'appointment_set') as is_connected_call,
+        and activities.activity_outcome in ('connected', 'appointment_set') as is_connected_call,
         activities.activity_outcome = 'appointment_set' as is_appointment_set,
         activities.activity_type = 'email' as is_email_sent,
         activities.activity_type = 'email'
-            and activities.activity_outcome = 'opened' as is_email_opened,
+        and activities.activity_outcome = 'opened' as is_email_opened,
         activities.activity_type = 'meeting'
-            and activities.activity_outcome = 'held' as is_meeting_held
+        and activities.activity_outcome = 'held' as is_meeting_held
     from activities
     left join reps
         on activities.owner_id = reps.user_id

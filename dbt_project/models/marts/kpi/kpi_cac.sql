@@ -88,8 +88,8 @@ joined as (
     from spend_by_month
     full outer join new_customers
         on spend_by_month.month_start_date = new_customers.month_start_date
-        and spend_by_month.channel = new_customers.channel
-        and spend_by_month.agency_key = new_customers.agency_key
+            and spend_by_month.channel = new_customers.channel
+            and spend_by_month.agency_key = new_customers.agency_key
 ),
 
 final as (

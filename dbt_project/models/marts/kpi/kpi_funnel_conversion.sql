@@ -47,10 +47,10 @@ opportunity_pairs as (
     cross join step_pairs
     left join opportunity_steps as reached_from
         on opportunities.opportunity_id = reached_from.opportunity_id
-        and step_pairs.from_step = reached_from.funnel_step
+            and step_pairs.from_step = reached_from.funnel_step
     left join opportunity_steps as reached_to
         on opportunities.opportunity_id = reached_to.opportunity_id
-        and step_pairs.to_step = reached_to.funnel_step
+            and step_pairs.to_step = reached_to.funnel_step
 ),
 
 -- Whole-funnel step: opportunity created (first step) to won (last step).
@@ -195,7 +195,8 @@ period as (
 ),
 
 unioned as (
-    select * from cohort where denominator_count > 0
+    select * from cohort
+    where denominator_count > 0
     union all
     select * from period
 ),

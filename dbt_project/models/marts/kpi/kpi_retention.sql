@@ -35,26 +35,26 @@ account_months as (
     from movements
     inner join acquisition
         on movements.account_id = acquisition.account_id
-        and movements.currency = acquisition.currency
+            and movements.currency = acquisition.currency
     where movements.month_start_date >= acquisition.cohort_month_start_date
 ),
 
 with_baseline as (
     select
         account_months.*,
-        first_value(ending_mrr) over (
-            partition by account_id, currency order by month_start_date
+        first_value(account_months.ending_mrr) over (
+            partition by account_months.account_id, account_months.currency order by account_months.month_start_date
         ) as month_zero_mrr,
-        sum(case when months_since_acquisition > 0 then churned_mrr else 0 end) over (
-            partition by account_id, currency order by month_start_date
+        sum(case when account_months.months_since_acquisition > 0 then account_months.churned_mrr else 0 end) over (
+            partition by account_months.account_id, account_months.currency order by account_months.month_start_date
             rows between unbounded preceding and current row
         ) as cumulative_churned_mrr,
-        sum(case when months_since_acquisition > 0 then expansion_mrr else 0 end) over (
-            partition by account_id, currency order by month_start_date
+        sum(case when account_months.months_since_acquisition > 0 then account_months.expansion_mrr else 0 end) over (
+            partition by account_months.account_id, account_months.currency order by account_months.month_start_date
             rows between unbounded preceding and current row
         ) as cumulative_expansion_mrr,
-        sum(case when months_since_acquisition > 0 then contraction_mrr else 0 end) over (
-            partition by account_id, currency order by month_start_date
+        sum(case when account_months.months_since_acquisition > 0 then account_months.contraction_mrr else 0 end) over (
+            partition by account_months.account_id, account_months.currency order by account_months.month_start_date
             rows between unbounded preceding and current row
         ) as cumulative_contraction_mrr
     from account_months
@@ -121,7 +121,7 @@ final as (
     from by_month
     inner join cohorts
         on by_month.cohort_month_start_date = cohorts.cohort_month_start_date
-        and by_month.currency = cohorts.currency
+            and by_month.currency = cohorts.currency
 )
 
 select * from final

@@ -25,7 +25,7 @@ grouped as (
         grouping(team_id) as is_all_teams,
         grouping(lead_source) as is_all_sources
     from deals
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (won_month_start_date, team_id, lead_source),
         (won_month_start_date, team_id),
         (won_month_start_date, lead_source),

@@ -10,9 +10,9 @@ final as (
         cast({{ dbt.date_trunc('month', 'won_date') }} as date) as won_month_start_date,
         created_date,
         cast(lead_created_at as date) as lead_created_date,
-        cast({{ dbt.datediff('created_date', 'won_date', 'day') }} as integer)
+        cast({{ dbt.datediff('created_date', 'won_date', 'day') }} as integer)  -- noqa: LT05
             as days_opportunity_to_won,
-        cast({{ dbt.datediff('cast(lead_created_at as date)', 'won_date', 'day') }} as integer)
+        cast({{ dbt.datediff('cast(lead_created_at as date)', 'won_date', 'day') }} as integer)  -- noqa: LT05
             as days_lead_to_won,
         rep_id,
         team_id,
