@@ -1,0 +1,94 @@
+"""What every source converter produces: canonical rows, with every input row accounted for.
+
+A *source* is a folder of exports from one system (Salesforce, HubSpot, a Japanese SFA tool,
+an agency's spreadsheet). A converter reads it and returns a `Conversion`:
+
+- `frames`: canonical entity name -> DataFrame whose columns are a subset of the entity's
+  canonical columns (orchestration/lib/canonical_schema.py), as *text in the canonical format*
+  (ISO `YYYY-MM-DD HH:MM:SS` Asia/Tokyo timestamps, `YYYY-MM-DD` dates, `YYYY-MM` months,
+  plain decimals like `1200000` or `1200000.50`, `true`/`false`; None or "" for null), plus two
+  lineage columns: `_source_file` (path of the original export file) and `_source_row` (its
+  1-based data row number, the header not counted).
+- `rejects`: input rows that produce no canonical row, each with a reason (a deleted record,
+  a row that cannot be read). They go to raw._quarantine; nothing is dropped silently.
+- `files`: per input file, rows read / used / rejected, with read = used + rejected.
+
+Ids are namespaced by source (`namespaced()`), so keys never collide across sources; the
+canonical CSV format (landing root) keeps its ids as they are.
+
+A wrong mapping (unknown column, unmapped stage value...) raises `MappingError` with a message
+that names the file, the column or value, and what to add to the mapping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+LINEAGE_COLUMNS = ("_source_file", "_source_row")
+
+
+class MappingError(ValueError):
+    """The mapping does not fit the file: the message says what to add or change."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    source_file: str
+    row_number: int | None
+    reason: str
+    column: str | None = None
+    value: str | None = None
+
+
+@dataclass
+class FileAccount:
+    """Row accounting of one input file: rows_read = rows_used + rows_rejected."""
+
+    source_file: str
+    rows_read: int
+    rows_used: int
+    rows_rejected: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_used + self.rows_rejected
+
+
+@dataclass
+class Conversion:
+    source_system: str
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    files: list[FileAccount] = field(default_factory=list)
+
+    def add_frame(self, entity: str, frame: pd.DataFrame) -> None:
+        """Append rows for an entity (several input files may feed one entity)."""
+        if entity in self.frames:
+            frame = pd.concat([self.frames[entity], frame], ignore_index=True)
+        self.frames[entity] = frame
+
+
+def namespaced(source_system: str, value: object) -> str | None:
+    """`salesforce:0065g000001` for a native id; None for an empty one."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text or text.lower() in {"nan", "none", "null"}:
+        return None
+    return f"{source_system}:{text}"
+
+
+def write_conversion(conversion: Conversion, out_dir: Path) -> dict[str, Path]:
+    """Write each frame as `<out_dir>/<entity>.csv` (canonical columns + lineage columns)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("*.csv"):
+        stale.unlink()
+    written = {}
+    for entity, frame in conversion.frames.items():
+        path = out_dir / f"{entity}.csv"
+        frame.to_csv(path, index=False)
+        written[entity] = path
+    return written
