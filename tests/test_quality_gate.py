@@ -253,18 +253,13 @@ def test_raw_suites_cover_every_entity() -> None:
     assert tables == set(ENTITIES)
 
 
-AUDIT_COLUMNS = {
-    "_source_file": "varchar",
-    "_row_number": "bigint",
-    "_load_id": "varchar",
-    "_loaded_at": "timestamp",
-}
+from orchestration.lib.loader import AUDIT_COLUMNS  # noqa: E402 - the loader's own audit columns
 
 
 def _valid_value(name: str, type_: str, allowed: tuple[str, ...] | None) -> Any:
     if allowed:
         return allowed[0]
-    if name == "currency":
+    if name.endswith("currency"):
         return "JPY"
     if name == "corporate_number":
         return "1234567890123"
@@ -272,6 +267,7 @@ def _valid_value(name: str, type_: str, allowed: tuple[str, ...] | None) -> Any:
         "text": f"{name}-1",
         "integer": 5,
         "decimal": 100.5,
+        "decimal6": 0.0067,
         "boolean": True,
         "date": date(2025, 4, 1),
         "month": date(2025, 4, 1),
@@ -294,7 +290,7 @@ def raw_database(tmp_path: Path) -> Path:
             ddl = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
             con.execute(f"create table raw.raw.{entity.name} ({ddl})")
             row = [_valid_value(c.name, c.type, c.allowed) for c in entity.columns]
-            row += ["landing/x.csv", 2, "load-1", datetime(2025, 4, 2)]
+            row += ["canonical", "landing/x.csv", 2, "load-1", datetime(2025, 4, 2)]
             marks = ", ".join("?" for _ in row)
             con.execute(f"insert into raw.raw.{entity.name} values ({marks})", row)
     return path

@@ -4,11 +4,53 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.lib.canonical_schema import ENTITIES, ENTITY_ORDER
-from orchestration.lib.loader import discover_files, load_entity, new_load_id
+from orchestration.lib.loader import (
+    converted_files,
+    discover_files,
+    load_entity,
+    new_load_id,
+    record_conversions,
+)
 from orchestration.lib.reference import load_jp_public_holidays
 from orchestration.resources import WarehouseResource
+from orchestration.sources.registry import convert_sources
 
 INGESTION_GROUP = "ingestion"
+CONVERTED_SOURCES_KEY = dg.AssetKey(["converted", "sources"])
+
+
+@dg.asset(
+    key=CONVERTED_SOURCES_KEY,
+    group_name=INGESTION_GROUP,
+    description="CRM exports in source folders of the landing directory (Salesforce, HubSpot, "
+    "mapped Japanese SFA or agency files, each with a source.yml) converted to canonical CSV "
+    "files with the original file and row kept; rejected input rows go to raw._quarantine.",
+    kinds={"python", "csv"},
+)
+def converted_sources(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    import duckdb
+
+    settings = warehouse.settings()
+    settings.working_db.parent.mkdir(parents=True, exist_ok=True)
+    conversions = convert_sources(
+        settings.landing_dir, settings.converted_dir, progress=context.log.info
+    )
+    with duckdb.connect(str(settings.working_db)) as con:
+        read, rejected = record_conversions(con, conversions, context.run.run_id)
+    if rejected:
+        context.log.warning(
+            f"{rejected:,} of {read:,} source rows rejected; see raw._quarantine "
+            "(entity like 'source:%') for file, row and reason."
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "sources": dg.MetadataValue.json([c.source_system for c in conversions]),
+            "source_rows_read": read,
+            "source_rows_rejected": rejected,
+        }
+    )
 
 
 def raw_asset_key(table: str) -> dg.AssetKey:
@@ -20,6 +62,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=raw_asset_key(entity_name),
+        deps=[CONVERTED_SOURCES_KEY],
         group_name=INGESTION_GROUP,
         description=f"raw.{entity_name}: {entity.description} Loaded from the landing files "
         f"{entity_name}.csv and {entity_name}/*.csv; bad rows go to raw._quarantine.",
@@ -33,6 +76,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
         settings = warehouse.settings()
         settings.working_db.parent.mkdir(parents=True, exist_ok=True)
         files = discover_files(settings.landing_dir, entity_name)
+        files += [path for path, _ in converted_files(settings.converted_dir, entity_name)]
         if not files and entity.required_columns and entity_name in {"users", "opportunities"}:
             context.log.warning(
                 f"No landing file for {entity_name} in {settings.landing_dir}: "
@@ -40,7 +84,14 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
             )
         load_id = context.run.run_id or new_load_id()
         with duckdb.connect(str(settings.working_db)) as con:
-            results = load_entity(con, entity_name, settings.landing_dir, load_id, context.log.info)
+            results = load_entity(
+                con,
+                entity_name,
+                settings.landing_dir,
+                load_id,
+                context.log.info,
+                settings.converted_dir,
+            )
         read = sum(r.rows_read for r in results)
         loaded = sum(r.rows_loaded for r in results)
         quarantined = sum(r.rows_quarantined for r in results)
@@ -79,4 +130,4 @@ def jp_public_holidays(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 entity_assets = [_build_entity_asset(name) for name in ENTITY_ORDER]
-ingestion_assets = [*entity_assets, jp_public_holidays]
+ingestion_assets = [converted_sources, *entity_assets, jp_public_holidays]

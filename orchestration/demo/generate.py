@@ -2198,7 +2198,7 @@ def generate(
         counts[entity] = writers[entity]()
         say(f"{entity:<28}{counts[entity]:>12,} rows {time.perf_counter() - t:7.1f}s")
     say(f"{'total':<28}{sum(counts.values()):>12,} rows {time.perf_counter() - t0:7.1f}s")
-    return {entity: counts[entity] for entity in ENTITY_ORDER}
+    return {entity: counts[entity] for entity in ENTITY_ORDER if entity in counts}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

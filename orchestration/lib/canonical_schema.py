@@ -26,6 +26,7 @@ SQL_TYPES: dict[str, str] = {
     "text": "varchar",
     "integer": "bigint",
     "decimal": "decimal(18, 2)",
+    "decimal6": "decimal(18, 6)",
     "boolean": "boolean",
     "date": "date",
     "month": "date",
@@ -334,6 +335,17 @@ ENTITIES: dict[str, Entity] = {
                 ),
                 _c("amount", "decimal", "Amount spent.", required=True),
                 _c("currency", "text", "ISO 4217 currency code of amount.", required=True),
+            ),
+        ),
+        Entity(
+            name="exchange_rates",
+            description="Dated exchange rates (為替レート) to convert amounts to the reporting currency.",
+            primary_key=("rate_date", "from_currency", "to_currency"),
+            columns=(
+                _c("rate_date", "date", "First day the rate applies; it holds until the next rate.", required=True),
+                _c("from_currency", "text", "ISO 4217 code of the amount's currency.", required=True),
+                _c("to_currency", "text", "ISO 4217 code converted to (the reporting currency).", required=True),
+                _c("rate", "decimal6", "Units of to_currency for one unit of from_currency.", required=True),
             ),
         ),
         Entity(

@@ -25,6 +25,9 @@ import duckdb
 
 from orchestration.lib.canonical_schema import ENTITIES, SQL_TYPES, Column, Entity
 
+# Converted source files carry the original export file and row (orchestration/sources).
+LINEAGE_COLUMNS = ("_source_file", "_source_row")
+
 log = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
@@ -32,6 +35,7 @@ SOURCE_TIMEZONE = "Asia/Tokyo"
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
 AUDIT_COLUMNS = {
+    "_source_system": "varchar",
     "_source_file": "varchar",
     "_row_number": "bigint",
     "_load_id": "varchar",
@@ -72,6 +76,17 @@ def discover_files(landing_dir: Path, entity: str) -> list[Path]:
     if folder.is_dir():
         files.extend(sorted(p for p in folder.glob("*.csv") if p.is_file()))
     return files
+
+
+def converted_files(converted_dir: Path | None, entity: str) -> list[tuple[Path, str]]:
+    """(`<converted_dir>/<source_system>/<entity>.csv`, source_system) for every source."""
+    if converted_dir is None or not converted_dir.is_dir():
+        return []
+    return [
+        (path, path.parent.name)
+        for path in sorted(converted_dir.glob(f"*/{entity}.csv"))
+        if path.is_file()
+    ]
 
 
 def _quote(identifier: str) -> str:
@@ -150,7 +165,7 @@ def check_header(entity: Entity, path: Path, header: list[str]) -> list[str]:
             f"(found: {', '.join(header) or 'no columns'}). Add the column(s) to the file; "
             f"the canonical format of '{entity.name}' is described in docs/canonical_format.md."
         )
-    return [c for c in header if c not in entity.column_names]
+    return [c for c in header if c not in entity.column_names and c not in LINEAGE_COLUMNS]
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -197,11 +212,18 @@ def load_file(
     path: Path,
     load_id: str,
     loaded_at: datetime,
+    source_system: str = "canonical",
 ) -> FileLoadResult:
     """Append one file's good rows to raw.<entity> and its bad rows to raw._quarantine."""
     header = _read_header(path)
     extra = check_header(entity, path, header)
     present = set(header)
+    # Lineage: the original export file and row when the file was converted from a source.
+    if "_source_file" in present and "_source_row" in present:
+        origin_file = f'coalesce("_source_file", {_literal(str(path))})'
+        origin_row = 'coalesce(try_cast("_source_row" as bigint), _row_number)'
+    else:
+        origin_file, origin_row = _literal(str(path)), "_row_number"
     con.execute("drop table if exists _staged_file")
     con.execute(
         "create temp table _staged_file as select row_number() over () as _row_number, * "
@@ -215,7 +237,8 @@ def load_file(
         f"""
         create or replace temp table _typed_file as
         select
-            _row_number,
+            {origin_row} as _row_number,
+            {origin_file} as _origin_file,
             {", ".join(f"{typed} as {_quote(name)}" for name, (typed, _) in checks.items())},
             concat_ws('; ', {reasons}) as _reason,
             to_json(struct_pack({", ".join(f"{_quote(h)} := {_quote(h)}" for h in header)}))
@@ -227,18 +250,18 @@ def load_file(
     con.execute(
         f"""
         insert into {RAW_SCHEMA}.{entity.name}
-        select {names}, ?, _row_number, ?, ?
+        select {names}, ?, _origin_file, _row_number, ?, ?
         from _typed_file where _reason = '' order by _row_number
         """,
-        [str(path), load_id, loaded_at],
+        [source_system, load_id, loaded_at],
     )
     con.execute(
         f"""
         insert into {RAW_SCHEMA}._quarantine
-        select ?, ?, ?, _row_number, null, _reason, _raw_record, ?
+        select ?, ?, _origin_file, _row_number, null, _reason, _raw_record, ?
         from _typed_file where _reason <> ''
         """,
-        [load_id, entity.name, str(path), loaded_at],
+        [load_id, entity.name, loaded_at],
     )
     con.execute(
         f"""
@@ -294,11 +317,13 @@ def load_entity(
     landing_dir: Path,
     load_id: str,
     progress: Callable[[str], None] | None = None,
+    converted_dir: Path | None = None,
 ) -> list[FileLoadResult]:
-    """Rebuild raw.<entity> from all its landing files, atomically (one transaction)."""
+    """Rebuild raw.<entity> from its landing and converted files, atomically (one transaction)."""
     entity = ENTITIES[entity_name]
     ensure_raw_schema(con)
-    files = discover_files(landing_dir, entity_name)
+    files = [(path, "canonical") for path in discover_files(landing_dir, entity_name)]
+    files += converted_files(converted_dir, entity_name)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin transaction")
     try:
@@ -306,8 +331,8 @@ def load_entity(
         con.execute(f"delete from {RAW_SCHEMA}._quarantine where entity = ?", [entity_name])
         _create_entity_table(con, entity)
         results = []
-        for path in files:
-            result = load_file(con, entity, path, load_id, loaded_at)
+        for path, source_system in files:
+            result = load_file(con, entity, path, load_id, loaded_at, source_system)
             results.append(result)
             if progress:
                 progress(
@@ -327,15 +352,76 @@ def load_landing(
     entities: Iterable[str] | None = None,
     load_id: str | None = None,
     progress: Callable[[str], None] | None = None,
+    converted_dir: Path | None = None,
 ) -> list[FileLoadResult]:
-    """Load every entity's landing files into `database`; return one result per file."""
+    """Load every entity's landing (and converted) files into `database`; one result per file."""
     load_id = load_id or new_load_id()
     database.parent.mkdir(parents=True, exist_ok=True)
     results: list[FileLoadResult] = []
     with duckdb.connect(str(database)) as con:
         for name in entities or ENTITIES:
-            results.extend(load_entity(con, name, landing_dir, load_id, progress))
+            results.extend(load_entity(con, name, landing_dir, load_id, progress, converted_dir))
     return results
+
+
+def record_conversions(
+    con: duckdb.DuckDBPyConnection, conversions: Iterable, load_id: str
+) -> tuple[int, int]:
+    """Log per source file rows read/used/rejected; quarantine the rejected input rows.
+
+    Returns (rows read, rows rejected) over all source files.
+    """
+    ensure_raw_schema(con)
+    con.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}._conversion_log (
+            load_id varchar not null,
+            source_system varchar not null,
+            source_file varchar not null,
+            rows_read bigint not null,
+            rows_used bigint not null,
+            rows_rejected bigint not null,
+            converted_at timestamp not null
+        )
+        """
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(f"delete from {RAW_SCHEMA}._quarantine where entity like 'source:%'")
+    read = rejected = 0
+    for conversion in conversions:
+        for account in conversion.files:
+            con.execute(
+                f"insert into {RAW_SCHEMA}._conversion_log values (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    load_id,
+                    conversion.source_system,
+                    account.source_file,
+                    account.rows_read,
+                    account.rows_used,
+                    account.rows_rejected,
+                    now,
+                ],
+            )
+            read += account.rows_read
+            rejected += account.rows_rejected
+        rows = [
+            [
+                load_id,
+                f"source:{conversion.source_system}",
+                r.source_file,
+                r.row_number,
+                None,
+                r.reason if r.column is None else f"{r.column}: {r.reason}",
+                None if r.value is None else str(r.value),
+                now,
+            ]
+            for r in conversion.rejects
+        ]
+        if rows:
+            con.executemany(
+                f"insert into {RAW_SCHEMA}._quarantine values (?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
+    return read, rejected
 
 
 def results_as_dicts(results: Iterable[FileLoadResult]) -> list[dict]:

@@ -77,6 +77,11 @@ class Settings:
             extra_dbt_vars=_dbt_vars_from_env(),
         )
 
+    @property
+    def converted_dir(self) -> Path:
+        """Where source folders (Salesforce, HubSpot, mapped exports) are converted to."""
+        return self.working_db.parent / "converted"
+
     def dbt_vars(self) -> dict[str, Any]:
         variables = dict(self.extra_dbt_vars)
         if self.as_of_date:

@@ -11,12 +11,17 @@ reps as (
     select * from {{ ref('stg_canonical__users') }}
 ),
 
-stage_map as (
-    select * from {{ ref('stage_map') }}
+account_keys as (
+    select * from {{ ref('int_account_keys') }}
 ),
 
-funnel_steps as (
-    select * from {{ ref('funnel_steps') }}
+stage_lookup as (
+    select * from {{ ref('int_stage_map_resolved') }}
+),
+
+money as (
+    select * from {{ ref('int_money_converted') }}
+    where record_type = 'opportunity'
 ),
 
 stages as (
@@ -48,7 +53,7 @@ final as (
     select
         opportunities.opportunity_id,
         opportunities.source_system,
-        opportunities.account_id,
+        coalesce(account_keys.merged_account_id, opportunities.account_id) as account_id,
         opportunities.owner_id as rep_id,
         coalesce(reps.team_id, 'unassigned') as team_id,
         lead_links.lead_id,
@@ -61,9 +66,9 @@ final as (
         cast(opportunities.created_at as date) as created_date,
         opportunities.close_date,
         opportunities.opportunity_stage,
-        stage_map.funnel_step,
-        funnel_steps.funnel_step_order,
-        coalesce(stage_summary.highest_funnel_step_order, funnel_steps.funnel_step_order)
+        stage_lookup.funnel_step,
+        stage_lookup.funnel_step_order,
+        coalesce(stage_summary.highest_funnel_step_order, stage_lookup.funnel_step_order)
             as highest_funnel_step_order,
         opportunities.opportunity_type,
         opportunities.is_closed,
@@ -79,7 +84,9 @@ final as (
         end as lost_date,
         opportunities.amount,
         opportunities.currency,
-        coalesce(stage_map.default_probability, 0) as stage_probability,
+        money.reporting_amount as amount_reporting,
+        money.reporting_currency,
+        coalesce(stage_lookup.default_probability, 0) as stage_probability,
         opportunities.lost_reason
     from opportunities
     left join lead_links
@@ -88,11 +95,14 @@ final as (
         on lead_links.lead_id = leads.lead_id
     left join reps
         on opportunities.owner_id = reps.user_id
-    left join stage_map
-        on opportunities.source_system = stage_map.source_system
-            and opportunities.opportunity_stage = stage_map.opportunity_stage
-    left join funnel_steps
-        on stage_map.funnel_step = funnel_steps.funnel_step
+    left join account_keys
+        on opportunities.account_id = account_keys.account_id
+    left join stage_lookup
+        on
+            opportunities.source_system = stage_lookup.source_system
+            and opportunities.opportunity_stage = stage_lookup.opportunity_stage
+    left join money
+        on opportunities.opportunity_id = money.record_id
     left join stage_summary
         on opportunities.opportunity_id = stage_summary.opportunity_id
 )

@@ -1,5 +1,9 @@
--- Stage history mapped to canonical funnel steps, with when each stage was exited.
--- Opportunities without any history get one inferred row: their current stage since creation.
+-- Stage entries of every opportunity, mapped to canonical funnel steps, with exit times.
+-- transition_source says how an entry is known:
+--   'observed' from the export's stage history (OpportunityHistory, HubSpot date entered, ...);
+--   'snapshot' a change seen between two nightly snapshots of an export without history
+--              (entered at the snapshot that first saw it);
+--   'inferred' no history at all: the stage first seen is assumed entered at creation.
 with history as (
     select * from {{ ref('stg_canonical__opportunity_stage_history') }}
 ),
@@ -8,25 +12,63 @@ opportunities as (
     select * from {{ ref('stg_canonical__opportunities') }}
 ),
 
-stage_map as (
-    select * from {{ ref('stage_map') }}
+snapshots as (
+    select * from {{ ref('snap_opportunities') }}
 ),
 
-funnel_steps as (
-    select * from {{ ref('funnel_steps') }}
+stage_lookup as (
+    select * from {{ ref('int_stage_map_resolved') }}
+),
+
+with_history as (
+    select distinct opportunity_id from history
 ),
 
 observed as (
     select
-        source_system,
-        opportunity_id,
-        opportunity_stage,
-        stage_entered_at,
+        history.source_system,
+        history.opportunity_id,
+        history.opportunity_stage,
+        history.stage_entered_at,
         'observed' as transition_source
     from history
 ),
 
-inferred as (
+snapshot_versions as (
+    select
+        snapshots.source_system,
+        snapshots.opportunity_id,
+        snapshots.opportunity_stage,
+        snapshots.created_at,
+        snapshots.dbt_valid_from,
+        row_number() over (
+            partition by snapshots.opportunity_id order by snapshots.dbt_valid_from
+        ) as version_number
+    from snapshots
+    left join with_history
+        on snapshots.opportunity_id = with_history.opportunity_id
+    where with_history.opportunity_id is null
+),
+
+from_snapshots as (
+    select
+        snapshot_versions.source_system,
+        snapshot_versions.opportunity_id,
+        snapshot_versions.opportunity_stage,
+        case
+            when snapshot_versions.version_number = 1 then snapshot_versions.created_at
+            else cast(snapshot_versions.dbt_valid_from as {{ dbt.type_timestamp() }})
+        end as stage_entered_at,
+        case
+            when snapshot_versions.version_number = 1 then 'inferred' else 'snapshot'
+        end as transition_source
+    from snapshot_versions
+    inner join opportunities
+        on snapshot_versions.opportunity_id = opportunities.opportunity_id
+),
+
+-- Opportunities neither in history nor yet in a snapshot (the snapshot runs after staging).
+current_only as (
     select
         opportunities.source_system,
         opportunities.opportunity_id,
@@ -34,15 +76,21 @@ inferred as (
         opportunities.created_at as stage_entered_at,
         'inferred' as transition_source
     from opportunities
-    left join history
-        on opportunities.opportunity_id = history.opportunity_id
-    where history.opportunity_id is null
+    left join with_history
+        on opportunities.opportunity_id = with_history.opportunity_id
+    where
+        with_history.opportunity_id is null
+        and opportunities.opportunity_id not in (
+            select snapshot_versions.opportunity_id from snapshot_versions
+        )
 ),
 
 entries as (
     select * from observed
     union all
-    select * from inferred
+    select * from from_snapshots
+    union all
+    select * from current_only
 ),
 
 mapped as (
@@ -50,23 +98,22 @@ mapped as (
         entries.opportunity_id,
         entries.source_system,
         entries.opportunity_stage,
-        stage_map.funnel_step,
-        funnel_steps.funnel_step_order,
-        coalesce(stage_map.is_won, false) as is_won_stage,
-        coalesce(stage_map.is_lost, false) as is_lost_stage,
-        stage_map.opportunity_stage is not null as is_mapped_stage,
+        stage_lookup.funnel_step,
+        stage_lookup.funnel_step_order,
+        coalesce(stage_lookup.is_won, false) as is_won_stage,
+        coalesce(stage_lookup.is_lost, false) as is_lost_stage,
+        coalesce(stage_lookup.is_mapped, false) as is_mapped_stage,
         entries.stage_entered_at,
         entries.transition_source,
         row_number() over (
             partition by entries.opportunity_id
-            order by entries.stage_entered_at, funnel_steps.funnel_step_order
+            order by entries.stage_entered_at, stage_lookup.funnel_step_order
         ) as stage_sequence
     from entries
-    left join stage_map
-        on entries.source_system = stage_map.source_system
-            and entries.opportunity_stage = stage_map.opportunity_stage
-    left join funnel_steps
-        on stage_map.funnel_step = funnel_steps.funnel_step
+    left join stage_lookup
+        on
+            entries.source_system = stage_lookup.source_system
+            and entries.opportunity_stage = stage_lookup.opportunity_stage
 ),
 
 final as (

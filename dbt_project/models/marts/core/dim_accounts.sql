@@ -3,6 +3,10 @@ with accounts as (
     select * from {{ ref('stg_canonical__accounts') }}
 ),
 
+account_keys as (
+    select * from {{ ref('int_account_keys') }}
+),
+
 opportunities as (
     select * from {{ ref('int_opportunities_enriched') }}
 ),
@@ -41,8 +45,13 @@ final as (
         cast(accounts.created_at as date) as created_date,
         first_won.first_won_date,
         first_mrr.acquisition_month_start_date,
-        first_won.first_won_date is not null as is_customer
+        first_won.first_won_date is not null as is_customer,
+        account_keys.accounts_merged
     from accounts
+    inner join account_keys
+        on
+            accounts.account_id = account_keys.account_id
+            and account_keys.account_id = account_keys.merged_account_id
     left join first_won
         on accounts.account_id = first_won.account_id
     left join first_mrr

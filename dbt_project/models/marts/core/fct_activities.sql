@@ -7,6 +7,10 @@ reps as (
     select * from {{ ref('stg_canonical__users') }}
 ),
 
+account_keys as (
+    select * from {{ ref('int_account_keys') }}
+),
+
 leads as (
     select
         lead_id,
@@ -28,7 +32,7 @@ final as (
         activities.duration_minutes,
         activities.lead_id,
         activities.opportunity_id,
-        activities.account_id,
+        coalesce(account_keys.merged_account_id, activities.account_id) as account_id,
         activities.activity_type = 'call' as is_call,
         activities.activity_type = 'call'
         and activities.activity_outcome in ('connected', 'appointment_set') as is_connected_call,
@@ -43,6 +47,8 @@ final as (
         on activities.owner_id = reps.user_id
     left join leads
         on activities.lead_id = leads.lead_id
+    left join account_keys
+        on activities.account_id = account_keys.account_id
 )
 
 select * from final

@@ -6,6 +6,10 @@ reps as (
     select * from {{ ref('stg_canonical__users') }}
 ),
 
+account_keys as (
+    select * from {{ ref('int_account_keys') }}
+),
+
 lead_sources as (
     select * from {{ ref('dim_lead_sources') }}
 ),
@@ -37,7 +41,7 @@ final as (
         coalesce(leads.owner_id, 'unassigned') as rep_id,
         coalesce(reps.team_id, 'unassigned') as team_id,
         coalesce(leads.agency_id, reps.agency_id, 'in_house') as agency_key,
-        leads.account_id,
+        coalesce(account_keys.merged_account_id, leads.account_id) as account_id,
         leads.lead_status,
         coalesce(leads.converted_opportunity_id, linked_opportunities.opportunity_id)
             as converted_opportunity_id,
@@ -47,6 +51,8 @@ final as (
     from leads
     left join reps
         on leads.owner_id = reps.user_id
+    left join account_keys
+        on leads.account_id = account_keys.account_id
     left join lead_sources
         on leads.lead_source = lead_sources.lead_source
     left join linked_opportunities

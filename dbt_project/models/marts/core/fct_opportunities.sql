@@ -39,10 +39,12 @@ final as (
         opportunities.lost_date,
         opportunities.amount,
         opportunities.currency,
+        opportunities.amount_reporting,
+        opportunities.reporting_currency,
         opportunities.stage_probability,
         case
             when not opportunities.is_closed
-                then opportunities.amount * opportunities.stage_probability
+                then opportunities.amount_reporting * opportunities.stage_probability
         end as weighted_open_amount,
         opportunities.lost_reason
     from opportunities

@@ -3,8 +3,31 @@
 -- attributed to the channel and agency of that deal's lead. Spend is what spend.csv gives for
 -- the channel and agency in the month. CAC = spend / new customers; CAC payback (months) =
 -- spend / (new MRR of those customers × gross margin). Rates keep numerator and denominator.
-with spend as (
+with spend_rows as (
     select * from {{ ref('stg_canonical__spend') }}
+),
+
+money as (
+    select * from {{ ref('int_money_converted') }}
+    where record_type = 'spend'
+),
+
+-- Spend in the reporting currency (converted at the spend month).
+spend as (
+    select
+        spend_rows.spend_month_start_date,
+        spend_rows.channel,
+        spend_rows.agency_id,
+        spend_rows.spend_category,
+        money.reporting_amount as spend_amount,
+        money.reporting_currency as currency
+    from spend_rows
+    inner join money
+        on {{ dbt.concat([
+            "cast(spend_rows.spend_month_start_date as " ~ dbt.type_string() ~ ")", "'|'",
+            "spend_rows.channel", "'|'", "coalesce(spend_rows.agency_id, '')", "'|'",
+            "spend_rows.spend_category"
+        ]) }} = money.record_id
 ),
 
 opportunities as (

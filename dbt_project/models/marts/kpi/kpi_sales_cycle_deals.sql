@@ -21,8 +21,8 @@ final as (
         agency_key,
         sourced_by,
         opportunity_type,
-        cast(amount as decimal(18, 2)) as amount,
-        currency
+        cast(amount_reporting as decimal(18, 2)) as amount,
+        reporting_currency as currency
     from opportunities
     where is_won
 )

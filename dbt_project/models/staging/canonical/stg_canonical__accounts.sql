@@ -8,7 +8,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         account_id,
         account_name,
         corporate_number,

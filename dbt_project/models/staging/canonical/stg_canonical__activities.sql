@@ -9,7 +9,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         activity_id,
         activity_type,
         activity_at,

@@ -8,7 +8,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         agency_id,
         agency_name,
         lower(fee_model) as fee_model,

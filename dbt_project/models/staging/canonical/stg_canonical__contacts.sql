@@ -9,7 +9,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         contact_id,
         account_id,
         full_name as contact_name,

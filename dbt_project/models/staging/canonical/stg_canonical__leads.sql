@@ -8,7 +8,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         lead_id,
         created_at,
         lower(lead_source) as lead_source,

@@ -12,7 +12,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         opportunity_id,
         opportunity_stage,
         changed_at as stage_entered_at,

@@ -12,7 +12,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         spend_month as spend_month_start_date,
         lower(channel) as channel,
         agency_id,

@@ -12,7 +12,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         kpi_code,
         period_grain,
         period_start_date,

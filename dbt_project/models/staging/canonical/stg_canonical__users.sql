@@ -8,7 +8,7 @@ deduplicated as (
 
 final as (
     select
-        'canonical' as source_system,
+        _source_system as source_system,
         user_id,
         user_name,
         email as user_email,

@@ -1,0 +1,118 @@
+"""Find the source folders in the landing directory and convert them to canonical files.
+
+A source folder is any sub-folder of the landing directory holding a `source.yml`:
+
+```yaml
+type: salesforce          # salesforce | hubspot | mapping
+source_system: salesforce # optional, default: the folder name; prefixes every id
+# ...converter options (see docs/load_your_own_exports in the README)
+```
+
+Each source is converted to canonical CSV files under `<converted_dir>/<source_system>/`,
+with the original file and row kept as lineage, and then loaded like canonical landing files.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from orchestration.lib.canonical_schema import ENTITIES
+from orchestration.sources.base import Conversion, MappingError, write_conversion
+
+SOURCE_FILE = "source.yml"
+CONVERTERS = {
+    "salesforce": "orchestration.sources.salesforce",
+    "hubspot": "orchestration.sources.hubspot",
+    "mapping": "orchestration.sources.mapping",
+}
+RESERVED = {"canonical", *ENTITIES}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class SourceFolder:
+    folder: Path
+    config: dict
+    source_type: str
+    source_system: str
+
+
+def _read_config(path: Path) -> dict:
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise MappingError(f"{path}: not valid YAML ({error}).") from error
+    if not isinstance(config, dict):
+        raise MappingError(f"{path}: expected a mapping of keys, e.g. 'type: salesforce'.")
+    return config
+
+
+def discover_sources(landing_dir: Path) -> list[SourceFolder]:
+    """Every sub-folder of the landing directory with a source.yml, in name order."""
+    if not landing_dir.is_dir():
+        return []
+    sources = []
+    for path in sorted(landing_dir.glob(f"*/{SOURCE_FILE}")):
+        config = _read_config(path)
+        source_type = str(config.get("type", "")).strip()
+        if source_type not in CONVERTERS:
+            raise MappingError(
+                f"{path}: 'type' is {source_type or 'missing'}; set it to one of "
+                f"{', '.join(sorted(CONVERTERS))}."
+            )
+        system = str(config.get("source_system") or path.parent.name).strip().lower()
+        if not _NAME.match(system) or system in RESERVED:
+            raise MappingError(
+                f"{path}: source_system '{system}' must be lower-case letters, digits and _ "
+                f"and not one of {', '.join(sorted(RESERVED))}; set source_system in the file."
+            )
+        sources.append(SourceFolder(path.parent, config, source_type, system))
+    names = [s.source_system for s in sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise MappingError(
+            f"{landing_dir}: several source folders use source_system {', '.join(duplicates)}; "
+            "give each a distinct source_system in its source.yml."
+        )
+    return sources
+
+
+def converter_for(source_type: str) -> Callable[[Path, dict, str], Conversion]:
+    module = importlib.import_module(CONVERTERS[source_type])
+    return module.convert
+
+
+def convert_sources(
+    landing_dir: Path,
+    converted_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> list[Conversion]:
+    """Convert every source folder; write `<converted_dir>/<source_system>/<entity>.csv`."""
+    conversions = []
+    keep = set()
+    for source in discover_sources(landing_dir):
+        conversion = converter_for(source.source_type)(
+            source.folder, source.config, source.source_system
+        )
+        out_dir = converted_dir / source.source_system
+        write_conversion(conversion, out_dir)
+        keep.add(out_dir)
+        conversions.append(conversion)
+        if progress:
+            rows = sum(len(frame) for frame in conversion.frames.values())
+            progress(
+                f"{source.source_system} ({source.source_type}): {len(conversion.files)} files, "
+                f"{rows:,} canonical rows, {len(conversion.rejects):,} rejected input rows"
+            )
+    if converted_dir.is_dir():  # sources removed from the landing directory
+        for stale in converted_dir.iterdir():
+            if stale.is_dir() and stale not in keep:
+                for file in stale.glob("*.csv"):
+                    file.unlink()
+    return conversions
