@@ -342,10 +342,30 @@ ENTITIES: dict[str, Entity] = {
             description="Dated exchange rates (為替レート) to convert amounts to the reporting currency.",
             primary_key=("rate_date", "from_currency", "to_currency"),
             columns=(
-                _c("rate_date", "date", "First day the rate applies; it holds until the next rate.", required=True),
-                _c("from_currency", "text", "ISO 4217 code of the amount's currency.", required=True),
-                _c("to_currency", "text", "ISO 4217 code converted to (the reporting currency).", required=True),
-                _c("rate", "decimal6", "Units of to_currency for one unit of from_currency.", required=True),
+                _c(
+                    "rate_date",
+                    "date",
+                    "First day the rate applies; it holds until the next rate.",
+                    required=True,
+                ),
+                _c(
+                    "from_currency",
+                    "text",
+                    "ISO 4217 code of the amount's currency.",
+                    required=True,
+                ),
+                _c(
+                    "to_currency",
+                    "text",
+                    "ISO 4217 code converted to (the reporting currency).",
+                    required=True,
+                ),
+                _c(
+                    "rate",
+                    "decimal6",
+                    "Units of to_currency for one unit of from_currency.",
+                    required=True,
+                ),
             ),
         ),
         Entity(

@@ -9,6 +9,10 @@ history as (
     select * from {{ ref('stg_canonical__opportunity_stage_history') }}
 ),
 
+snapshots as (
+    select * from {{ ref('snap_opportunities') }}
+),
+
 stage_map as (
     select * from {{ ref('stage_map') }}
 ),
@@ -27,6 +31,11 @@ observed_stages as (
         source_system,
         opportunity_stage
     from history
+    union
+    select distinct
+        source_system,
+        opportunity_stage
+    from snapshots
 ),
 
 final as (

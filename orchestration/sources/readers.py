@@ -1,0 +1,459 @@
+"""Read any export (CSV/TSV in any Japanese encoding, or .xlsx) into a frame of strings, and
+parse the values Japanese spreadsheets hold into canonical text.
+
+Reading (`read_table`):
+
+- Encoding: the declared one, else detected: a UTF-8 BOM means `utf-8-sig`; text that decodes
+  as strict UTF-8 is UTF-8; otherwise charset-normalizer decides, preferring a Japanese
+  candidate when it offers one. Shift_JIS (declared or detected) is always read as `cp932`,
+  the Windows superset Excel writes (①, ㈱, NEC/IBM extensions).
+- CSV via the `csv` module (CRLF, quoted newlines and quoted commas are handled); a header line
+  with more tabs than commas is read as TSV. `.xlsx` via openpyxl (read-only, cached values):
+  date cells become ISO text (`2025-04-03` or `2025-04-03 10:00:00`), numbers plain decimals.
+- Every value is a stripped `str`; empty cells are `None`. Duplicate header labels get a
+  `.1`, `.2` suffix; an empty header cell is named `column<N>` (1-based position).
+- `_source_row` is the 1-based data row number (the header row and rows above it not counted),
+  i.e. the row a user finds in the file: record N after the header is row N.
+- Fully blank rows (trailing rows Excel leaves behind, or empty lines) are *not data rows*: they
+  are dropped and not counted as rows at all, but keep their place in the numbering, so a
+  `_source_row` always points at the physical record. `frame.attrs["blank_rows"]` counts them.
+- A CSV record with more non-empty fields than the header has a `_read_error` text; every other
+  row has `_read_error = None` (the column is always present).
+
+Parsing (shared with other converters): `parse_number`, `parse_integer`, `parse_date`,
+`parse_timestamp`, `parse_month` return canonical text (`1200000`, `2025-04-03`,
+`2025-04-03 10:00:00`, `2025-04`) or raise ValueError. Each has a vectorised twin on a
+Series (`*_series`) returning a `Parsed(values, bad)` pair, so converters type whole columns
+without Python loops over rows. Numbers and dates are NFKC-normalised first (full-width digits,
+`，`, `／`, `：`, `￥`); free text is never normalised.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import charset_normalizer
+import numpy as np
+import pandas as pd
+
+from orchestration.sources.base import MappingError
+
+SOURCE_ROW = "_source_row"
+READ_ERROR = "_read_error"
+UTF8_BOM = b"\xef\xbb\xbf"
+SHIFT_JIS_NAMES = frozenset(
+    {"shift_jis", "shift-jis", "sjis", "s_jis", "shiftjis", "ms932", "windows-31j", "cp932"}
+    | {"shift_jis_2004", "shift_jisx0213", "ms_kanji", "x-sjis", "csshiftjis"}
+)
+JAPANESE_ENCODINGS = SHIFT_JIS_NAMES | {"euc_jp", "euc-jp", "iso2022_jp", "iso-2022-jp"}
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+TOKYO_OFFSET_MINUTES = 9 * 60  # Asia/Tokyo has had no daylight saving time since 1951
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------
+
+
+def normalise_encoding(name: str) -> str:
+    """Python codec name for a declared or detected encoding; Shift_JIS becomes cp932."""
+    key = name.strip().lower().replace(" ", "")
+    if key in SHIFT_JIS_NAMES:
+        return "cp932"
+    if key in {"utf8", "utf-8", "utf_8"}:
+        return "utf-8"
+    if key in {"utf-8-sig", "utf_8_sig", "utf8-sig", "utf8bom", "utf-8-bom"}:
+        return "utf-8-sig"
+    return key
+
+
+def detect_encoding(data: bytes) -> str:
+    """Guess the encoding of an export: BOM, strict UTF-8, then charset-normalizer."""
+    if data.startswith(UTF8_BOM):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    matches = charset_normalizer.from_bytes(data)
+    for match in matches:
+        if match.encoding.lower() in JAPANESE_ENCODINGS:
+            return normalise_encoding(match.encoding)
+    best = matches.best()
+    if best is None:
+        raise ValueError("the encoding cannot be detected")
+    return normalise_encoding(best.encoding)
+
+
+def _decode(path: Path, encoding: str | None) -> str:
+    data = path.read_bytes()
+    try:
+        codec = normalise_encoding(encoding) if encoding else detect_encoding(data)
+    except ValueError as error:
+        raise MappingError(
+            f"{path}: {error}; declare it in the mapping, e.g. `encoding: cp932`."
+        ) from error
+    if codec == "utf-8" and data.startswith(UTF8_BOM):
+        codec = "utf-8-sig"
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError) as error:
+        raise MappingError(
+            f"{path}: cannot be read as {codec} ({error}); declare the right `encoding:` in the "
+            "mapping (cp932 for Shift_JIS, utf-8 for UTF-8)."
+        ) from error
+
+
+def _csv_records(path: Path, encoding: str | None) -> list[list[str]]:
+    text = _decode(path, encoding)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _float_text(value: float) -> str:
+    if value.is_integer() and abs(value) < 1e18:
+        return str(int(value))
+    return format(Decimal(f"{value:.15g}"), "f")
+
+
+def cell_text(value: object) -> str | None:
+    """Text of a spreadsheet cell: ISO dates, plain decimals, `true`/`false`; blank -> None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float):
+        return _float_text(value)
+    text = str(value).strip()
+    return text or None
+
+
+def _xlsx_records(path: Path, sheet: str | None) -> tuple[list[list[str | None]], str]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            raise MappingError(
+                f"{path}: no sheet {sheet!r}; sheets in the file: {', '.join(workbook.sheetnames)}."
+            )
+        records = [[cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+        return records, worksheet.title
+    finally:
+        workbook.close()
+
+
+def _header_labels(raw: Sequence[str | None]) -> list[str]:
+    labels: list[str] = []
+    seen: dict[str, int] = {}
+    for position, value in enumerate(raw, start=1):
+        label = (value or "").strip() or f"column{position}"
+        if label in seen:
+            seen[label] += 1
+            label = f"{label}.{seen[label]}"
+        else:
+            seen[label] = 0
+        labels.append(label)
+    return labels
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip()
+    return text or None
+
+
+def _records_to_frame(records: list[list[str | None]], header_row: int) -> pd.DataFrame:
+    if len(records) < header_row:
+        raise MappingError(f"the file has no header row {header_row} (it has {len(records)} rows)")
+    labels = _header_labels(records[header_row - 1])
+    width = len(labels)
+    rows: list[list[str | None]] = []
+    numbers: list[int] = []
+    errors: list[str | None] = []
+    blank = 0
+    for number, record in enumerate(records[header_row:], start=1):
+        values = [_clean(v) for v in record]
+        if not any(values):
+            blank += 1
+            continue
+        extra = [v for v in values[width:] if v is not None]
+        errors.append(f"row has {len(values)} fields, the header has {width}" if extra else None)
+        rows.append((values + [None] * width)[:width])
+        numbers.append(number)
+    frame = pd.DataFrame(rows, columns=labels, dtype=object)
+    frame[SOURCE_ROW] = pd.Series(numbers, dtype="int64")
+    frame[READ_ERROR] = pd.Series(errors, dtype=object)
+    frame.attrs["blank_rows"] = blank
+    return frame
+
+
+def read_table(
+    path: Path | str, encoding: str | None = None, sheet: str | None = None, header_row: int = 1
+) -> pd.DataFrame:
+    """Read a CSV/TSV or .xlsx export: str values (None for empty) plus `_source_row`.
+
+    `frame.attrs["sheet"]` holds the sheet read (xlsx only); see the module doc for blank rows
+    and `_read_error`.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise MappingError(f"{path}: old .xls files are not supported; save it as .xlsx or CSV.")
+    sheet_name = None
+    if suffix in EXCEL_SUFFIXES:
+        records, sheet_name = _xlsx_records(path, sheet)
+    else:
+        records = _csv_records(path, encoding)
+    try:
+        frame = _records_to_frame(records, header_row)
+    except MappingError as error:
+        raise MappingError(f"{path}: {error}") from error
+    frame.attrs["sheet"] = sheet_name
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing values
+# ---------------------------------------------------------------------------------------------
+
+
+class Parsed(NamedTuple):
+    """Canonical text (None where empty or bad) and a mask of non-empty unparsable values."""
+
+    values: pd.Series
+    bad: pd.Series
+
+
+def by_distinct(parse: Callable[..., Parsed]) -> Callable[..., Parsed]:
+    """Run a Series parser once per distinct value and spread the results back over the rows."""
+
+    @functools.wraps(parse)
+    def wrapper(series: pd.Series, *args: Any) -> Parsed:
+        codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+        if len(uniques) > len(series) // 2:
+            return parse(series, *args)
+        parsed = parse(pd.Series(uniques, dtype=object), *args)
+        values = np.append(parsed.values.to_numpy(dtype=object), None)[codes]
+        bad = np.append(parsed.bad.to_numpy(dtype=bool), False)[codes]
+        return Parsed(
+            pd.Series(values, index=series.index, dtype=object),
+            pd.Series(bad, index=series.index, dtype=bool),
+        )
+
+    return wrapper
+
+
+DATE_PATTERN = (
+    r"^(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})"
+    r"(?:[ T]+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.\d+)?)?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+MONTH_PATTERN = r"^(?P<year>\d{4})[-/.](?P<month>\d{1,2})$"
+NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+CURRENCY_NOISE = r"[\s,¥\\$€円]"
+TRUE_WORDS = ("true", "t", "1", "yes", "y")
+FALSE_WORDS = ("false", "f", "0", "no", "n")
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    """Object series of stripped text, None for empty values."""
+    text = series.astype(object)
+    present = text.notna()
+    text = text.where(~present, text[present].astype(str).str.strip()).astype(object)
+    return text.where(present & (text != ""), None).astype(object)
+
+
+def _nfkc(series: pd.Series) -> pd.Series:
+    return series.str.normalize("NFKC").str.strip()
+
+
+def _finish(values: pd.Series, ok: pd.Series, present: pd.Series) -> Parsed:
+    values = values.astype(object).where(ok & present, None)
+    return Parsed(values, present & ~ok)
+
+
+@by_distinct
+def parse_number_series(series: pd.Series) -> Parsed:
+    """`¥1,200,000`, `1,200,000円`, `１２００`, `△500`, `(500)` -> `1200000`, `1200`, `-500`."""
+    raw = _as_text(series)
+    present = raw.notna()
+    text = _nfkc(raw).str.replace("\u2212", "-", regex=False)
+    negative = text.str.fullmatch(r"\(.*\)", na=False)
+    text = text.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+    text = text.str.replace(CURRENCY_NOISE, "", regex=True)
+    text = text.str.replace(r"^[△▲]", "-", regex=True)
+    ok = text.str.fullmatch(NUMBER_PATTERN, na=False) & ~(
+        negative & text.str.startswith(("-", "+"), na=False)
+    )
+    text = text.str.replace(r"^\+", "", regex=True)
+    text = text.str.replace(r"^(-?)\.", r"\g<1>0.", regex=True)
+    text = text.str.replace(r"\.$", "", regex=True)
+    text = text.str.replace(r"^(-?)0+(?=\d)", r"\1", regex=True)
+    text = text.where(~negative, "-" + text)
+    return _finish(text, ok, present)
+
+
+@by_distinct
+def parse_integer_series(series: pd.Series) -> Parsed:
+    """Whole numbers: as `parse_number_series`, and `8.0` -> `8`; `8.5` is bad."""
+    number = parse_number_series(series)
+    text = number.values
+    whole = text.str.fullmatch(r"-?\d+(?:\.0*)?", na=False)
+    text = text.str.replace(r"\.0*$", "", regex=True)
+    present = number.bad | text.notna()
+    return _finish(text, whole, present)
+
+
+def _date_text(series: pd.Series) -> pd.Series:
+    """NFKC, `2024年4月1日` -> `2024/4/1`, `20240401` -> `2024-04-01`, spaces collapsed."""
+    text = _nfkc(series).str.replace(r"\s+", " ", regex=True)
+    text = text.str.replace(
+        r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", r"\1/\2/\3", regex=True
+    )
+    text = text.str.replace(r"(\d{4})\s*年\s*(\d{1,2})\s*月$", r"\1/\2", regex=True)
+    return text.str.replace(r"^(\d{4})(\d{2})(\d{2})(?=$|[ T])", r"\1-\2-\3", regex=True)
+
+
+def _default_datetimes(text: pd.Series) -> pd.Series:
+    """Parse the default spellings into naive Asia/Tokyo datetimes (NaT where not parsable)."""
+    parts = text.str.extract(DATE_PATTERN)
+    fields = ["year", "month", "day", "hour", "minute", "second"]
+    numbers = parts[fields].apply(pd.to_numeric).fillna({"hour": 0, "minute": 0, "second": 0})
+    stamps = pd.to_datetime(numbers, errors="coerce")
+    clock_ok = (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
+    stamps = stamps.where(clock_ok)
+    tz = parts["tz"].str.replace("Z", "+00:00", regex=False).str.replace(":", "", regex=False)
+    sign = tz.str[0].map({"+": 1, "-": -1})
+    offset = sign * (pd.to_numeric(tz.str[1:3]) * 60 + pd.to_numeric(tz.str[3:5]))
+    shift = pd.to_timedelta((TOKYO_OFFSET_MINUTES - offset).fillna(0), unit="m")
+    return (stamps + shift).astype("datetime64[us]")
+
+
+def _formatted_datetimes(text: pd.Series, formats: Sequence[str]) -> pd.Series:
+    """Parse with declared strptime formats, first match wins; `%z` offsets go to Tokyo."""
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+    for fmt in formats:
+        todo = result.isna() & text.notna()
+        if not todo.any():
+            break
+        if "%z" in fmt:
+            parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce", utc=True)
+            parsed = parsed.dt.tz_convert("Asia/Tokyo").dt.tz_localize(None)
+        else:
+            parsed = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        result.loc[todo] = parsed.astype("datetime64[us]")
+    return result
+
+
+def _datetimes(series: pd.Series, formats: Sequence[str] | None) -> tuple[pd.Series, pd.Series]:
+    raw = _as_text(series)
+    if formats:
+        stamps = _formatted_datetimes(_nfkc(raw), formats)
+    else:
+        stamps = _default_datetimes(_date_text(raw))
+    return stamps, raw.notna()
+
+
+@by_distinct
+def parse_timestamp_series(series: pd.Series, formats: Sequence[str] | None = None) -> Parsed:
+    """`2024/4/1 9:00`, `2024年4月1日`, ISO with offset... -> `YYYY-MM-DD HH:MM:SS` (Tokyo).
+
+    With `formats` (strptime), only those are tried; without, the usual spellings are:
+    `-`, `/` or `.` separated dates, `年月日`, `YYYYMMDD`, an optional `H:MM[:SS[.f]]` time and
+    an optional offset (`Z`, `+09:00`), converted to Asia/Tokyo wall-clock time.
+    """
+    stamps, present = _datetimes(series, formats)
+    return _finish(stamps.dt.strftime("%Y-%m-%d %H:%M:%S"), stamps.notna(), present)
+
+
+@by_distinct
+def parse_date_series(series: pd.Series, formats: Sequence[str] | None = None) -> Parsed:
+    """Dates (a time part, e.g. Excel's `2025/5/13 0:00`, is dropped) -> `YYYY-MM-DD`."""
+    stamps, present = _datetimes(series, formats)
+    return _finish(stamps.dt.strftime("%Y-%m-%d"), stamps.notna(), present)
+
+
+@by_distinct
+def parse_month_series(series: pd.Series, formats: Sequence[str] | None = None) -> Parsed:
+    """`2025/5`, `2025-05`, `2025年5月`, `202505` or any date -> `YYYY-MM`."""
+    raw = _as_text(series)
+    if formats:
+        dates = parse_date_series(raw, formats)
+        return dates._replace(values=dates.values.str[:7])
+    text = _date_text(raw).str.replace(r"^(\d{4})(\d{2})$", r"\1-\2", regex=True)
+    parts = text.str.extract(MONTH_PATTERN)
+    month_only = pd.to_datetime(parts.apply(pd.to_numeric).assign(day=1), errors="coerce").astype(
+        "datetime64[us]"
+    )
+    stamps = month_only.fillna(_default_datetimes(text))
+    return _finish(stamps.dt.strftime("%Y-%m"), stamps.notna(), raw.notna())
+
+
+@by_distinct
+def parse_boolean_series(series: pd.Series) -> Parsed:
+    """`true/false`, `1/0`, `yes/no`, `t/f`, `y/n` (any case, full-width too) -> `true`/`false`."""
+    raw = _as_text(series)
+    words = _nfkc(raw).str.lower()
+    lookup = dict.fromkeys(TRUE_WORDS, "true") | dict.fromkeys(FALSE_WORDS, "false")
+    values = words.map(lookup)
+    return _finish(values, values.notna(), raw.notna())
+
+
+def _scalar(parsed: Parsed, text: object, what: str) -> str:
+    value = parsed.values.iloc[0]
+    if value is None:
+        reason = "empty" if not parsed.bad.iloc[0] else f"not {what}"
+        raise ValueError(f"{text!r} is {reason}")
+    return str(value)
+
+
+def parse_number(text: str) -> str:
+    """Canonical decimal text of a number as written in a Japanese sheet, else ValueError."""
+    return _scalar(parse_number_series(pd.Series([text], dtype=object)), text, "a number")
+
+
+def parse_integer(text: str) -> str:
+    """Canonical text of a whole number, else ValueError."""
+    return _scalar(parse_integer_series(pd.Series([text], dtype=object)), text, "a whole number")
+
+
+def parse_date(text: str, formats: Sequence[str] | None = None) -> str:
+    """`YYYY-MM-DD` for a date written any usual way (or in one of `formats`), else ValueError."""
+    return _scalar(parse_date_series(pd.Series([text], dtype=object), formats), text, "a date")
+
+
+def parse_timestamp(text: str, formats: Sequence[str] | None = None) -> str:
+    """`YYYY-MM-DD HH:MM:SS` (Asia/Tokyo) for a timestamp, else ValueError."""
+    parsed = parse_timestamp_series(pd.Series([text], dtype=object), formats)
+    return _scalar(parsed, text, "a timestamp")
+
+
+def parse_month(text: str, formats: Sequence[str] | None = None) -> str:
+    """`YYYY-MM` for a month (or a date in it), else ValueError."""
+    return _scalar(parse_month_series(pd.Series([text], dtype=object), formats), text, "a month")
+
+
+def nfkc(text: str) -> str:
+    """NFKC-normalised, stripped text (full-width letters and digits to ASCII)."""
+    return unicodedata.normalize("NFKC", text).strip()
