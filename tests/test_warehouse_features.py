@@ -87,7 +87,15 @@ def test_current_state_exports_get_history_from_snapshots(tmp_path):
                 "group by 1"
             ).fetchall()
         )
+        funnel = con.execute(
+            "select sum(numerator_count), sum(inferred_numerator_count) "
+            "from kpi_funnel_conversion where analysis_basis = 'cohort' "
+            "and conversion_step = 'proposal_to_closing' and month_start_date = '2025-05-01' "
+            "and lead_source = 'ae_sourced'"
+        ).fetchone()
     assert rows == [("proposal", "inferred"), ("negotiation", "snapshot")]
+    # O4 reached closing, and the mart says this is known from a snapshot, not observed.
+    assert funnel == (1, 1)
     assert sources == {"inferred": 4, "snapshot": 1}
 
 

@@ -38,15 +38,33 @@ stage_summary as (
     group by opportunity_id
 ),
 
--- A lead linked either way round: opportunity.lead_id or lead.converted_opportunity_id.
+-- A lead linked either way round: opportunity.lead_id or lead.converted_opportunity_id
+-- (when several leads name the same opportunity, the earliest created one is its source).
+converted_leads as (
+    select
+        ranked.converted_opportunity_id,
+        ranked.lead_id
+    from (
+        select
+            leads.converted_opportunity_id,
+            leads.lead_id,
+            row_number() over (
+                partition by leads.converted_opportunity_id
+                order by leads.created_at, leads.lead_id
+            ) as lead_rank
+        from leads
+        where leads.converted_opportunity_id is not null
+    ) as ranked
+    where ranked.lead_rank = 1
+),
+
 lead_links as (
     select
         opportunities.opportunity_id,
-        coalesce(opportunities.lead_id, converted.lead_id) as lead_id
+        coalesce(opportunities.lead_id, converted_leads.lead_id) as lead_id
     from opportunities
-    left join leads as converted
-        on opportunities.opportunity_id = converted.converted_opportunity_id
-            and opportunities.lead_id is null
+    left join converted_leads
+        on opportunities.opportunity_id = converted_leads.converted_opportunity_id
 ),
 
 final as (

@@ -32,10 +32,15 @@ observed_stages as (
         opportunity_stage
     from history
     union
+    -- Snapshot versions count only for opportunities without a stage history (the only ones
+    -- whose history is built from snapshots).
     select distinct
-        source_system,
-        opportunity_stage
+        snapshots.source_system,
+        snapshots.opportunity_stage
     from snapshots
+    where snapshots.opportunity_id not in (
+        select history.opportunity_id from history
+    )
 ),
 
 final as (

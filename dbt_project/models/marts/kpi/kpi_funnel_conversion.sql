@@ -42,7 +42,8 @@ opportunity_pairs as (
         step_pairs.to_step,
         step_pairs.step_order,
         reached_from.reached_at as from_reached_at,
-        reached_to.reached_at as to_reached_at
+        reached_to.reached_at as to_reached_at,
+        reached_to.reached_transition_source as to_transition_source
     from opportunities
     cross join step_pairs
     left join opportunity_steps as reached_from
@@ -68,7 +69,8 @@ opportunity_to_won as (
         opportunities.created_at as from_reached_at,
         case
             when opportunities.is_won then cast(opportunities.won_date as {{ dbt.type_timestamp() }})
-        end as to_reached_at
+        end as to_reached_at,
+        'observed' as to_transition_source
     from opportunities
 ),
 
@@ -84,7 +86,8 @@ lead_pairs as (
         'opportunity' as to_step,
         0 as step_order,
         leads.created_at as from_reached_at,
-        case when leads.is_converted then leads.converted_at end as to_reached_at
+        case when leads.is_converted then leads.converted_at end as to_reached_at,
+        'observed' as to_transition_source
     from leads
 ),
 
@@ -99,7 +102,8 @@ all_pairs as (
         to_step,
         step_order,
         from_reached_at,
-        to_reached_at
+        to_reached_at,
+        to_transition_source
     from opportunity_pairs
     union all
     select
@@ -112,7 +116,8 @@ all_pairs as (
         to_step,
         step_order,
         from_reached_at,
-        to_reached_at
+        to_reached_at,
+        to_transition_source
     from opportunity_to_won
     union all
     select
@@ -125,7 +130,8 @@ all_pairs as (
         to_step,
         step_order,
         from_reached_at,
-        to_reached_at
+        to_reached_at,
+        to_transition_source
     from lead_pairs
 ),
 
@@ -142,7 +148,14 @@ cohort as (
         step_order,
         sum(case when from_reached_at is not null and to_reached_at is not null then 1 else 0 end)
             as numerator_count,
-        sum(case when from_reached_at is not null then 1 else 0 end) as denominator_count
+        sum(case when from_reached_at is not null then 1 else 0 end) as denominator_count,
+        sum(
+            case
+                when from_reached_at is not null and to_reached_at is not null
+                    and to_transition_source <> 'observed' then 1
+                else 0
+            end
+        ) as inferred_numerator_count
     from all_pairs
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9
 ),
@@ -158,7 +171,8 @@ period_entries as (
         to_step,
         step_order,
         0 as numerator_count,
-        1 as denominator_count
+        1 as denominator_count,
+        0 as inferred_numerator_count
     from all_pairs
     where from_reached_at is not null
     union all
@@ -172,7 +186,8 @@ period_entries as (
         to_step,
         step_order,
         1 as numerator_count,
-        0 as denominator_count
+        0 as denominator_count,
+        case when to_transition_source <> 'observed' then 1 else 0 end as inferred_numerator_count
     from all_pairs
     where to_reached_at is not null
 ),
@@ -189,7 +204,8 @@ period as (
         to_step,
         step_order,
         sum(numerator_count) as numerator_count,
-        sum(denominator_count) as denominator_count
+        sum(denominator_count) as denominator_count,
+        sum(inferred_numerator_count) as inferred_numerator_count
     from period_entries
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9
 ),
@@ -219,6 +235,7 @@ final as (
         cast(step_order as integer) as step_order,
         cast(numerator_count as bigint) as numerator_count,
         cast(denominator_count as bigint) as denominator_count,
+        cast(inferred_numerator_count as bigint) as inferred_numerator_count,
         {{ safe_divide('numerator_count', 'denominator_count') }} as conversion_rate
     from unioned
 )
