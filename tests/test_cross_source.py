@@ -58,8 +58,7 @@ def test_agency_lead_converted_in_the_sfa(tmp_path):
             "and lead_source = 'agency_outbound' and month_start_date = '2025-04-01'"
         ).fetchone()
         cycle = con.execute(
-            "select days_lead_to_won from kpi_sales_cycle_deals "
-            "where opportunity_id = 'jp_sfa:O3'"
+            "select days_lead_to_won from kpi_sales_cycle_deals where opportunity_id = 'jp_sfa:O3'"
         ).fetchone()
         sources = {
             row[0]

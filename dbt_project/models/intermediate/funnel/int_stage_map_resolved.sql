@@ -39,8 +39,8 @@ observed_stages as (
         snapshots.opportunity_stage
     from snapshots
     where snapshots.opportunity_id not in (
-        select history.opportunity_id from history
-    )
+            select history.opportunity_id from history
+        )
 ),
 
 final as (

@@ -10,12 +10,12 @@ final as (
     select
         accounts.account_id,
         {% if merge_key -%}
-        case
-            when accounts.{{ merge_key }} is null then accounts.account_id
-            else min(accounts.account_id) over (partition by accounts.{{ merge_key }})
-        end as merged_account_id,
-        count(*) over (partition by coalesce(accounts.{{ merge_key }}, accounts.account_id))
-            as accounts_merged
+            case
+                when accounts.{{ merge_key }} is null then accounts.account_id
+                else min(accounts.account_id) over (partition by accounts.{{ merge_key }})
+            end as merged_account_id,
+            count(*) over (partition by coalesce(accounts.{{ merge_key }}, accounts.account_id))
+                as accounts_merged
         {%- else -%}
         accounts.account_id as merged_account_id,
         1 as accounts_merged
