@@ -5,6 +5,7 @@
 - benchmark: generate data at a scale and time one pipeline run (wall time, peak memory).
 - prepare: build the dbt manifest (needed before `dagster dev`).
 - docs: regenerate docs/canonical_format.md from the schema.
+- metrics: regenerate the dbt semantic layer and docs/kpi_catalog.md from seeds/kpi_definitions.csv.
 """
 
 from __future__ import annotations
@@ -181,6 +182,14 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from orchestration.lib.metrics import write_all
+
+    for path in write_all():
+        _say(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -198,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     bench.set_defaults(func=cmd_benchmark)
     sub.add_parser("prepare", help="build the dbt manifest").set_defaults(func=cmd_prepare)
     sub.add_parser("docs", help="write docs/canonical_format.md").set_defaults(func=cmd_docs)
+    sub.add_parser(
+        "metrics", help="write the semantic-layer YAML and docs/kpi_catalog.md from the seed"
+    ).set_defaults(func=cmd_metrics)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -61,6 +61,27 @@ order by team_id
 """
 
 
+SCORECARD_SQL = """
+select
+    scope_id as team_id,
+    kpi_code,
+    kpi_value as actual,
+    target_value as target,
+    attainment,
+    pace_ratio,
+    landing_forecast as forecast,
+    status
+from kpi_scorecard
+where period_grain = 'month'
+    and scope_type = 'team'
+    and target_value is not null
+    and period_start_date = (
+        select max(period_start_date) from kpi_scorecard where period_grain = 'month'
+    )
+order by team_id, kpi_code
+"""
+
+
 def _format(value: object) -> str:
     if value is None:
         return "-"
@@ -109,6 +130,11 @@ def kpi_summary(published_db: Path) -> str:
             ("CAC by channel, last 12 months (顧客獲得コスト)", CAC_SQL),
             ("Retention by months since acquisition, all cohorts (顧客維持率・NRR)", RETENTION_SQL),
             ("Sales cycle of deals won in the last 12 months, days (セールスサイクル)", CYCLE_SQL),
+            (
+                "Scorecard, current month by team: attainment, pace and landing forecast "
+                "(予算達成率・着地見込み)",
+                SCORECARD_SQL,
+            ),
         ):
             rel = con.sql(sql)
             sections.append(_table(title, rel.columns, rel.fetchall()))

@@ -70,6 +70,16 @@ final as (
             fy_start - 1,
             "cast(cast(fiscal_year as " ~ dbt.type_string() ~ ") || '-01-01' as date)"
         ) }} as date) as fiscal_year_start_date,
+        cast({{ dbt.dateadd(
+            'month',
+            "3 * (case when fiscal_month_of_year <= 3 then 0 when fiscal_month_of_year <= 6 then 1 "
+            ~ "when fiscal_month_of_year <= 9 then 2 else 3 end)",
+            dbt.dateadd(
+                'month',
+                fy_start - 1,
+                "cast(cast(fiscal_year as " ~ dbt.type_string() ~ ") || '-01-01' as date)"
+            )
+        ) }} as date) as fiscal_quarter_start_date,
         iso_day_of_week,
         iso_day_of_week in (6, 7) as is_weekend,
         holiday_name is not null as is_public_holiday,

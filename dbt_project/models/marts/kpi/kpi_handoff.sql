@@ -1,0 +1,76 @@
+-- SDR → AE hand-off (分業) by month of opportunity creation × SDR × AE × sourced_by.
+-- Cohort basis: every count follows the opportunities created in the month to the as-of date
+-- (accepted = reached the qualified step 有効商談, won/closed = their current state).
+-- sdr_rep_id is the owner of the opportunity's source lead (アポインター); 'none' for AE-sourced
+-- opportunities (no lead) and 'unassigned' for a lead without an owner. ae_rep_id is the
+-- opportunity owner (クローザー), 'unassigned' when none. Rates keep numerator and denominator.
+-- SDR appointments (fct_activities) are per SDR, not per SDR × AE, so they are not repeated
+-- here: kpi_agency_performance has them per agency.
+with opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+),
+
+deals as (
+    select
+        created_month_start_date as month_start_date,
+        case
+            when sourced_by = 'ae' then 'none'
+            else coalesce(sdr_rep_id, 'unassigned')
+        end as sdr_rep_id,
+        coalesce(rep_id, 'unassigned') as ae_rep_id,
+        sourced_by,
+        is_qualified,
+        is_closed,
+        is_won,
+        case when is_won then amount_reporting end as won_amount,
+        reporting_currency,
+        case
+            when is_won then {{ dbt.datediff('created_date', 'won_date', 'day') }}
+        end as days_opportunity_to_won
+    from opportunities
+),
+
+grouped as (
+    select
+        month_start_date,
+        sdr_rep_id,
+        ae_rep_id,
+        sourced_by,
+        count(*) as opportunities_created,
+        sum(case when is_qualified then 1 else 0 end) as opportunities_accepted,
+        sum(case when is_won then 1 else 0 end) as won_deals,
+        sum(case when is_closed then 1 else 0 end) as closed_deals,
+        coalesce(sum(won_amount), 0) as won_amount,
+        max(reporting_currency) as currency,
+        coalesce(sum(days_opportunity_to_won), 0) as sum_days_opportunity_to_won
+    from deals
+    group by 1, 2, 3, 4
+),
+
+final as (
+    select
+        {{ dbt.hash(
+            "cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || sdr_rep_id || '|' || "
+            ~ "ae_rep_id || '|' || sourced_by"
+        ) }} as handoff_id,
+        month_start_date,
+        sdr_rep_id,
+        ae_rep_id,
+        sourced_by,
+        cast(opportunities_created as bigint) as opportunities_created,
+        cast(opportunities_accepted as bigint) as opportunities_accepted,
+        -- Hand-off acceptance rate = accepted / created.
+        {{ safe_divide('opportunities_accepted', 'opportunities_created') }} as acceptance_rate,
+        cast(won_deals as bigint) as won_deals,
+        cast(closed_deals as bigint) as closed_deals,
+        -- Win rate (受注率) = won / closed.
+        {{ safe_divide('won_deals', 'closed_deals') }} as win_rate,
+        cast(won_amount as decimal(18, 2)) as won_amount,
+        coalesce(currency, '{{ var("reporting_currency") }}') as currency,
+        cast(sum_days_opportunity_to_won as bigint) as sum_days_opportunity_to_won,
+        -- Mean days opportunity → won = sum_days_opportunity_to_won / won_deals.
+        {{ safe_divide('sum_days_opportunity_to_won', 'won_deals') }} as mean_days_opportunity_to_won
+    from grouped
+)
+
+select * from final

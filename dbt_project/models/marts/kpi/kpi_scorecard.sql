@@ -1,0 +1,312 @@
+-- The scorecard (KPI管理表) in long format: period × scope × KPI → numerator, denominator,
+-- value, target (予算), attainment (達成率), pace against elapsed Japanese business days,
+-- landing forecast (着地見込み) with its method, gap and status. One row per KPI of
+-- seed kpi_definitions for every period (day, ISO week, month, fiscal quarter, fiscal year)
+-- that has started by the as-of date and every scope (company, team, rep) with activity or a
+-- target. Everything is computed for the as-of date (dbt var as_of_date), never "today".
+{%- set grains = {
+    'day': 'date_day',
+    'week': 'week_start_date',
+    'month': 'month_start_date',
+    'quarter': 'fiscal_quarter_start_date',
+    'fiscal_year': 'fiscal_year_start_date',
+} %}
+{%- set tolerance = var('pace_tolerance') %}
+with daily as (
+    select * from {{ ref('fct_kpi_daily') }}
+),
+
+reps as (
+    select * from {{ ref('dim_reps') }}
+),
+
+calendar as (
+    select * from {{ ref('dim_date') }}
+),
+
+definitions as (
+    select * from {{ ref('kpi_definitions') }}
+),
+
+targets as (
+    select * from {{ ref('stg_canonical__targets') }}
+    where scenario = '{{ var("target_scenario") }}'
+),
+
+pipeline as (
+    select * from {{ ref('int_open_pipeline_as_of') }}
+),
+
+day_periods as (
+    {% for grain, column in grains.items() %}
+    select
+        '{{ grain }}' as period_grain,
+        date_day,
+        {{ column }} as period_start_date,
+        is_business_day
+    from calendar
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+periods as (
+    select
+        period_grain,
+        period_start_date,
+        max(date_day) as period_end_date,
+        sum(case when is_business_day then 1 else 0 end) as business_days,
+        sum(
+            case when is_business_day and date_day <= {{ as_of_date() }} then 1 else 0 end
+        ) as business_days_elapsed
+    from day_periods
+    group by period_grain, period_start_date
+),
+
+daily_scoped as (
+    select
+        daily.fact_date,
+        daily.kpi_code,
+        daily.numerator,
+        daily.denominator,
+        'company' as scope_type,
+        'company' as scope_id
+    from daily
+    union all
+    select
+        daily.fact_date,
+        daily.kpi_code,
+        daily.numerator,
+        daily.denominator,
+        'team' as scope_type,
+        coalesce(reps.team_id, 'unassigned') as scope_id
+    from daily
+    left join reps
+        on daily.rep_id = reps.rep_id
+    union all
+    select
+        daily.fact_date,
+        daily.kpi_code,
+        daily.numerator,
+        daily.denominator,
+        'rep' as scope_type,
+        daily.rep_id as scope_id
+    from daily
+),
+
+actuals as (
+    select
+        day_periods.period_grain,
+        day_periods.period_start_date,
+        daily_scoped.scope_type,
+        daily_scoped.scope_id,
+        daily_scoped.kpi_code,
+        sum(daily_scoped.numerator) as numerator,
+        sum(daily_scoped.denominator) as denominator
+    from daily_scoped
+    inner join day_periods
+        on daily_scoped.fact_date = day_periods.date_day
+    group by 1, 2, 3, 4, 5
+),
+
+pipeline_scoped as (
+    select
+        pipeline.close_date,
+        pipeline.weighted_amount,
+        'company' as scope_type,
+        'company' as scope_id
+    from pipeline
+    union all
+    select
+        pipeline.close_date,
+        pipeline.weighted_amount,
+        'team' as scope_type,
+        coalesce(reps.team_id, 'unassigned') as scope_id
+    from pipeline
+    left join reps
+        on pipeline.rep_id = reps.rep_id
+    union all
+    select
+        pipeline.close_date,
+        pipeline.weighted_amount,
+        'rep' as scope_type,
+        pipeline.rep_id as scope_id
+    from pipeline
+),
+
+-- Weighted open pipeline expected to close in the rest of each period (after the as-of date).
+remaining_pipeline as (
+    select
+        periods.period_grain,
+        periods.period_start_date,
+        pipeline_scoped.scope_type,
+        pipeline_scoped.scope_id,
+        'won_amount' as kpi_code,
+        sum(pipeline_scoped.weighted_amount) as weighted_pipeline_amount
+    from pipeline_scoped
+    inner join periods
+        on
+            pipeline_scoped.close_date > {{ as_of_date() }}
+            and pipeline_scoped.close_date <= periods.period_end_date
+            and periods.period_start_date <= {{ as_of_date() }}
+            and periods.period_end_date > {{ as_of_date() }}
+            and pipeline_scoped.close_date >= periods.period_start_date
+    group by 1, 2, 3, 4, 5
+),
+
+keys as (
+    select
+        period_grain,
+        period_start_date,
+        scope_type,
+        scope_id,
+        kpi_code
+    from actuals
+    union
+    select
+        period_grain,
+        period_start_date,
+        scope_type,
+        scope_id,
+        kpi_code
+    from targets
+),
+
+joined as (
+    select
+        keys.period_grain,
+        keys.period_start_date,
+        periods.period_end_date,
+        keys.scope_type,
+        keys.scope_id,
+        keys.kpi_code,
+        definitions.kpi_name_ja,
+        definitions.unit,
+        definitions.direction,
+        definitions.forecast_method,
+        coalesce(actuals.numerator, 0) as numerator,
+        coalesce(actuals.denominator, 0) as denominator,
+        targets.target_value,
+        periods.business_days,
+        periods.business_days_elapsed,
+        coalesce(remaining_pipeline.weighted_pipeline_amount, 0) as weighted_pipeline_amount
+    from keys
+    inner join definitions
+        on keys.kpi_code = definitions.kpi_code
+    inner join periods
+        on
+            keys.period_grain = periods.period_grain
+            and keys.period_start_date = periods.period_start_date
+    left join actuals
+        on
+            keys.period_grain = actuals.period_grain
+            and keys.period_start_date = actuals.period_start_date
+            and keys.scope_type = actuals.scope_type
+            and keys.scope_id = actuals.scope_id
+            and keys.kpi_code = actuals.kpi_code
+    left join targets
+        on
+            keys.period_grain = targets.period_grain
+            and keys.period_start_date = targets.period_start_date
+            and keys.scope_type = targets.scope_type
+            and keys.scope_id = targets.scope_id
+            and keys.kpi_code = targets.kpi_code
+    left join remaining_pipeline
+        on
+            keys.period_grain = remaining_pipeline.period_grain
+            and keys.period_start_date = remaining_pipeline.period_start_date
+            and keys.scope_type = remaining_pipeline.scope_type
+            and keys.scope_id = remaining_pipeline.scope_id
+            and keys.kpi_code = remaining_pipeline.kpi_code
+    where keys.period_start_date <= {{ as_of_date() }}
+),
+
+valued as (
+    select
+        joined.*,
+        case
+            when joined.unit in ('rate', 'amount_rate')
+                then {{ safe_divide('joined.numerator', 'joined.denominator') }}
+            else joined.numerator
+        end as kpi_value,
+        {{ safe_divide('joined.business_days_elapsed', 'joined.business_days') }}
+            as elapsed_share
+    from joined
+),
+
+forecast as (
+    select
+        valued.*,
+        case
+            when valued.unit in ('rate', 'amount_rate') then valued.kpi_value
+            when valued.business_days_elapsed >= valued.business_days then valued.kpi_value
+            when valued.forecast_method = 'weighted_pipeline'
+                then valued.kpi_value + valued.weighted_pipeline_amount
+            when valued.business_days_elapsed > 0
+                then valued.kpi_value
+                + valued.kpi_value / valued.business_days_elapsed
+                * (valued.business_days - valued.business_days_elapsed)
+        end as landing_forecast,
+        case
+            when valued.unit in ('rate', 'amount_rate') then valued.target_value
+            else valued.target_value * valued.elapsed_share
+        end as expected_to_date
+    from valued
+),
+
+final as (
+    select
+        {{ dbt.hash(
+            "forecast.period_grain || '|' || cast(forecast.period_start_date as "
+            ~ dbt.type_string() ~ ") || '|' || forecast.scope_type || '|' || forecast.scope_id"
+            ~ " || '|' || forecast.kpi_code"
+        ) }} as scorecard_id,
+        forecast.period_grain,
+        forecast.period_start_date,
+        forecast.period_end_date,
+        {{ as_of_date() }} as as_of_date,
+        forecast.scope_type,
+        forecast.scope_id,
+        forecast.kpi_code,
+        forecast.kpi_name_ja,
+        forecast.unit,
+        forecast.direction,
+        cast(forecast.numerator as {{ type_double() }}) as numerator,
+        cast(forecast.denominator as {{ type_double() }}) as denominator,
+        cast(forecast.kpi_value as {{ type_double() }}) as kpi_value,
+        cast(forecast.target_value as {{ type_double() }}) as target_value,
+        {{ safe_divide('forecast.kpi_value', 'forecast.target_value') }} as attainment,
+        cast(forecast.business_days as integer) as business_days,
+        cast(forecast.business_days_elapsed as integer) as business_days_elapsed,
+        cast(forecast.elapsed_share as {{ type_double() }}) as elapsed_share,
+        cast(forecast.expected_to_date as {{ type_double() }}) as expected_to_date,
+        {{ safe_divide('forecast.kpi_value', 'forecast.expected_to_date') }} as pace_ratio,
+        cast(forecast.landing_forecast as {{ type_double() }}) as landing_forecast,
+        case
+            when forecast.unit in ('rate', 'amount_rate') then 'current_value'
+            when forecast.business_days_elapsed >= forecast.business_days then 'actual'
+            else forecast.forecast_method
+        end as forecast_method,
+        cast(forecast.target_value - forecast.landing_forecast as {{ type_double() }}) as gap,
+        case
+            when forecast.target_value is null or forecast.landing_forecast is null then null
+            when forecast.direction = 'higher_is_better' then
+                case
+                    when forecast.landing_forecast >= forecast.target_value * (1 + {{ tolerance }})
+                        then 'ahead'
+                    when forecast.landing_forecast >= forecast.target_value * (1 - {{ tolerance }})
+                        then 'on_pace'
+                    else 'behind'
+                end
+            else
+                case
+                    when forecast.landing_forecast <= forecast.target_value * (1 - {{ tolerance }})
+                        then 'ahead'
+                    when forecast.landing_forecast <= forecast.target_value * (1 + {{ tolerance }})
+                        then 'on_pace'
+                    else 'behind'
+                end
+        end as status
+    from forecast
+)
+
+select * from final

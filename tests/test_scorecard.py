@@ -1,0 +1,153 @@
+"""Scorecard: targets, pace over Japanese business days, landing forecast, as-of dates.
+
+Values are worked out by hand from tests/fixtures/tiny. May 2025 has 31 days: 9 weekend days
+(3-4, 10-11, 17-18, 24-25, 31) and two weekday holidays of Golden Week (5 May こどもの日,
+6 May 振替休日), so 20 business days; up to 16 May, 10 of them have passed (1-2, 7-9, 12-16).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from orchestration.lib.metrics import (
+    CATALOG_MD,
+    SEMANTIC_YAML,
+    load_definitions,
+    render_catalog,
+    render_semantic_yaml,
+)
+from orchestration.pipeline import run_pipeline, settings_for
+from tests.conftest import TINY
+
+
+def _run(base, as_of: str, extra_lead: bool = False):
+    landing = base / "landing"
+    shutil.copytree(TINY, landing)
+    if extra_lead:  # the last day of fiscal year 2024
+        with (landing / "leads.csv").open("a", encoding="utf-8") as handle:
+            handle.write("L6,2025-03-31 10:00:00,referral,open,U1,,,,,\n")
+    settings = settings_for(base, landing, as_of)
+    outcome = run_pipeline(settings)
+    assert outcome.success, outcome
+    return duckdb.connect(str(settings.published_db), read_only=True)
+
+
+@pytest.fixture(scope="module")
+def mid_may(tmp_path_factory):
+    with _run(tmp_path_factory.mktemp("mid_may"), "2025-05-16") as con:
+        yield con
+
+
+@pytest.fixture(scope="module")
+def end_of_october(tmp_path_factory):
+    with _run(tmp_path_factory.mktemp("october"), "2025-10-31", extra_lead=True) as con:
+        yield con
+
+
+def _row(con, columns: str, **where):
+    clauses = " and ".join(f"{key} = ?" for key in where)
+    rows = con.execute(f"select {columns} from kpi_scorecard where {clauses}", list(where.values()))
+    result = rows.fetchall()
+    assert len(result) == 1, result
+    return result[0]
+
+
+def test_pace_and_weighted_pipeline_forecast_across_golden_week(mid_may):
+    row = _row(
+        mid_may,
+        "kpi_value, target_value, attainment, business_days, business_days_elapsed, "
+        "expected_to_date, pace_ratio, landing_forecast, forecast_method, gap, status",
+        period_grain="month",
+        period_start_date="2025-05-01",
+        scope_type="team",
+        scope_id="FS1",
+        kpi_code="won_amount",
+    )
+    # Won so far: O1 (13 May, 1,200,000). Open on 16 May and due by 31 May: O2, then in
+    # discovery (probability 0.25), 2,400,000 closing 20 May -> 600,000 weighted.
+    assert row[0] == 1_200_000 and row[1] == 2_000_000
+    assert row[2] == pytest.approx(0.6)
+    assert row[3:5] == (20, 10)
+    assert row[5] == pytest.approx(1_000_000)  # 2,000,000 x 10 / 20
+    assert row[6] == pytest.approx(1.2)
+    assert row[7] == pytest.approx(1_800_000)
+    assert row[8] == "weighted_pipeline"
+    assert row[9] == pytest.approx(200_000)
+    assert row[10] == "behind"  # 1,800,000 < 2,000,000 x 0.95
+
+
+def test_run_rate_forecast_for_counts(mid_may):
+    # Leads in May up to the 16th: L5 (2 May) -> 1 in 10 business days; 10 more remain.
+    row = _row(
+        mid_may,
+        "kpi_value, landing_forecast, forecast_method",
+        period_grain="month",
+        period_start_date="2025-05-01",
+        scope_type="company",
+        scope_id="company",
+        kpi_code="leads_created",
+    )
+    assert row == (1.0, 2.0, "run_rate")
+
+
+def test_as_of_date_decides_what_is_known(mid_may, end_of_october):
+    # On 16 May only O1 had closed (won); by 31 October O2 (lost 20 May) had too.
+    query = dict(
+        period_grain="month",
+        period_start_date="2025-05-01",
+        scope_type="company",
+        scope_id="company",
+        kpi_code="win_rate",
+    )
+    assert _row(mid_may, "numerator, denominator, kpi_value", **query) == (1.0, 1.0, 1.0)
+    assert _row(end_of_october, "numerator, denominator, kpi_value", **query) == (1.0, 2.0, 0.5)
+    assert _row(mid_may, "as_of_date", **query)[0].isoformat() == "2025-05-16"
+    # A period over by the as-of date forecasts its actual.
+    row = _row(
+        end_of_october, "landing_forecast, forecast_method", **(query | {"kpi_code": "deals_won"})
+    )
+    assert row == (1.0, "actual")
+
+
+def test_fiscal_year_boundary(end_of_october):
+    fy = {
+        start.isoformat(): value
+        for start, value in end_of_october.execute(
+            "select period_start_date, kpi_value from kpi_scorecard where period_grain = "
+            "'fiscal_year' and scope_type = 'company' and kpi_code = 'leads_created'"
+        ).fetchall()
+    }
+    # L6 (31 March 2025) is in FY2024; L1-L5 (April-May 2025) in FY2025.
+    assert fy == {"2024-04-01": 1.0, "2025-04-01": 5.0}
+    quarters = end_of_october.execute(
+        "select period_start_date, kpi_value from kpi_scorecard where period_grain = 'quarter' "
+        "and scope_type = 'company' and kpi_code = 'leads_created' order by 1"
+    ).fetchall()
+    assert [(q.isoformat(), v) for q, v in quarters] == [("2025-01-01", 1.0), ("2025-04-01", 5.0)]
+
+
+def test_rep_and_team_scopes_add_up(end_of_october):
+    totals = dict(
+        end_of_october.execute(
+            "select scope_type, sum(numerator) from kpi_scorecard where period_grain = 'month' "
+            "and kpi_code = 'calls' group by 1"
+        ).fetchall()
+    )
+    # 4 calls in the fixture (T1, T2 by U1; T4, T6 by the agency's U4).
+    assert totals == {"company": 4.0, "team": 4.0, "rep": 4.0}
+
+
+def test_kpi_definitions_are_published(end_of_october):
+    codes = {c for (c,) in end_of_october.execute("select kpi_code from core.dim_kpis").fetchall()}
+    assert codes == {d["kpi_code"] for d in load_definitions()}
+
+
+def test_semantic_layer_and_catalog_are_generated_from_the_definitions():
+    definitions = load_definitions()
+    assert SEMANTIC_YAML.read_text(encoding="utf-8") == render_semantic_yaml(definitions), (
+        "run `python -m orchestration.cli metrics`"
+    )
+    assert CATALOG_MD.read_text(encoding="utf-8") == render_catalog(definitions)
