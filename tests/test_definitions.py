@@ -85,3 +85,11 @@ def test_sensor_requests_a_run_only_for_new_or_changed_files(tmp_path, monkeypat
         second = landing_files_sensor(context)
         assert isinstance(second, dg.RunRequest)
         assert second.run_key != first.run_key
+
+
+def test_canonical_format_docs_are_generated_from_the_schema():
+    from orchestration.lib.canonical_schema import render_markdown
+    from orchestration.lib.settings import REPO_ROOT
+
+    docs = (REPO_ROOT / "docs" / "canonical_format.md").read_text(encoding="utf-8")
+    assert docs == render_markdown() + "\n", "run `python -m orchestration.cli docs`"

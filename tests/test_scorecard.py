@@ -136,8 +136,16 @@ def test_rep_and_team_scopes_add_up(end_of_october):
             "and kpi_code = 'calls' group by 1"
         ).fetchall()
     )
-    # 4 calls in the fixture (T1, T2 by U1; T4, T6 by the agency's U4).
-    assert totals == {"company": 4.0, "team": 4.0, "rep": 4.0}
+    # 4 calls in the fixture (T1, T2 by U1; T4, T6 by the agency's U4): every scope that
+    # applies to activities adds up to them; lead source and channel do not apply to calls.
+    assert totals == {
+        "company": 4.0,
+        "team": 4.0,
+        "rep": 4.0,
+        "role": 4.0,
+        "motion": 4.0,
+        "agency": 4.0,
+    }
 
 
 def test_kpi_definitions_are_published(end_of_october):
@@ -151,3 +159,41 @@ def test_semantic_layer_and_catalog_are_generated_from_the_definitions():
         "run `python -m orchestration.cli metrics`"
     )
     assert CATALOG_MD.read_text(encoding="utf-8") == render_catalog(definitions)
+
+
+def test_a_rep_who_changes_team_counts_for_the_team_of_the_day(tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(TINY, landing)
+    # U3 moves from FS1 to a new team FS2 on 1 June 2025, in the middle of fiscal Q1.
+    (landing / "rep_team_history.csv").write_text(
+        "user_id,team_id,team_name,valid_from_date\n"
+        "U3,FS1,フィールドセールス1課,2024-10-01\n"
+        "U3,FS2,フィールドセールス2課,2025-06-01\n",
+        encoding="utf-8",
+    )
+    with (landing / "targets.csv").open("a", encoding="utf-8") as handle:
+        handle.write("won_amount,quarter,2025-04-01,team,FS2,3000000,JPY,budget\n")
+    settings = settings_for(tmp_path, landing, "2025-10-31")
+    outcome = run_pipeline(settings)
+    assert outcome.success, outcome
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        rows = {
+            (team, kpi): value
+            for team, kpi, value in con.execute(
+                "select scope_id, kpi_code, kpi_value from kpi_scorecard "
+                "where period_grain = 'quarter' and period_start_date = '2025-04-01' "
+                "and scope_type = 'team' and kpi_code in ('won_amount', 'opportunities_created')"
+            ).fetchall()
+        }
+        target = con.execute(
+            "select target_value, attainment from kpi_scorecard where period_grain = 'quarter' "
+            "and period_start_date = '2025-04-01' and scope_type = 'team' and scope_id = 'FS2' "
+            "and kpi_code = 'won_amount'"
+        ).fetchone()
+    # Q1 (April-June): U3 created O3 (1 May) and O4 (15 May) while in FS1, and won O3
+    # (30 June, 3,600,000) while in FS2; U2 (FS1) created O1, O2 and won O1 (1,200,000).
+    assert rows[("FS1", "opportunities_created")] == 4
+    assert rows[("FS1", "won_amount")] == 1_200_000
+    assert rows[("FS2", "won_amount")] == 3_600_000
+    assert ("FS2", "opportunities_created") not in rows
+    assert target == (3_000_000, pytest.approx(1.2))

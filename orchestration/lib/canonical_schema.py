@@ -142,6 +142,28 @@ ENTITIES: dict[str, Entity] = {
             ),
         ),
         Entity(
+            name="rep_team_history",
+            description="Team memberships over time (異動履歴), optional: a rep counts for the team "
+            "they belonged to on the day of each fact; without it, users.team_id applies throughout.",
+            primary_key=("user_id", "valid_from_date"),
+            columns=(
+                _c("user_id", "text", "User (rep) identifier.", required=True),
+                _c(
+                    "team_id",
+                    "text",
+                    "Team the rep belongs to from valid_from_date on.",
+                    required=True,
+                ),
+                _c("team_name", "text", "Team name."),
+                _c(
+                    "valid_from_date",
+                    "date",
+                    "First day in the team; it holds until the next row.",
+                    required=True,
+                ),
+            ),
+        ),
+        Entity(
             name="accounts",
             description="Customer and prospect companies (取引先).",
             primary_key=("account_id",),

@@ -1,9 +1,11 @@
+-- noqa: disable=LT02,LT05
+-- (the Jinja loops over grains and scopes below confuse the layout rules)
 -- The scorecard (KPI管理表) in long format: period × scope × KPI → numerator, denominator,
 -- value, target (予算), attainment (達成率), pace against elapsed Japanese business days,
 -- landing forecast (着地見込み) with its method, gap and status. One row per KPI of
 -- seed kpi_definitions for every period (day, ISO week, month, fiscal quarter, fiscal year)
--- that has started by the as-of date and every scope (company, team, rep) with activity or a
--- target. Everything is computed for the as-of date (dbt var as_of_date), never "today".
+-- that has started by the as-of date and every scope with activity or a target: company, team
+-- (the rep's team on the day of each fact), rep, role, motion, agency, lead source, channel. Everything is computed for the as-of date (dbt var as_of_date), never "today".
 {%- set grains = {
     'day': 'date_day',
     'week': 'week_start_date',
@@ -16,8 +18,11 @@ with daily as (
     select * from {{ ref('fct_kpi_daily') }}
 ),
 
-reps as (
-    select * from {{ ref('dim_reps') }}
+team_on_as_of as (
+    select * from {{ ref('int_rep_team_periods') }}
+    where
+        valid_from_date <= {{ as_of_date() }}
+        and (valid_to_date is null or valid_to_date > {{ as_of_date() }})
 ),
 
 calendar as (
@@ -63,34 +68,30 @@ periods as (
 ),
 
 daily_scoped as (
+    {%- set scopes = {
+        'company': "'company'",
+        'team': 'daily.team_id',
+        'rep': 'daily.rep_id',
+        'role': 'daily.rep_role',
+        'motion': 'daily.sales_motion',
+        'agency': 'daily.agency_key',
+        'lead_source': 'daily.lead_source',
+        'channel': 'daily.channel',
+    } %}
+    {% for scope_type, scope_column in scopes.items() %}
     select
         daily.fact_date,
         daily.kpi_code,
         daily.numerator,
         daily.denominator,
-        'company' as scope_type,
-        'company' as scope_id
+        '{{ scope_type }}' as scope_type,
+        {{ scope_column }} as scope_id
     from daily
-    union all
-    select
-        daily.fact_date,
-        daily.kpi_code,
-        daily.numerator,
-        daily.denominator,
-        'team' as scope_type,
-        coalesce(reps.team_id, 'unassigned') as scope_id
-    from daily
-    left join reps
-        on daily.rep_id = reps.rep_id
-    union all
-    select
-        daily.fact_date,
-        daily.kpi_code,
-        daily.numerator,
-        daily.denominator,
-        'rep' as scope_type,
-        daily.rep_id as scope_id
-    from daily
+    {% if scope_type in ('lead_source', 'channel') -%}
+    where {{ scope_column }} <> 'n/a'
+    {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 actuals as (
@@ -120,10 +121,10 @@ pipeline_scoped as (
         pipeline.close_date,
         pipeline.weighted_amount,
         'team' as scope_type,
-        coalesce(reps.team_id, 'unassigned') as scope_id
+        coalesce(team_on_as_of.team_id, 'unassigned') as scope_id
     from pipeline
-    left join reps
-        on pipeline.rep_id = reps.rep_id
+    left join team_on_as_of
+        on pipeline.rep_id = team_on_as_of.rep_id
     union all
     select
         pipeline.close_date,
