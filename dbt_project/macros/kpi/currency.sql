@@ -29,3 +29,16 @@
     ) as ranked
     where ranked.rate_rank = 1
 {%- endmacro %}
+
+{#- The key of a spend row in int_money_converted: month|channel|agency|category. -#}
+{% macro spend_record_id(relation_alias) -%}
+    {{ dbt.concat([
+        "cast(" ~ relation_alias ~ ".spend_month_start_date as " ~ dbt.type_string() ~ ")",
+        "'|'",
+        relation_alias ~ ".channel",
+        "'|'",
+        "coalesce(" ~ relation_alias ~ ".agency_id, '')",
+        "'|'",
+        relation_alias ~ ".spend_category"
+    ]) }}
+{%- endmacro %}

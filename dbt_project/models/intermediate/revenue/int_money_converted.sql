@@ -24,15 +24,12 @@ subscriptions as (
 
 spend as (
     select
-        {{ dbt.concat([
-            "cast(spend_month_start_date as " ~ dbt.type_string() ~ ")", "'|'", "channel", "'|'",
-            "coalesce(agency_id, '')", "'|'", "spend_category"
-        ]) }} as record_id,
+        {{ spend_record_id('spend_rows') }} as record_id,
         'spend' as record_type,
-        currency,
-        spend_amount as amount,
-        spend_month_start_date as rate_date
-    from {{ ref('stg_canonical__spend') }}
+        spend_rows.currency,
+        spend_rows.spend_amount as amount,
+        spend_rows.spend_month_start_date as rate_date
+    from {{ ref('stg_canonical__spend') }} as spend_rows
 ),
 
 records as (

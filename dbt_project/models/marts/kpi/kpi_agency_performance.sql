@@ -35,11 +35,7 @@ fees as (
         money.reporting_amount as fee_amount
     from spend_rows
     inner join money
-        on {{ dbt.concat([
-            "cast(spend_rows.spend_month_start_date as " ~ dbt.type_string() ~ ")", "'|'",
-            "spend_rows.channel", "'|'", "coalesce(spend_rows.agency_id, '')", "'|'",
-            "spend_rows.spend_category"
-        ]) }} = money.record_id
+        on {{ spend_record_id('spend_rows') }} = money.record_id
 ),
 
 -- One row per event, with the measure it adds to; summed per month × agency below.

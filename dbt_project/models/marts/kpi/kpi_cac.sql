@@ -23,11 +23,7 @@ spend as (
         money.reporting_currency as currency
     from spend_rows
     inner join money
-        on {{ dbt.concat([
-            "cast(spend_rows.spend_month_start_date as " ~ dbt.type_string() ~ ")", "'|'",
-            "spend_rows.channel", "'|'", "coalesce(spend_rows.agency_id, '')", "'|'",
-            "spend_rows.spend_category"
-        ]) }} = money.record_id
+        on {{ spend_record_id('spend_rows') }} = money.record_id
 ),
 
 opportunities as (
