@@ -2102,7 +2102,8 @@ def _targets_table(m: Model) -> dict[str, pa.Array]:
         elif team.kind in ("sdr", "agency"):
             mine = lead_team == t
             conv = mine & leads.converted
-            series["opportunities_created"] = (_monthly_counts(conv_month[conv], n_months), False)
+            # SDR and agency teams are measured on the opportunities sourced from their leads.
+            series["opportunities_sourced"] = (_monthly_counts(conv_month[conv], n_months), False)
             series["leads_created"] = (_monthly_counts(lead_month[mine], n_months), False)
         for kpi, (actual, money) in series.items():
             values = _budget(rng, actual, target_months, money)

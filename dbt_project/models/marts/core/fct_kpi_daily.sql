@@ -123,6 +123,19 @@ facts as (
         0.0
     from opportunities
 
+    -- The same opportunities credited to the SDR (appointer, アポインター) whose lead they came
+    -- from: the hand-off count an inside-sales team is measured on.
+    union all
+    select
+        created_date,
+        sdr_rep_id,
+        lead_source,
+        'opportunities_sourced',
+        1.0,
+        0.0
+    from opportunities
+    where sdr_rep_id is not null
+
     union all
     select
         cast(funnel_steps.reached_at as date),
