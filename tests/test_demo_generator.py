@@ -14,8 +14,10 @@ from orchestration.demo.generate import generate
 from orchestration.lib.canonical_schema import ENTITIES
 from orchestration.lib.canonical_schema import ENTITY_ORDER as ALL_ENTITIES
 
-# The demo company bills in yen only and keeps no team history: it writes neither file.
-ENTITY_ORDER = tuple(e for e in ALL_ENTITIES if e not in {"exchange_rates", "rep_team_history"})
+# The demo company bills in yen only, keeps no team history, sells subscriptions (no orders)
+# and runs no survey: it writes none of the optional files.
+OPTIONAL = {"exchange_rates", "rep_team_history", "orders", "satisfaction_surveys"}
+ENTITY_ORDER = tuple(e for e in ALL_ENTITIES if e not in OPTIONAL)
 
 SCALE = 0.02
 END = date(2026, 10, 31)

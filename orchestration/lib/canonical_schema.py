@@ -336,6 +336,35 @@ ENTITIES: dict[str, Entity] = {
             ),
         ),
         Entity(
+            name="orders",
+            description="Orders or invoices (受注・請求), optional: for revenue, repeat rate (リピート率) "
+            "and usage frequency (利用頻度・分量).",
+            primary_key=("order_id",),
+            columns=(
+                _c("order_id", "text", "Order identifier.", required=True),
+                _c("account_id", "text", "Customer account.", required=True),
+                _c("ordered_at", "timestamp", "When the order was placed.", required=True),
+                _c("amount", "decimal", "Order amount.", required=True),
+                _c("currency", "text", "ISO 4217 currency code of amount.", required=True),
+                _c("quantity", "decimal", "Quantity or usage volume ordered."),
+                _c("product", "text", "Product."),
+                _c("opportunity_id", "text", "Opportunity the order came from."),
+            ),
+        ),
+        Entity(
+            name="satisfaction_surveys",
+            description="Customer satisfaction survey answers (顧客満足度), optional.",
+            primary_key=("response_id",),
+            columns=(
+                _c("response_id", "text", "Survey answer identifier.", required=True),
+                _c("account_id", "text", "Customer account that answered.", required=True),
+                _c("responded_at", "timestamp", "When the answer was given.", required=True),
+                _c("score", "decimal", "Satisfaction score (e.g. 1-5 or 0-10).", required=True),
+                _c("max_score", "decimal", "Highest possible score of the scale (e.g. 5)."),
+                _c("survey_name", "text", "Survey name."),
+            ),
+        ),
+        Entity(
             name="spend",
             description="Marketing and sales spend by month and channel/agency (販促費, 営業代行費).",
             primary_key=("spend_month", "channel", "agency_id", "spend_category"),

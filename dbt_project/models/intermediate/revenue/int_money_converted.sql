@@ -1,7 +1,7 @@
 -- Every amount of the exports with its rate to the reporting currency (dbt var
 -- reporting_currency, JPY by default), taken on a fixed date per record:
 --   opportunities at the close date (expected close date while open), subscription items at
---   their start date (constant-currency MRR), spend at its month.
+--   their start date (constant-currency MRR), spend at its month, orders at their order date.
 with opportunities as (
     select
         opportunity_id as record_id,
@@ -32,12 +32,24 @@ spend as (
     from {{ ref('stg_canonical__spend') }} as spend_rows
 ),
 
+orders as (
+    select
+        order_id as record_id,
+        'order' as record_type,
+        currency,
+        order_amount as amount,
+        ordered_date as rate_date
+    from {{ ref('stg_canonical__orders') }}
+),
+
 records as (
     select * from opportunities
     union all
     select * from subscriptions
     union all
     select * from spend
+    union all
+    select * from orders
 ),
 
 keyed as (

@@ -3,6 +3,10 @@
 -- attributed to the channel and agency of that deal's lead. Spend is what spend.csv gives for
 -- the channel and agency in the month. CAC = spend / new customers; CAC payback (months) =
 -- spend / (new MRR of those customers × gross margin). Rates keep numerator and denominator.
+-- LTV (顧客生涯価値) per new customer = new MRR per new customer × gross margin / monthly
+-- revenue churn rate, the churn rate taken company-wide over the 12 months ending with the
+-- row's month: (churned + contraction MRR) / starting MRR summed over those months. With no
+-- churn observed in the window the LTV is null (not infinite); LTV:CAC = LTV / CAC.
 with spend_rows as (
     select * from {{ ref('stg_canonical__spend') }}
 ),
@@ -46,6 +50,15 @@ first_wins as (
         ) as win_sequence
     from opportunities
     where is_won
+),
+
+mrr_by_month as (
+    select
+        month_start_date,
+        sum(churned_mrr + contraction_mrr) as churned_mrr,
+        sum(starting_mrr) as starting_mrr
+    from mrr
+    group by 1
 ),
 
 new_customer_mrr as (
@@ -111,6 +124,43 @@ joined as (
             and spend_by_month.agency_key = new_customers.agency_key
 ),
 
+-- Company-wide revenue churn over the 12 months ending with each row's month.
+trailing_churn as (
+    select
+        row_months.month_start_date,
+        coalesce(sum(mrr_by_month.churned_mrr), 0) as trailing_churned_mrr,
+        coalesce(sum(mrr_by_month.starting_mrr), 0) as trailing_starting_mrr
+    from (select distinct month_start_date from joined) as row_months
+    left join mrr_by_month
+        on
+            row_months.month_start_date >= mrr_by_month.month_start_date
+            and {{ dbt.dateadd('month', -12, 'row_months.month_start_date') }}
+            < mrr_by_month.month_start_date
+    group by 1
+),
+
+with_ltv as (
+    select
+        joined.*,
+        trailing_churn.trailing_churned_mrr,
+        trailing_churn.trailing_starting_mrr,
+        case
+            when joined.has_spend_data then {{ safe_divide('joined.spend_amount', 'joined.new_customers') }}
+        end as cac_amount,
+        -- LTV = (new MRR / new customers) × gross margin × trailing starting MRR / trailing churned
+        -- MRR; null without new customers, their MRR or any churn in the window.
+        case
+            when joined.new_mrr_amount > 0
+                then {{ safe_divide(
+                    'joined.new_mrr_amount * ' ~ var('gross_margin') ~ ' * trailing_churn.trailing_starting_mrr',
+                    'joined.new_customers * trailing_churn.trailing_churned_mrr'
+                ) }}
+        end as ltv_amount
+    from joined
+    inner join trailing_churn
+        on joined.month_start_date = trailing_churn.month_start_date
+),
+
 final as (
     select
         {{ dbt.hash(
@@ -130,16 +180,24 @@ final as (
         cast(new_mrr_amount as decimal(18, 2)) as new_mrr_amount,
         cast({{ var('gross_margin') }} as {{ type_double() }}) as gross_margin,
         -- CAC = spend / new customers (null without spend data or without new customers).
-        case when has_spend_data then {{ safe_divide('spend_amount', 'new_customers') }} end
-            as cac_amount,
+        cac_amount,
         -- CAC payback months = spend / (new MRR × gross margin).
         cast(new_mrr_amount * {{ var('gross_margin') }} as {{ type_double() }})
             as cac_payback_denominator,
         case
             when has_spend_data
                 then {{ safe_divide('spend_amount', 'new_mrr_amount * ' ~ var('gross_margin')) }}
-        end as cac_payback_months
-    from joined
+        end as cac_payback_months,
+        cast(trailing_churned_mrr as decimal(18, 2)) as trailing_churned_mrr,
+        cast(trailing_starting_mrr as decimal(18, 2)) as trailing_starting_mrr,
+        -- Monthly revenue churn rate (損耗率) = trailing_churned_mrr / trailing_starting_mrr.
+        {{ safe_divide('trailing_churned_mrr', 'trailing_starting_mrr') }} as trailing_revenue_churn_rate,
+        cast(ltv_amount as {{ type_double() }}) as ltv_amount,
+        -- LTV:CAC = ltv_amount / cac_amount; null when either is null or zero.
+        case
+            when ltv_amount > 0 then {{ safe_divide('ltv_amount', 'cac_amount') }}
+        end as ltv_to_cac_ratio
+    from with_ltv
 )
 
 select * from final

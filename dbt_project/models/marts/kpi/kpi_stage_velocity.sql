@@ -1,0 +1,82 @@
+-- Time in stage (ステージ滞留日数) and stage conversion (ステージ転換率) by month of stage EXIT
+-- × team × funnel step. Period basis: a stage counts in the month it was left
+-- (stage_exited_at); the current stage of an opportunity has no exit and is not counted, and the
+-- lost step is no stage to leave. A forward exit moves to a later funnel step (a skipped step
+-- counts); a lost exit moves to a lost stage. observed_exits counts exits known from the
+-- export's stage history (transition_source 'observed'); the rest rest on snapshots or on the
+-- creation date (inferred). Percentiles are continuous and cannot be re-aggregated; the sums can.
+with transitions as (
+    select * from {{ ref('fct_opportunity_stage_transitions') }}
+),
+
+opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+),
+
+exits as (
+    select
+        cast({{ dbt.date_trunc('month', 'transitions.stage_exited_at') }} as date) as month_start_date,
+        coalesce(opportunities.team_id, 'unassigned') as team_id,
+        coalesce(transitions.funnel_step, 'unmapped') as funnel_step,
+        transitions.funnel_step_order,
+        transitions.days_in_stage,
+        transitions.transition_source,
+        coalesce(next_stage.funnel_step_order > transitions.funnel_step_order, false) as is_forward_exit,
+        coalesce(next_stage.is_lost_stage, false) as is_lost_exit
+    from transitions
+    inner join opportunities
+        on transitions.opportunity_id = opportunities.opportunity_id
+    left join transitions as next_stage
+        on
+            transitions.opportunity_id = next_stage.opportunity_id
+            and transitions.stage_sequence + 1 = next_stage.stage_sequence
+    where
+        transitions.stage_exited_at is not null
+        and not transitions.is_lost_stage
+),
+
+grouped as (
+    select
+        month_start_date,
+        team_id,
+        funnel_step,
+        min(funnel_step_order) as funnel_step_order,
+        count(*) as transitions_exited,
+        sum(days_in_stage) as sum_days_in_stage,
+        avg(days_in_stage) as mean_days_in_stage,
+        {{ percentile_cont('days_in_stage', 0.5) }} as median_days_in_stage,
+        {{ percentile_cont('days_in_stage', 0.75) }} as p75_days_in_stage,
+        {{ percentile_cont('days_in_stage', 0.9) }} as p90_days_in_stage,
+        sum(case when is_forward_exit then 1 else 0 end) as forward_exits,
+        sum(case when is_lost_exit then 1 else 0 end) as lost_exits,
+        sum(case when transition_source = 'observed' then 1 else 0 end) as observed_exits
+    from exits
+    group by 1, 2, 3
+),
+
+final as (
+    select
+        {{ dbt.hash(
+            "cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || team_id || '|' || funnel_step"
+        ) }} as stage_velocity_id,
+        month_start_date,
+        team_id,
+        funnel_step,
+        cast(funnel_step_order as integer) as funnel_step_order,
+        cast(transitions_exited as bigint) as transitions_exited,
+        cast(sum_days_in_stage as {{ type_double() }}) as sum_days_in_stage,
+        cast(mean_days_in_stage as {{ type_double() }}) as mean_days_in_stage,
+        cast(median_days_in_stage as {{ type_double() }}) as median_days_in_stage,
+        cast(p75_days_in_stage as {{ type_double() }}) as p75_days_in_stage,
+        cast(p90_days_in_stage as {{ type_double() }}) as p90_days_in_stage,
+        cast(forward_exits as bigint) as forward_exits,
+        -- Stage conversion (ステージ転換率) = forward_exits / transitions_exited.
+        {{ safe_divide('forward_exits', 'transitions_exited') }} as forward_rate,
+        cast(lost_exits as bigint) as lost_exits,
+        -- Loss rate from the stage = lost_exits / transitions_exited.
+        {{ safe_divide('lost_exits', 'transitions_exited') }} as lost_rate,
+        cast(observed_exits as bigint) as observed_exits
+    from grouped
+)
+
+select * from final
