@@ -197,3 +197,19 @@ def test_a_rep_who_changes_team_counts_for_the_team_of_the_day(tmp_path):
     assert rows[("FS2", "won_amount")] == 3_600_000
     assert ("FS2", "opportunities_created") not in rows
     assert target == (3_000_000, pytest.approx(1.2))
+
+
+def test_lead_to_opportunity_rate_counts_conversions_known_on_the_as_of_date(
+    mid_may, end_of_october
+):
+    query = dict(
+        period_grain="month",
+        period_start_date="2025-04-01",
+        scope_type="company",
+        scope_id="company",
+        kpi_code="lead_to_opportunity_rate",
+    )
+    # April leads L1-L4: L1 (3 Apr), L2 (10 Apr) and L4 (1 May) converted; L3 never did.
+    assert _row(mid_may, "numerator, denominator", **query) == (3.0, 4.0)
+    # By 31 October the same; the extra lead L6 is in March, not April.
+    assert _row(end_of_october, "numerator, denominator", **query) == (3.0, 4.0)

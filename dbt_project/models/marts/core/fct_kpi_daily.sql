@@ -47,6 +47,20 @@ facts as (
         0.0 as denominator
     from leads
 
+    -- Cohort variant: leads created on the day that had converted by the as-of date.
+    union all
+    select
+        created_date,
+        rep_id,
+        lead_source,
+        'lead_to_opportunity_rate',
+        case
+            when is_converted and cast(converted_at as date) <= {{ as_of_date() }} then 1.0
+            else 0.0
+        end,
+        1.0
+    from leads
+
     union all
     select
         activity_date,
