@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration.lib.settings import Settings
@@ -40,3 +41,26 @@ def tiny_run(tmp_path_factory) -> tuple[Settings, PipelineOutcome]:
     base = tmp_path_factory.mktemp("tiny_run")
     landing = copy_fixture(TINY, base / "landing")
     return run_on(base, landing, TINY_AS_OF)
+
+
+@pytest.fixture(scope="module")
+def marts(tiny_run):
+    """A read-only connection to the published file of the tiny run."""
+    settings, outcome = tiny_run
+    assert outcome.success, outcome
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        yield con
+
+
+def query_rows(con, sql: str, *params) -> list[dict]:
+    """Rows of a query as dicts keyed by column name."""
+    cursor = con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def query_one(con, sql: str, *params) -> dict:
+    """The single row of a query, as a dict."""
+    rows = query_rows(con, sql, *params)
+    assert len(rows) == 1, rows
+    return rows[0]

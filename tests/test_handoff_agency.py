@@ -17,8 +17,9 @@ From tests/fixtures/tiny (as-of 2025-10-31):
 
 from __future__ import annotations
 
-import duckdb
 import pytest
+
+from tests.conftest import query_one as _one
 
 HANDOFF_COLUMNS = (
     "opportunities_created, opportunities_accepted, acceptance_rate, won_deals, closed_deals, "
@@ -29,26 +30,6 @@ AGENCY_COLUMNS = (
     "won_amount, has_fee_data, fee_amount, currency, cost_per_appointment, cost_per_won_deal, "
     "return_on_fees, is_outsourced"
 )
-
-
-@pytest.fixture(scope="module")
-def marts(tiny_run):
-    settings, outcome = tiny_run
-    assert outcome.success, outcome
-    with duckdb.connect(str(settings.published_db), read_only=True) as con:
-        yield con
-
-
-def _rows(con, sql, *params):
-    cursor = con.execute(sql, list(params))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _one(con, sql, *params):
-    rows = _rows(con, sql, *params)
-    assert len(rows) == 1, rows
-    return rows[0]
 
 
 def test_handoff_grain(marts):

@@ -6,16 +6,7 @@ AE-sourced), 3 subscription items, 2 spend rows; as-of date 2025-10-31.
 
 from __future__ import annotations
 
-import duckdb
 import pytest
-
-
-@pytest.fixture(scope="module")
-def marts(tiny_run):
-    settings, outcome = tiny_run
-    assert outcome.success, outcome
-    with duckdb.connect(str(settings.published_db), read_only=True) as con:
-        yield con
 
 
 def _one(con, sql, *params):

@@ -31,27 +31,14 @@ No CAC row falls in 2025-10, the only month with churn, so only the null behavio
 
 from __future__ import annotations
 
-import duckdb
 import pytest
+
+from tests.conftest import query_rows as _rows
 
 VELOCITY_COLUMNS = (
     "transitions_exited, sum_days_in_stage, mean_days_in_stage, median_days_in_stage, "
     "forward_exits, forward_rate, lost_exits, lost_rate, observed_exits"
 )
-
-
-@pytest.fixture(scope="module")
-def marts(tiny_run):
-    settings, outcome = tiny_run
-    assert outcome.success, outcome
-    with duckdb.connect(str(settings.published_db), read_only=True) as con:
-        yield con
-
-
-def _rows(con, sql, *params):
-    cursor = con.execute(sql, list(params))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _velocity(con, month, step):
