@@ -14,6 +14,7 @@
     'fiscal_year': 'fiscal_year_start_date',
 } %}
 {%- set tolerance = var('pace_tolerance') %}
+{%- set scorecard_key = ['period_grain', 'period_start_date', 'scope_type', 'scope_id', 'kpi_code'] %}
 with daily as (
     select * from {{ ref('fct_kpi_daily') }}
 ),
@@ -198,26 +199,11 @@ joined as (
             keys.period_grain = periods.period_grain
             and keys.period_start_date = periods.period_start_date
     left join actuals
-        on
-            keys.period_grain = actuals.period_grain
-            and keys.period_start_date = actuals.period_start_date
-            and keys.scope_type = actuals.scope_type
-            and keys.scope_id = actuals.scope_id
-            and keys.kpi_code = actuals.kpi_code
+        on {{ join_on('keys', 'actuals', scorecard_key) }}
     left join targets
-        on
-            keys.period_grain = targets.period_grain
-            and keys.period_start_date = targets.period_start_date
-            and keys.scope_type = targets.scope_type
-            and keys.scope_id = targets.scope_id
-            and keys.kpi_code = targets.kpi_code
+        on {{ join_on('keys', 'targets', scorecard_key) }}
     left join remaining_pipeline
-        on
-            keys.period_grain = remaining_pipeline.period_grain
-            and keys.period_start_date = remaining_pipeline.period_start_date
-            and keys.scope_type = remaining_pipeline.scope_type
-            and keys.scope_id = remaining_pipeline.scope_id
-            and keys.kpi_code = remaining_pipeline.kpi_code
+        on {{ join_on('keys', 'remaining_pipeline', scorecard_key) }}
     where keys.period_start_date <= {{ as_of_date() }}
 ),
 
