@@ -6,13 +6,6 @@
 -- seed kpi_definitions for every period (day, ISO week, month, fiscal quarter, fiscal year)
 -- that has started by the as-of date and every scope with activity or a target: company, team
 -- (the rep's team on the day of each fact), rep, role, motion, agency, lead source, channel. Everything is computed for the as-of date (dbt var as_of_date), never "today".
-{%- set grains = {
-    'day': 'date_day',
-    'week': 'week_start_date',
-    'month': 'month_start_date',
-    'quarter': 'fiscal_quarter_start_date',
-    'fiscal_year': 'fiscal_year_start_date',
-} %}
 {%- set tolerance = var('pace_tolerance') %}
 {%- set scorecard_key = ['period_grain', 'period_start_date', 'scope_type', 'scope_id', 'kpi_code'] %}
 with daily as (
@@ -24,10 +17,6 @@ team_on_as_of as (
     where
         valid_from_date <= {{ as_of_date() }}
         and (valid_to_date is null or valid_to_date > {{ as_of_date() }})
-),
-
-calendar as (
-    select * from {{ ref('dim_date') }}
 ),
 
 definitions as (
@@ -44,22 +33,14 @@ pipeline as (
 ),
 
 day_periods as (
-    {% for grain, column in grains.items() %}
-    select
-        '{{ grain }}' as period_grain,
-        date_day,
-        {{ column }} as period_start_date,
-        is_business_day
-    from calendar
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select * from {{ ref('int_date_periods') }}
 ),
 
 periods as (
     select
         period_grain,
         period_start_date,
-        max(date_day) as period_end_date,
+        max(period_end_date) as period_end_date,
         sum(case when is_business_day then 1 else 0 end) as business_days,
         sum(
             case when is_business_day and date_day <= {{ as_of_date() }} then 1 else 0 end
