@@ -10,6 +10,8 @@ from __future__ import annotations
 import shutil
 
 import duckdb
+import holidays
+import pandas as pd
 import pytest
 
 from orchestration.lib.metrics import (
@@ -23,12 +25,16 @@ from orchestration.pipeline import run_pipeline, settings_for
 from tests.conftest import TINY
 
 
-def _run(base, as_of: str, extra_lead: bool = False):
+def _run(base, as_of: str, extra_lead: bool = False, products: dict[str, str] | None = None):
     landing = base / "landing"
     shutil.copytree(TINY, landing)
     if extra_lead:  # the last day of fiscal year 2024
         with (landing / "leads.csv").open("a", encoding="utf-8") as handle:
             handle.write("L6,2025-03-31 10:00:00,referral,open,U1,,,,,\n")
+    if products:  # an export with the optional product column, filled for some deals
+        deals = pd.read_csv(landing / "opportunities.csv", dtype=str, keep_default_na=False)
+        deals["product"] = deals["opportunity_id"].map(products).fillna("")
+        deals.to_csv(landing / "opportunities.csv", index=False)
     settings = settings_for(base, landing, as_of)
     outcome = run_pipeline(settings)
     assert outcome.success, outcome
@@ -43,7 +49,8 @@ def mid_may(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def end_of_october(tmp_path_factory):
-    with _run(tmp_path_factory.mktemp("october"), "2025-10-31", extra_lead=True) as con:
+    october = tmp_path_factory.mktemp("october")
+    with _run(october, "2025-10-31", extra_lead=True, products={"O4": "enterprise"}) as con:
         yield con
 
 
@@ -136,8 +143,10 @@ def test_rep_and_team_scopes_add_up(end_of_october):
             "and kpi_code = 'calls' group by 1"
         ).fetchall()
     )
-    # 4 calls in the fixture (T1, T2 by U1; T4, T6 by the agency's U4): every scope that
-    # applies to activities adds up to them; lead source and channel do not apply to calls.
+    # 4 calls in the fixture (T1, T2 by U1 on lead L1; T4, T6 by the agency's U4 on lead L4):
+    # every scope adds up to them. Lead source, channel and segment come from the leads (L1:
+    # web_inquiry, account A1; L4: agency_outbound, account A3); product does not apply, as no
+    # call is on an opportunity.
     assert totals == {
         "company": 4.0,
         "team": 4.0,
@@ -145,7 +154,108 @@ def test_rep_and_team_scopes_add_up(end_of_october):
         "role": 4.0,
         "motion": 4.0,
         "agency": 4.0,
+        "lead_source": 4.0,
+        "channel": 4.0,
+        "industry": 4.0,
+        "company_size": 4.0,
     }
+
+
+def _by_scope(con, scope_type: str, kpi_code: str, grain="fiscal_year", start="2025-04-01"):
+    return dict(
+        con.execute(
+            "select scope_id, kpi_value from kpi_scorecard where period_grain = ? and "
+            "period_start_date = ? and scope_type = ? and kpi_code = ?",
+            [grain, start, scope_type, kpi_code],
+        ).fetchall()
+    )
+
+
+def test_segment_and_product_scopes(end_of_october):
+    # Won in FY2025: O1 (A1: manufacturing, 50-299 employees) 1,200,000 and O3 (A3: retail,
+    # 300-999) 3,600,000.
+    assert _by_scope(end_of_october, "industry", "won_amount") == {
+        "manufacturing": 1_200_000,
+        "retail": 3_600_000,
+    }
+    assert _by_scope(end_of_october, "company_size", "won_amount") == {
+        "50-299": 1_200_000,
+        "300-999": 3_600_000,
+    }
+    # Calls: T1, T2 on L1 (A1, manufacturing); T4, T6 on L4 (A3, retail).
+    assert _by_scope(end_of_october, "industry", "calls") == {"manufacturing": 2, "retail": 2}
+    # Products: O4 has one in the export; O1 and O3 take the product of the subscription they
+    # created (standard); O2 has neither.
+    assert _by_scope(end_of_october, "product", "opportunities_created") == {
+        "enterprise": 1,
+        "standard": 2,
+        "unspecified": 1,
+    }
+    assert _by_scope(end_of_october, "product", "won_amount") == {"standard": 4_800_000}
+
+
+def _business_days(first: str, last: str) -> int:
+    """Weekdays that are not Japanese public holidays, from the holidays library."""
+    days = pd.date_range(first, last, freq="D")
+    japan = holidays.Japan(years=sorted({day.year for day in days}))
+    return sum(1 for day in days if day.weekday() < 5 and day.date() not in japan)
+
+
+def test_activity_efficiency_per_rep_day_and_per_won_deal(mid_may, end_of_october):
+    # Rep-days: the four selling reps (U1-U4, all active, hired before the data starts) from the
+    # first activity (1 April 2025) on. April 2025 has 21 business days (29 April, 昭和の日).
+    april_days = _business_days("2025-04-01", "2025-04-30")
+    assert april_days == 21
+    april = dict(period_grain="month", period_start_date="2025-04-01")
+    company = dict(scope_type="company", scope_id="company")
+    # 6 activities in April; 1 + 8 + 5 + 60 + 6 = 80 minutes (the e-mail has none).
+    row = _row(
+        end_of_october,
+        "numerator, denominator, kpi_value",
+        **april,
+        **company,
+        kpi_code="activities_per_rep_day",
+    )
+    assert row == (6.0, 4.0 * april_days, pytest.approx(6 / (4 * april_days)))
+    row = _row(
+        end_of_october,
+        "numerator, denominator",
+        **april,
+        **company,
+        kpi_code="activity_minutes_per_rep_day",
+    )
+    assert row == (80.0, 4.0 * april_days)
+    # U1 did T1, T2 and T3; per-rep-day KPIs have no lead-source or segment scope.
+    row = _row(
+        end_of_october,
+        "numerator, denominator",
+        **april,
+        scope_type="rep",
+        scope_id="U1",
+        kpi_code="activities_per_rep_day",
+    )
+    assert row == (3.0, april_days)
+    assert not _by_scope(end_of_october, "industry", "activities_per_rep_day")
+    # On 16 May: no activity in May yet, 10 business days gone for each of the four reps.
+    row = _row(
+        mid_may,
+        "numerator, denominator, kpi_value",
+        period_grain="month",
+        period_start_date="2025-05-01",
+        **company,
+        kpi_code="activities_per_rep_day",
+    )
+    assert row == (0.0, 4.0 * _business_days("2025-05-01", "2025-05-16"), 0.0)
+    # Activities per won deal in FY2025: 6 activities / 2 won deals (O1, O3); lower is better.
+    row = _row(
+        end_of_october,
+        "numerator, denominator, kpi_value, direction",
+        period_grain="fiscal_year",
+        period_start_date="2025-04-01",
+        **company,
+        kpi_code="activities_per_won_deal",
+    )
+    assert row == (6.0, 2.0, 3.0, "lower_is_better")
 
 
 def test_kpi_definitions_are_published(end_of_october):

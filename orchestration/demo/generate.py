@@ -1669,6 +1669,10 @@ def _opportunities_table(m: Model) -> dict[str, pa.Array]:
         "close_date": _dates(close_day),
         "opportunity_stage": _labels(STAGES, o.stage_now(cal)[order]),
         "amount": _ints(o.amount[order]),
+        # The plan the deal is priced at: the product tier of its monthly value.
+        "product": _labels(
+            PRODUCTS, np.searchsorted(PRODUCT_MRR_FLOOR, o.amount[order] / 12, side="right") - 1
+        ),
         "currency": _const(CURRENCY, len(order)),
         "opportunity_type": _labels(OPPORTUNITY_TYPES, o.otype[order]),
         "is_closed": pa.array(closed),

@@ -253,6 +253,12 @@ ENTITIES: dict[str, Entity] = {
                 ),
                 _c("amount", "decimal", "Deal amount (total contract value of the first year)."),
                 _c(
+                    "product",
+                    "text",
+                    "Product or plan the deal is for (商材); when empty, the product of the "
+                    "subscription the deal created is used.",
+                ),
+                _c(
                     "currency", "text", "ISO 4217 currency code of amount, e.g. JPY.", required=True
                 ),
                 _c(

@@ -18,7 +18,19 @@ from orchestration.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
 DEFINITIONS = REPO_ROOT / "seeds" / "kpi_definitions.csv"
 SEMANTIC_YAML = DBT_PROJECT_DIR / "models" / "semantic" / "_kpi__semantic.yml"
 CATALOG_MD = REPO_ROOT / "docs" / "kpi_catalog.md"
-RATE_UNITS = {"rate", "amount_rate"}
+RATE_UNITS = {"rate", "amount_rate", "ratio"}
+# Columns of core.fct_kpi_daily a BI tool can slice every KPI by (the scorecard's scopes).
+SLICING_DIMENSIONS = (
+    "team_id",
+    "rep_role",
+    "sales_motion",
+    "agency_key",
+    "lead_source",
+    "channel",
+    "industry",
+    "company_size",
+    "product",
+)
 
 
 def load_definitions(path: Path = DEFINITIONS) -> list[dict[str, str]]:
@@ -34,20 +46,18 @@ def semantic_layer(definitions: list[dict[str, str]]) -> dict:
     """The dbt semantic model and metrics for every KPI."""
     semantic_model = {
         "name": "kpi_daily",
-        "description": "Every KPI's numerator and denominator per day and rep (core.fct_kpi_daily).",
+        "description": "Every KPI's numerator and denominator per day, rep, lead source, segment "
+        "and product (core.fct_kpi_daily).",
         "model": "ref('fct_kpi_daily')",
         "defaults": {"agg_time_dimension": "fact_date"},
         "entities": [
-            {
-                "name": "kpi_fact",
-                "type": "primary",
-                "expr": "cast(fact_date as varchar) || '|' || coalesce(rep_id, '') || '|' || kpi_code",
-            },
+            {"name": "kpi_fact", "type": "primary", "expr": "kpi_daily_id"},
             {"name": "rep", "type": "foreign", "expr": "rep_id"},
         ],
         "dimensions": [
             {"name": "fact_date", "type": "time", "type_params": {"time_granularity": "day"}},
             {"name": "kpi_code", "type": "categorical"},
+            *({"name": name, "type": "categorical"} for name in SLICING_DIMENSIONS),
         ],
         "measures": [
             {"name": "kpi_numerator", "agg": "sum", "expr": "numerator"},

@@ -28,6 +28,29 @@ stages as (
     select * from {{ ref('int_opportunity_stages_mapped') }}
 ),
 
+subscriptions as (
+    select * from {{ ref('stg_canonical__subscriptions') }}
+),
+
+-- The product of the first subscription item a deal created: the product of a deal whose
+-- export has no product column.
+subscription_products as (
+    select
+        opportunity_id,
+        product
+    from (
+        select
+            opportunity_id,
+            product,
+            row_number() over (
+                partition by opportunity_id order by start_date, subscription_item_id
+            ) as item_position
+        from subscriptions
+        where opportunity_id is not null and product is not null
+    ) as items
+    where item_position = 1
+),
+
 stage_summary as (
     select
         opportunity_id,
@@ -89,6 +112,7 @@ final as (
         coalesce(stage_summary.highest_funnel_step_order, stage_lookup.funnel_step_order)
             as highest_funnel_step_order,
         opportunities.opportunity_type,
+        coalesce(opportunities.product, subscription_products.product, 'unspecified') as product,
         opportunities.is_closed,
         opportunities.is_won,
         opportunities.is_closed and not opportunities.is_won as is_lost,
@@ -123,6 +147,8 @@ final as (
         on opportunities.opportunity_id = money.record_id
     left join stage_summary
         on opportunities.opportunity_id = stage_summary.opportunity_id
+    left join subscription_products
+        on opportunities.opportunity_id = subscription_products.opportunity_id
 )
 
 select * from final

@@ -1,15 +1,49 @@
--- noqa: disable=AL03
--- (union members take their column names from the first select)
+-- noqa: disable=AL03,LT02
+-- (union members take their column names from the first select; Jinja loops confuse layout)
 -- Every scorecard KPI as additive numerator / denominator per day × rep (the owner of the
--- record) × lead source, up to the as-of date, with the rep's team on that day, role, motion
--- and agency: the base that kpi_scorecard rolls up to any period and scope.
+-- record) × lead source × segment (industry, company size) × product, up to the as-of date,
+-- with the rep's team on that day, role, motion and agency: the base that kpi_scorecard rolls
+-- up to any period and scope.
 -- Only facts dated on or before the as-of date count, so a past as-of date gives what the
 -- marts said then (for facts that have not been edited since).
+-- Activities take the lead source, account and product of the lead or opportunity they work
+-- on; MRR movements have no rep, lead source or product.
+{%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
+{%- set minutes = 'cast(coalesce(duration_minutes, 0) as ' ~ type_double() ~ ')' %}
+{%- set activity_kpis = [
+    {'kpi': 'calls', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_call'},
+    {'kpi': 'connect_rate', 'numerator': 'case when is_connected_call then 1.0 else 0.0 end', 'denominator': '1.0', 'where': 'is_call'},
+    {'kpi': 'email_open_rate', 'numerator': 'case when is_email_opened then 1.0 else 0.0 end', 'denominator': '1.0', 'where': 'is_email_sent'},
+    {'kpi': 'appointments', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_appointment_set'},
+    {'kpi': 'appointment_rate', 'numerator': 'case when is_appointment_set then 1.0 else 0.0 end', 'denominator': '1.0', 'where': 'is_call'},
+    {'kpi': 'meetings_held', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_meeting_held'},
+    {'kpi': 'activities', 'numerator': '1.0', 'denominator': '0.0', 'where': none},
+    {'kpi': 'activity_minutes', 'numerator': minutes, 'denominator': '0.0', 'where': none},
+    {'kpi': 'activities_per_rep_day', 'numerator': '1.0', 'denominator': '0.0', 'where': none, 'per_rep_day': true},
+    {'kpi': 'activity_minutes_per_rep_day', 'numerator': minutes, 'denominator': '0.0', 'where': none, 'per_rep_day': true},
+    {'kpi': 'activities_per_won_deal', 'numerator': '1.0', 'denominator': '0.0', 'where': none},
+] %}
+{%- set amount = 'cast(amount_reporting as ' ~ type_double() ~ ')' %}
+{%- set opportunity_kpis = [
+    {'kpi': 'opportunities_created', 'date': 'created_date', 'rep': 'rep_id', 'numerator': '1.0', 'denominator': '0.0', 'where': none},
+    {'kpi': 'opportunities_sourced', 'date': 'created_date', 'rep': 'sdr_rep_id', 'numerator': '1.0', 'denominator': '0.0', 'where': 'sdr_rep_id is not null'},
+    {'kpi': 'deals_won', 'date': 'won_date', 'rep': 'rep_id', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_won'},
+    {'kpi': 'deals_lost', 'date': 'lost_date', 'rep': 'rep_id', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_lost'},
+    {'kpi': 'win_rate', 'date': 'coalesce(won_date, lost_date)', 'rep': 'rep_id', 'numerator': 'case when is_won then 1.0 else 0.0 end', 'denominator': '1.0', 'where': 'is_closed'},
+    {'kpi': 'won_amount', 'date': 'won_date', 'rep': 'rep_id', 'numerator': amount, 'denominator': '0.0', 'where': 'is_won'},
+    {'kpi': 'average_deal_size', 'date': 'won_date', 'rep': 'rep_id', 'numerator': amount, 'denominator': '1.0', 'where': 'is_won'},
+    {'kpi': 'activities_per_won_deal', 'date': 'won_date', 'rep': 'rep_id', 'numerator': '0.0', 'denominator': '1.0', 'where': 'is_won'},
+] %}
+{%- set mrr_kpis = [
+    {'kpi': 'new_mrr', 'amount': 'new_mrr'},
+    {'kpi': 'expansion_mrr', 'amount': 'expansion_mrr'},
+    {'kpi': 'lost_mrr', 'amount': 'churned_mrr + contraction_mrr'},
+] %}
 with leads as (
     select * from {{ ref('fct_leads') }}
 ),
 
-activities as (
+activity_records as (
     select * from {{ ref('fct_activities') }}
 ),
 
@@ -37,11 +71,86 @@ lead_sources as (
     select * from {{ ref('dim_lead_sources') }}
 ),
 
+accounts as (
+    select * from {{ ref('dim_accounts') }}
+),
+
+calendar as (
+    select * from {{ ref('dim_date') }}
+),
+
+-- Activities with the lead source, account and product of the lead or opportunity they work on.
+activities as (
+    select
+        activity_records.activity_date,
+        activity_records.rep_id,
+        coalesce(leads.lead_source, opportunities.lead_source) as lead_source,
+        coalesce(activity_records.account_id, opportunities.account_id, leads.account_id)
+            as account_id,
+        opportunities.product,
+        activity_records.duration_minutes,
+        activity_records.is_call,
+        activity_records.is_connected_call,
+        activity_records.is_email_sent,
+        activity_records.is_email_opened,
+        activity_records.is_appointment_set,
+        activity_records.is_meeting_held
+    from activity_records
+    left join leads
+        on activity_records.lead_id = leads.lead_id
+    left join opportunities
+        on activity_records.opportunity_id = opportunities.opportunity_id
+),
+
+-- Rep-days (営業日数) of the reps who sell (SDR, AE, CS): the business days from the later of
+-- their hire date (else first activity) and the start of the activity data, to the as-of date
+-- for active reps and to their last activity for reps who left. The denominator of the
+-- activity-efficiency KPIs (営業活動の時間効率).
+activity_spans as (
+    select
+        rep_id,
+        min(activity_date) as first_activity_date,
+        max(activity_date) as last_activity_date
+    from activity_records
+    group by rep_id
+),
+
+rep_spans as (
+    select
+        reps.rep_id,
+        greatest(
+            coalesce(reps.hired_date, activity_spans.first_activity_date),
+            (select min(all_spans.first_activity_date) from activity_spans as all_spans)
+        ) as first_day,
+        case
+            when reps.is_active then {{ as_of_date() }}
+            else activity_spans.last_activity_date
+        end as last_day
+    from reps
+    left join activity_spans
+        on reps.rep_id = activity_spans.rep_id
+    where reps.rep_role in ('SDR', 'AE', 'CS')
+),
+
+rep_days as (
+    select
+        calendar.date_day,
+        rep_spans.rep_id
+    from rep_spans
+    inner join calendar
+        on
+            rep_spans.first_day <= calendar.date_day
+            and rep_spans.last_day >= calendar.date_day
+    where calendar.is_business_day
+),
+
 facts as (
     select
         created_date as fact_date,
         rep_id,
         lead_source,
+        account_id,
+        {{ no_text }} as product,
         'leads_created' as kpi_code,
         1.0 as numerator,
         0.0 as denominator
@@ -53,6 +162,8 @@ facts as (
         created_date,
         rep_id,
         lead_source,
+        account_id,
+        {{ no_text }},
         'lead_to_opportunity_rate',
         case
             when is_converted and cast(converted_at as date) <= {{ as_of_date() }} then 1.0
@@ -61,100 +172,61 @@ facts as (
         1.0
     from leads
 
+    -- Per-rep-day KPIs keep no lead source, segment or product: their denominator (rep-days)
+    -- has none, so they exist for company, team, rep, role, motion and agency only.
+    {% for member in activity_kpis %}
     union all
     select
         activity_date,
         rep_id,
-        cast(null as {{ dbt.type_string() }}),
-        'calls',
-        1.0,
-        0.0
+        {% if member.per_rep_day %}{{ no_text }}, {{ no_text }}, {{ no_text }},
+        {% else %}lead_source, account_id, product,
+        {% endif -%}
+        '{{ member.kpi }}',
+        {{ member.numerator }},
+        {{ member.denominator }}
     from activities
-    where is_call
+    {% if member.where %}where {{ member.where }}{% endif %}
+    {% endfor %}
 
+    {% for kpi in ['activities_per_rep_day', 'activity_minutes_per_rep_day'] %}
     union all
     select
-        activity_date,
+        date_day,
         rep_id,
-        cast(null as {{ dbt.type_string() }}),
-        'connect_rate',
-        case when is_connected_call then 1.0 else 0.0 end,
+        {{ no_text }},
+        {{ no_text }},
+        {{ no_text }},
+        '{{ kpi }}',
+        0.0,
         1.0
-    from activities
-    where is_call
+    from rep_days
+    {% endfor %}
 
+    -- opportunities_sourced credits the SDR (appointer, アポインター) whose lead the
+    -- opportunity came from: the hand-off count an inside-sales team is measured on.
+    {% for member in opportunity_kpis %}
     union all
     select
-        activity_date,
-        rep_id,
-        cast(null as {{ dbt.type_string() }}),
-        'email_open_rate',
-        case when is_email_opened then 1.0 else 0.0 end,
-        1.0
-    from activities
-    where is_email_sent
-
-    union all
-    select
-        activity_date,
-        rep_id,
-        cast(null as {{ dbt.type_string() }}),
-        'appointments',
-        1.0,
-        0.0
-    from activities
-    where is_appointment_set
-
-    union all
-    select
-        activity_date,
-        rep_id,
-        cast(null as {{ dbt.type_string() }}),
-        'appointment_rate',
-        case when is_appointment_set then 1.0 else 0.0 end,
-        1.0
-    from activities
-    where is_call
-
-    union all
-    select
-        activity_date,
-        rep_id,
-        cast(null as {{ dbt.type_string() }}),
-        'meetings_held',
-        1.0,
-        0.0
-    from activities
-    where is_meeting_held
-
-    union all
-    select
-        created_date,
-        rep_id,
+        {{ member.date }},
+        {{ member.rep }},
         lead_source,
-        'opportunities_created',
-        1.0,
-        0.0
+        account_id,
+        product,
+        '{{ member.kpi }}',
+        {{ member.numerator }},
+        {{ member.denominator }}
     from opportunities
-
-    -- The same opportunities credited to the SDR (appointer, アポインター) whose lead they came
-    -- from: the hand-off count an inside-sales team is measured on.
-    union all
-    select
-        created_date,
-        sdr_rep_id,
-        lead_source,
-        'opportunities_sourced',
-        1.0,
-        0.0
-    from opportunities
-    where sdr_rep_id is not null
+    {% if member.where %}where {{ member.where }}{% endif %}
+    {% endfor %}
 
     union all
     select
         cast(funnel_steps.reached_at as date),
         opportunities.rep_id,
         opportunities.lead_source,
+        opportunities.account_id,
+        opportunities.product,
         'qualified_opportunities',
         1.0,
         0.0
@@ -165,64 +237,11 @@ facts as (
 
     union all
     select
-        won_date,
-        rep_id,
-        lead_source,
-        'deals_won',
-        1.0,
-        0.0
-    from opportunities
-    where is_won
-
-    union all
-    select
-        lost_date,
-        rep_id,
-        lead_source,
-        'deals_lost',
-        1.0,
-        0.0
-    from opportunities
-    where is_lost
-
-    union all
-    select
-        coalesce(won_date, lost_date),
-        rep_id,
-        lead_source,
-        'win_rate',
-        case when is_won then 1.0 else 0.0 end,
-        1.0
-    from opportunities
-    where is_closed
-
-    union all
-    select
-        won_date,
-        rep_id,
-        lead_source,
-        'won_amount',
-        cast(amount_reporting as {{ type_double() }}),
-        0.0
-    from opportunities
-    where is_won
-
-    union all
-    select
-        won_date,
-        rep_id,
-        lead_source,
-        'average_deal_size',
-        cast(amount_reporting as {{ type_double() }}),
-        1.0
-    from opportunities
-    where is_won
-
-    union all
-    select
         first_wins.won_date,
         first_wins.rep_id,
         first_wins.lead_source,
+        first_wins.account_id,
+        first_wins.product,
         'new_customers',
         1.0,
         0.0
@@ -232,6 +251,7 @@ facts as (
             won_date,
             rep_id,
             lead_source,
+            product,
             row_number() over (
                 partition by account_id order by won_date, opportunity_id
             ) as win_sequence
@@ -240,76 +260,56 @@ facts as (
     ) as first_wins
     where first_wins.win_sequence = 1
 
-    union all
-    select
-        activity_date,
-        rep_id,
-        cast(null as {{ dbt.type_string() }}),
-        'activities',
-        1.0,
-        0.0
-    from activities
-
-    union all
-    select
-        activity_date,
-        rep_id,
-        cast(null as {{ dbt.type_string() }}),
-        'activity_minutes',
-        cast(coalesce(duration_minutes, 0) as {{ type_double() }}),
-        0.0
-    from activities
-
+    {% for member in mrr_kpis %}
     union all
     select
         month_start_date,
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        'new_mrr',
-        cast(new_mrr as {{ type_double() }}),
+        {{ no_text }},
+        {{ no_text }},
+        account_id,
+        {{ no_text }},
+        '{{ member.kpi }}',
+        cast({{ member.amount }} as {{ type_double() }}),
         0.0
     from mrr
-    where new_mrr > 0
-
-    union all
-    select
-        month_start_date,
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        'expansion_mrr',
-        cast(expansion_mrr as {{ type_double() }}),
-        0.0
-    from mrr
-    where expansion_mrr > 0
-
-    union all
-    select
-        month_start_date,
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        'lost_mrr',
-        cast(churned_mrr + contraction_mrr as {{ type_double() }}),
-        0.0
-    from mrr
-    where churned_mrr + contraction_mrr > 0
+    where {{ member.amount }} > 0
+    {% endfor %}
 ),
 
+-- Segment (industry 業種, company size 従業員規模) from the account behind the fact; 'n/a' when
+-- the fact has no account (rep-days), 'unknown' when the account has no value.
 aggregated as (
     select
-        fact_date,
-        rep_id,
-        lead_source,
-        kpi_code,
-        sum(numerator) as numerator,
-        sum(denominator) as denominator
+        facts.fact_date,
+        facts.rep_id,
+        facts.lead_source,
+        case
+            when facts.account_id is null then 'n/a' else coalesce(accounts.industry, 'unknown')
+        end as industry,
+        case
+            when facts.account_id is null then 'n/a'
+            else coalesce(accounts.employee_band, 'unknown')
+        end as company_size,
+        coalesce(facts.product, 'n/a') as product,
+        facts.kpi_code,
+        sum(facts.numerator) as numerator,
+        sum(facts.denominator) as denominator
     from facts
-    where fact_date is not null and fact_date <= {{ as_of_date() }}
-    group by fact_date, rep_id, lead_source, kpi_code
+    left join accounts
+        on facts.account_id = accounts.account_id
+    where facts.fact_date is not null and facts.fact_date <= {{ as_of_date() }}
+    group by 1, 2, 3, 4, 5, 6, 7
 ),
 
 -- Each fact counts for the team the rep was in on its date (rep_team_history).
 final as (
     select
+        {{ dbt.hash(
+            "cast(aggregated.fact_date as " ~ dbt.type_string() ~ ") || '|' || "
+            ~ "coalesce(aggregated.rep_id, '') || '|' || coalesce(aggregated.lead_source, '') || '|' || "
+            ~ "aggregated.industry || '|' || aggregated.company_size || '|' || aggregated.product"
+            ~ " || '|' || aggregated.kpi_code"
+        ) }} as kpi_daily_id,
         aggregated.fact_date,
         coalesce(aggregated.rep_id, 'unassigned') as rep_id,
         coalesce(team_periods.team_id, 'unassigned') as team_id,
@@ -318,6 +318,9 @@ final as (
         coalesce(reps.agency_key, 'in_house') as agency_key,
         coalesce(aggregated.lead_source, 'n/a') as lead_source,
         coalesce(lead_sources.channel, 'n/a') as channel,
+        aggregated.industry,
+        aggregated.company_size,
+        aggregated.product,
         aggregated.kpi_code,
         aggregated.numerator,
         aggregated.denominator

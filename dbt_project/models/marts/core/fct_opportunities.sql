@@ -32,6 +32,7 @@ final as (
         opportunities.highest_funnel_step_order >= {{ var('qualified_funnel_step_order') }}
             as is_qualified,
         opportunities.opportunity_type,
+        opportunities.product,
         opportunities.is_closed,
         opportunities.is_won,
         opportunities.is_lost,

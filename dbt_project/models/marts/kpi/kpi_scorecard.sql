@@ -5,8 +5,12 @@
 -- landing forecast (着地見込み) with its method, gap and status. One row per KPI of
 -- seed kpi_definitions for every period (day, ISO week, month, fiscal quarter, fiscal year)
 -- that has started by the as-of date and every scope with activity or a target: company, team
--- (the rep's team on the day of each fact), rep, role, motion, agency, lead source, channel. Everything is computed for the as-of date (dbt var as_of_date), never "today".
+-- (the rep's team on the day of each fact), rep, role, motion, agency, lead source, channel,
+-- industry, company size and product. Everything is computed for the as-of date (dbt var
+-- as_of_date), never "today".
 {%- set tolerance = var('pace_tolerance') %}
+{#- KPIs whose value is numerator / denominator (a share, money per deal, activities per rep-day) -#}
+{%- set quotient_units = "('rate', 'amount_rate', 'ratio')" %}
 {%- set scorecard_key = ['period_grain', 'period_start_date', 'scope_type', 'scope_id', 'kpi_code'] %}
 with daily as (
     select * from {{ ref('fct_kpi_daily') }}
@@ -49,6 +53,8 @@ periods as (
     group by period_grain, period_start_date
 ),
 
+-- Each scope pre-aggregated per day, so the roll-up to five grains reads few rows. Segment
+-- (industry, company size) and product scopes leave out facts without an account or product.
 daily_scoped as (
     {%- set scopes = {
         'company': "'company'",
@@ -59,19 +65,23 @@ daily_scoped as (
         'agency': 'daily.agency_key',
         'lead_source': 'daily.lead_source',
         'channel': 'daily.channel',
+        'industry': 'daily.industry',
+        'company_size': 'daily.company_size',
+        'product': 'daily.product',
     } %}
     {% for scope_type, scope_column in scopes.items() %}
     select
         daily.fact_date,
         daily.kpi_code,
-        daily.numerator,
-        daily.denominator,
+        sum(daily.numerator) as numerator,
+        sum(daily.denominator) as denominator,
         '{{ scope_type }}' as scope_type,
         {{ scope_column }} as scope_id
     from daily
-    {% if scope_type in ('lead_source', 'channel') -%}
+    {% if scope_type in ('lead_source', 'channel', 'industry', 'company_size', 'product') -%}
     where {{ scope_column }} <> 'n/a'
     {%- endif %}
+    group by daily.fact_date, daily.kpi_code, {{ scope_column }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
@@ -192,7 +202,7 @@ valued as (
     select
         joined.*,
         case
-            when joined.unit in ('rate', 'amount_rate')
+            when joined.unit in {{ quotient_units }}
                 then {{ safe_divide('joined.numerator', 'joined.denominator') }}
             else joined.numerator
         end as kpi_value,
@@ -205,7 +215,7 @@ forecast as (
     select
         valued.*,
         case
-            when valued.unit in ('rate', 'amount_rate') then valued.kpi_value
+            when valued.unit in {{ quotient_units }} then valued.kpi_value
             when valued.business_days_elapsed >= valued.business_days then valued.kpi_value
             when valued.forecast_method = 'weighted_pipeline'
                 then valued.kpi_value + valued.weighted_pipeline_amount
@@ -215,7 +225,7 @@ forecast as (
                 * (valued.business_days - valued.business_days_elapsed)
         end as landing_forecast,
         case
-            when valued.unit in ('rate', 'amount_rate') then valued.target_value
+            when valued.unit in {{ quotient_units }} then valued.target_value
             else valued.target_value * valued.elapsed_share
         end as expected_to_date
     from valued
@@ -250,7 +260,7 @@ final as (
         {{ safe_divide('forecast.kpi_value', 'forecast.expected_to_date') }} as pace_ratio,
         cast(forecast.landing_forecast as {{ type_double() }}) as landing_forecast,
         case
-            when forecast.unit in ('rate', 'amount_rate') then 'current_value'
+            when forecast.unit in {{ quotient_units }} then 'current_value'
             when forecast.business_days_elapsed >= forecast.business_days then 'actual'
             else forecast.forecast_method
         end as forecast_method,

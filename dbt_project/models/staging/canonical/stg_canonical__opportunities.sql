@@ -16,6 +16,7 @@ final as (
         created_at,
         close_date,
         opportunity_stage,
+        product,
         amount,
         upper(currency) as currency,
         opportunity_type,
