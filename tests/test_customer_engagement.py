@@ -13,7 +13,9 @@ A4 (it), no orders and no survey answers. The test adds, in a copy of the landin
   S1 A1 2025-08-10 score 4 / 5;  S2 A3 2025-08-12 score 5 / 5;
   S3 A1 2025-09-03 score 3 / 5;  S4 A3 2025-09-20 score 2, max_score unknown.
 
-Months run from the first order or answer (August) to the as-of month (October).
+Months run from the first order or answer (August) to the as-of month (October). The month
+tests read period_grain 'month'; the other grains are recomputed from the dated orders and
+answers (fiscal quarters from April: Q2 = July-September, Q3 = October-December).
 """
 
 from __future__ import annotations
@@ -72,11 +74,17 @@ def engagement(tmp_path_factory):
         yield con
 
 
-def _row(con, month: str, scope_type: str = "company", scope_id: str = "company") -> dict:
+def _row(
+    con,
+    month: str,
+    scope_type: str = "company",
+    scope_id: str = "company",
+    grain: str = "month",
+) -> dict:
     cursor = con.execute(
-        f"select {COLUMNS} from kpi_customer_engagement "
-        "where month_start_date = ? and scope_type = ? and scope_id = ?",
-        [month, scope_type, scope_id],
+        f"select {COLUMNS} from kpi_customer_engagement where period_grain = ? "
+        "and period_start_date = ? and scope_type = ? and scope_id = ?",
+        [grain, month, scope_type, scope_id],
     )
     names = [d[0] for d in cursor.description]
     rows = cursor.fetchall()
@@ -88,8 +96,8 @@ def test_grain(engagement):
     # August (first activity) to October (as-of month) for the company and for the two
     # industries with orders or answers (A1 manufacturing, A3 retail): 3 x 3 rows.
     keys = engagement.execute(
-        "select month_start_date::varchar, scope_type, scope_id from kpi_customer_engagement "
-        "order by 2, 3, 1"
+        "select period_start_date::varchar, scope_type, scope_id from kpi_customer_engagement "
+        "where period_grain = 'month' order by 2, 3, 1"
     ).fetchall()
     months = ["2025-08-01", "2025-09-01", "2025-10-01"]
     assert keys == (
@@ -172,6 +180,88 @@ def test_industry_august(engagement):
     assert retail["usage_frequency"] == pytest.approx(1.0)
     assert float(retail["order_amount"]) == 150_000
     assert retail["mean_score"] == pytest.approx(5.0)
+
+
+def test_company_fiscal_quarter(engagement):
+    # Fiscal Q2 2025 (2025-07-01 .. 09-30) holds R1-R5 and S1-S4. Recomputed for the quarter,
+    # not summed from August and September: ordering customers A1 and A3 = 2 (the months
+    # count 2 + 2); by 09-30 A1 has 3 orders and A3 2 -> both repeat: 2 / 2 = 1.0.
+    row = _row(engagement, "2025-07-01", grain="quarter")
+    assert (row["ordering_customers"], row["repeat_customers"]) == (2, 2)
+    assert (row["customers_with_orders_to_date"], row["repeat_customers_to_date"]) == (2, 2)
+    assert row["repeat_rate"] == pytest.approx(1.0)
+    assert row["cumulative_repeat_rate"] == pytest.approx(1.0)
+    # Usage frequency 5 orders / 2 customers = 2.5 (the months give 1.5 and 1.0); volume
+    # (2 + 1 + 3 + 4 + 0) / 2 = 5.0; amount 300,000 + 110,000 = 410,000 JPY.
+    assert row["orders"] == 5
+    assert row["usage_frequency"] == pytest.approx(2.5)
+    assert float(row["quantity"]) == 10
+    assert row["usage_volume"] == pytest.approx(5.0)
+    assert float(row["order_amount"]) == 410_000
+    # CSAT: 4 + 5 + 3 + 2 = 14 over 4 answers = 3.5; normalised (0.8 + 1.0 + 0.6) / 3 = 0.8.
+    assert (row["survey_responses"], float(row["score_sum"])) == (4, 14.0)
+    assert row["mean_score"] == pytest.approx(3.5)
+    assert row["normalised_responses"] == 3
+    assert row["normalised_score_sum"] == pytest.approx(2.4)
+    assert row["mean_normalised_score"] == pytest.approx(0.8)
+    # Fiscal Q3 (from 2025-10-01, holding the as-of date): nothing ordered, customers to date 2.
+    row = _row(engagement, "2025-10-01", grain="quarter")
+    assert (row["ordering_customers"], row["orders"], row["usage_frequency"]) == (0, 0, None)
+    assert (row["customers_with_orders_to_date"], row["repeat_rate"]) == (2, 0.0)
+
+
+def test_industry_fiscal_quarter(engagement):
+    # Retail = A3: R3 (August) and R5 (September) -> 1 ordering customer with 2 orders in the
+    # quarter: frequency 2 / 1 = 2.0 (1.0 in each month), repeat 1 / 1.
+    retail = _row(engagement, "2025-07-01", "industry", "retail", grain="quarter")
+    assert (retail["ordering_customers"], retail["repeat_customers"], retail["orders"]) == (1, 1, 2)
+    assert retail["usage_frequency"] == pytest.approx(2.0)
+    assert retail["repeat_rate"] == pytest.approx(1.0)
+    # 150,000 (R3) + 30,000 (R5); quantity 3 + 0 -> volume 3.0.
+    assert float(retail["order_amount"]) == 180_000
+    assert retail["usage_volume"] == pytest.approx(3.0)
+    # Manufacturing = A1: R1, R2, R4 -> frequency 3 / 1 = 3.0.
+    manufacturing = _row(engagement, "2025-07-01", "industry", "manufacturing", grain="quarter")
+    assert (manufacturing["ordering_customers"], manufacturing["orders"]) == (1, 3)
+    assert manufacturing["usage_frequency"] == pytest.approx(3.0)
+
+
+def test_company_iso_weeks(engagement):
+    # Week 2025-08-18 .. 08-24: A1's R2 (8/20), its second order -> repeat 1 / 1; A3 has not
+    # ordered yet (R3 on 8/25), so customers to date are 1 (the month of August says 2).
+    row = _row(engagement, "2025-08-18", grain="week")
+    assert (row["ordering_customers"], row["repeat_customers"]) == (1, 1)
+    assert row["customers_with_orders_to_date"] == 1
+    assert row["repeat_rate"] == pytest.approx(1.0)
+    assert (row["orders"], row["usage_frequency"]) == (1, pytest.approx(1.0))
+    # Week 2025-08-25 .. 08-31: A3's first order R3 -> 1 ordering, not a repeat customer;
+    # customers to date 2 -> repeat rate 0 / 2; repeat customers to date 1 (A1).
+    row = _row(engagement, "2025-08-25", grain="week")
+    assert (row["ordering_customers"], row["repeat_customers"]) == (1, 0)
+    assert (row["customers_with_orders_to_date"], row["repeat_customers_to_date"]) == (2, 1)
+    assert row["repeat_rate"] == pytest.approx(0.0)
+    assert row["cumulative_repeat_rate"] == pytest.approx(0.5)
+    # Weeks run from the one holding the first activity (R1 on Tuesday 8/5 -> week of 8/4) to
+    # the one holding the as-of date (Friday 10/31 -> week of 10/27): 13 weeks.
+    weeks = engagement.execute(
+        "select min(period_start_date)::varchar, max(period_start_date)::varchar, count(*) "
+        "from kpi_customer_engagement where period_grain = 'week' and scope_type = 'company'"
+    ).fetchone()
+    assert weeks == ("2025-08-04", "2025-10-27", 13)
+
+
+def test_every_grain_present(engagement):
+    # Orders and answers are dated: every grain, from the first activity's period to the as-of
+    # date's. Days: 2025-08-05 .. 2025-10-31 = 88; fiscal years: FY2025 only.
+    counts = dict(
+        engagement.execute(
+            "select period_grain, count(*) from kpi_customer_engagement "
+            "where scope_type = 'company' group by 1"
+        ).fetchall()
+    )
+    assert counts == {"day": 88, "week": 13, "month": 3, "quarter": 2, "fiscal_year": 1}
+    fiscal_year = _row(engagement, "2025-04-01", grain="fiscal_year")
+    assert (fiscal_year["ordering_customers"], fiscal_year["orders"]) == (2, 5)
 
 
 def test_mart_is_empty_without_orders_or_surveys(tmp_path: Path):

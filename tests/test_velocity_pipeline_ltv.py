@@ -11,12 +11,23 @@ opportunity_stage_history.csv; owners U2 and U3 are both in team FS1:
 - O4: approach 5/15 -> discovery 6/1 (17) -> proposal 7/1 (30); still at proposal (current).
 
 Funnel steps: approach, discovery = information_gathering, proposal, negotiation = closing,
-closed_won = follow_up, closed_lost = lost. By month of exit:
+closed_won = follow_up, closed_lost = lost. By month of exit (period_grain 'month'):
 
 - 2025-04: approach O1 7, O2 7; information_gathering O1 10.
 - 2025-05: approach O3 19; information_gathering O2 33 (-> lost); proposal O1 11; closing O1 12.
 - 2025-06: approach O4 17; proposal O3 21; closing O3 20.
 - 2025-07: information_gathering O4 30.
+
+By ISO week of exit (Monday start; 2025-04-20 and 2025-06-01 are Sundays, 2025-06-30 a Monday):
+
+- 04-07..04-13: approach O1 7 (4/10).
+- 04-14..04-20: approach O2 7 (4/17); information_gathering O1 10 (4/20).
+- 04-28..05-04: proposal O1 11 (5/1).
+- 05-12..05-18: closing O1 12 (5/13).
+- 05-19..05-25: approach O3 19 (5/20); information_gathering O2 33 (5/20, -> lost).
+- 05-26..06-01: approach O4 17 (6/1).
+- 06-09..06-15: proposal O3 21 (6/10).
+- 06-30..07-06: information_gathering O4 30 (7/1); closing O3 20 (6/30): one week, two months.
 
 Pipeline on 2025-10-31: only O4 is open, at proposal (probability 0.50), 6,000,000 JPY ->
 weighted 3,000,000; close date 2025-08-31 (month 2025-08, before the as-of month).
@@ -31,8 +42,13 @@ No CAC row falls in 2025-10, the only month with churn, so only the null behavio
 
 from __future__ import annotations
 
+import csv
+import itertools
+from datetime import date, datetime, timedelta
+
 import pytest
 
+from tests.conftest import TINY
 from tests.conftest import query_rows as _rows
 
 VELOCITY_COLUMNS = (
@@ -41,11 +57,12 @@ VELOCITY_COLUMNS = (
 )
 
 
-def _velocity(con, month, step):
+def _velocity(con, month, step, grain="month"):
     rows = _rows(
         con,
-        f"select {VELOCITY_COLUMNS} from kpi_stage_velocity "
-        "where month_start_date = ?::date and team_id = 'FS1' and funnel_step = ?",
+        f"select {VELOCITY_COLUMNS} from kpi_stage_velocity where period_grain = ? "
+        "and period_start_date = ?::date and team_id = 'FS1' and funnel_step = ?",
+        grain,
         month,
         step,
     )
@@ -55,8 +72,8 @@ def _velocity(con, month, step):
 
 def test_stage_velocity_grain(marts):
     keys = marts.execute(
-        "select month_start_date::varchar, team_id, funnel_step, transitions_exited "
-        "from kpi_stage_velocity order by 1, funnel_step_order"
+        "select period_start_date::varchar, team_id, funnel_step, transitions_exited "
+        "from kpi_stage_velocity where period_grain = 'month' order by 1, funnel_step_order"
     ).fetchall()
     assert keys == [
         ("2025-04-01", "FS1", "approach", 2),
@@ -121,12 +138,139 @@ def test_stage_velocity_totals(marts):
     # Exits: O1 4, O2 2, O3 3, O4 2 = 11; days 40 + 40 + 60 + 47 = 187; lost 1 (O2).
     total = marts.execute(
         "select sum(transitions_exited), sum(sum_days_in_stage), sum(lost_exits), "
-        "count(*) filter (where funnel_step = 'lost') from kpi_stage_velocity"
+        "count(*) filter (where funnel_step = 'lost') from kpi_stage_velocity "
+        "where period_grain = 'month'"
     ).fetchone()
     assert total[0] == 11
     assert total[1] == pytest.approx(187.0)
     assert total[2] == 1
     assert total[3] == 0
+
+
+def test_stage_velocity_week_grain(marts):
+    # The weeks listed in the module docstring: (week start, end, step, exits, sum of days,
+    # forward exits, lost exits).
+    rows = marts.execute(
+        "select period_start_date::varchar, period_end_date::varchar, funnel_step, "
+        "transitions_exited, sum_days_in_stage, forward_exits, lost_exits "
+        "from kpi_stage_velocity where period_grain = 'week' and team_id = 'FS1' "
+        "order by 1, funnel_step_order"
+    ).fetchall()
+    assert rows == [
+        ("2025-04-07", "2025-04-13", "approach", 1, 7.0, 1, 0),
+        ("2025-04-14", "2025-04-20", "approach", 1, 7.0, 1, 0),
+        ("2025-04-14", "2025-04-20", "information_gathering", 1, 10.0, 1, 0),
+        ("2025-04-28", "2025-05-04", "proposal", 1, 11.0, 1, 0),
+        ("2025-05-12", "2025-05-18", "closing", 1, 12.0, 1, 0),
+        ("2025-05-19", "2025-05-25", "approach", 1, 19.0, 1, 0),
+        ("2025-05-19", "2025-05-25", "information_gathering", 1, 33.0, 0, 1),
+        ("2025-05-26", "2025-06-01", "approach", 1, 17.0, 1, 0),
+        ("2025-06-09", "2025-06-15", "proposal", 1, 21.0, 1, 0),
+        ("2025-06-30", "2025-07-06", "information_gathering", 1, 30.0, 1, 0),
+        ("2025-06-30", "2025-07-06", "closing", 1, 20.0, 1, 0),
+    ]
+
+
+def test_stage_velocity_week_across_months(marts):
+    # Week 2025-06-30 .. 07-06 holds O3's exit from negotiation (June) and O4's from discovery
+    # (July); the month grain splits them. The lost exit week: O2 left discovery to closed_lost.
+    row = _velocity(marts, "2025-05-19", "information_gathering", grain="week")
+    assert (row["transitions_exited"], row["forward_exits"], row["lost_exits"]) == (1, 0, 1)
+    assert row["lost_rate"] == pytest.approx(1.0)
+    assert row["forward_rate"] == pytest.approx(0.0)
+    assert row["mean_days_in_stage"] == pytest.approx(33.0)
+
+
+def test_stage_velocity_quarter_percentiles_from_exits(marts):
+    # Fiscal Q1 2025 (April-June) approach exits: O1 7, O2 7, O3 19, O4 17 -> 4 exits, 50 days,
+    # mean 12.5; continuous median of (7, 7, 17, 19) = 12.0 (not the mean of monthly medians);
+    # p75 = 17 + 0.25 x (19 - 17) = 17.5. All four moved forward.
+    row = _rows(
+        marts,
+        f"select {VELOCITY_COLUMNS}, p75_days_in_stage, period_end_date::varchar as period_end "
+        "from kpi_stage_velocity where period_grain = 'quarter' "
+        "and period_start_date = '2025-04-01' and funnel_step = 'approach'",
+    )
+    assert len(row) == 1, row
+    row = row[0]
+    assert row["period_end"] == "2025-06-30"
+    assert row["transitions_exited"] == 4
+    assert row["sum_days_in_stage"] == pytest.approx(50.0)
+    assert row["mean_days_in_stage"] == pytest.approx(12.5)
+    assert row["median_days_in_stage"] == pytest.approx(12.0)
+    assert row["p75_days_in_stage"] == pytest.approx(17.5)
+    assert (row["forward_exits"], row["forward_rate"]) == (4, pytest.approx(1.0))
+
+
+def _exits_from_raw_files():
+    """Stage exits (exit date, funnel step, days, forward?, lost?) from the raw history CSV."""
+    steps = {
+        "approach": "approach",
+        "discovery": "information_gathering",
+        "proposal": "proposal",
+        "negotiation": "closing",
+        "closed_won": "follow_up",
+        "closed_lost": "lost",
+    }
+    order = {"approach": 1, "information_gathering": 2, "proposal": 3, "closing": 4}
+    history = {}
+    with (TINY / "opportunity_stage_history.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            changed = datetime.fromisoformat(row["changed_at"])
+            history.setdefault(row["opportunity_id"], []).append(
+                (changed, steps[row["opportunity_stage"]])
+            )
+    exits = []
+    for changes in history.values():
+        changes.sort()
+        for (entered, step), (left, next_step) in itertools.pairwise(changes):
+            if step == "lost":
+                continue
+            forward = next_step == "follow_up" or order.get(next_step, 0) > order[step]
+            exits.append(
+                (
+                    left.date(),
+                    step,
+                    (left - entered).total_seconds() / 86400,
+                    forward,
+                    next_step == "lost",
+                )
+            )
+    return exits
+
+
+def _period_start(day, grain):
+    """Start of the period holding `day`: ISO week from Monday, fiscal quarter/year from April."""
+    fiscal_year = day.year if day.month >= 4 else day.year - 1
+    fiscal_month = (day.month - 4) % 12
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        month = 4 + fiscal_month // 3 * 3
+        return date(fiscal_year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+    return date(fiscal_year, 4, 1)
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month", "quarter", "fiscal_year"])
+def test_stage_velocity_every_grain_matches_raw_history(marts, grain):
+    # Recomputed in plain Python from opportunity_stage_history.csv (fiscal year from April):
+    # per period and step, exits, days, forward and lost exits.
+    expected = {}
+    for day, step, days, forward, lost in _exits_from_raw_files():
+        key = (_period_start(day, grain), step)
+        exits, total, forwards, losts = expected.get(key, (0, 0.0, 0, 0))
+        expected[key] = (exits + 1, total + days, forwards + forward, losts + lost)
+    rows = marts.execute(
+        "select period_start_date, funnel_step, transitions_exited, sum_days_in_stage, "
+        "forward_exits, lost_exits from kpi_stage_velocity where period_grain = ?",
+        [grain],
+    ).fetchall()
+    actual = {(r[0], r[1]): (r[2], pytest.approx(r[3]), r[4], r[5]) for r in rows}
+    assert actual == expected
 
 
 def test_pipeline_as_of(marts):

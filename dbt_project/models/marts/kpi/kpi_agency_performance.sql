@@ -1,11 +1,16 @@
--- Outsourced sales agencies (営業代行) vs in-house (自社) by month × agency_key.
--- Period basis: activities in the month of the activity, opportunities in their creation
--- month, won deals in their won month, fees in the spend month. A month appears when the
--- agency has any activity, opportunity, win or fee in it.
+-- Outsourced sales agencies (営業代行) vs in-house (自社) by period × agency_key, at the grains
+-- month, fiscal quarter and fiscal year (int_date_periods). Fees and spend are monthly data, so
+-- there are no day or week rows. Period basis: activities in the period of the activity,
+-- opportunities in their creation period, won deals in their won period, fees in the spend
+-- month's period; events dated after the as-of date (and fees of a month that has not started)
+-- are left out. A period appears when the agency has any activity, opportunity, win or fee in
+-- it. Each event counts once per grain. The cost ratios are re-derived per period from the
+-- summed fees, appointments, won deals and won amounts (never averaged from months).
 -- Fees are the spend rows with spend_category 'agency_fee' for the agency, converted to the
 -- reporting currency at the spend month through int_money_converted (the same conversion as
--- kpi_cac, whose agency_fee_amount summed by month × agency_key equals fee_amount).
--- Cost ratios are null when the month has no fee row (unknown, not free), as CAC in kpi_cac.
+-- kpi_cac, whose agency_fee_amount summed by month × agency_key equals fee_amount at the month
+-- grain).
+-- Cost ratios are null when the period has no fee row (unknown, not free), as CAC in kpi_cac.
 with activities as (
     select * from {{ ref('fct_activities') }}
 ),
@@ -16,6 +21,12 @@ opportunities as (
 
 agencies as (
     select * from {{ ref('dim_agencies') }}
+),
+
+-- Fees are monthly: only the grains a month rolls up to.
+date_periods as (
+    select * from {{ ref('int_date_periods') }}
+    where period_grain in ('month', 'quarter', 'fiscal_year')
 ),
 
 spend_rows as (
@@ -30,7 +41,7 @@ money as (
 
 fees as (
     select
-        spend_rows.spend_month_start_date as month_start_date,
+        spend_rows.spend_month_start_date as event_date,
         coalesce(spend_rows.agency_id, 'in_house') as agency_key,
         money.reporting_amount as fee_amount
     from spend_rows
@@ -38,10 +49,10 @@ fees as (
         on {{ spend_record_id('spend_rows') }} = money.record_id
 ),
 
--- One row per event, with the measure it adds to; summed per month × agency below.
+-- One row per event, with the measure it adds to; summed per period × agency below.
 events as (
     select
-        cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as month_start_date,
+        activity_date as event_date,
         agency_key,
         1 as activities,
         case when is_call then 1 else 0 end as calls,
@@ -56,7 +67,7 @@ events as (
     where activity_date is not null
     union all
     select
-        created_month_start_date as month_start_date,
+        created_date as event_date,
         agency_key,
         0 as activities,
         0 as calls,
@@ -68,10 +79,10 @@ events as (
         0 as fee_rows,
         cast(0 as decimal(18, 2)) as fee_amount
     from opportunities
-    where created_month_start_date is not null
+    where created_date is not null
     union all
     select
-        cast({{ dbt.date_trunc('month', 'won_date') }} as date) as month_start_date,
+        won_date as event_date,
         agency_key,
         0 as activities,
         0 as calls,
@@ -86,7 +97,7 @@ events as (
     where is_won and won_date is not null
     union all
     select
-        month_start_date,
+        event_date,
         agency_key,
         0 as activities,
         0 as calls,
@@ -100,9 +111,24 @@ events as (
     from fees
 ),
 
+-- Each event once per grain, in the period its date falls in (started by the as-of date).
+period_events as (
+    select
+        date_periods.period_grain,
+        date_periods.period_start_date,
+        date_periods.period_end_date,
+        events.*
+    from events
+    inner join date_periods
+        on events.event_date = date_periods.date_day
+    where events.event_date <= {{ as_of_date() }}
+),
+
 grouped as (
     select
-        month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         agency_key,
         sum(activities) as activities,
         sum(calls) as calls,
@@ -113,16 +139,19 @@ grouped as (
         sum(won_amount) as won_amount,
         sum(fee_rows) > 0 as has_fee_data,
         sum(fee_amount) as fee_amount
-    from events
-    group by 1, 2
+    from period_events
+    group by 1, 2, 3, 4
 ),
 
 final as (
     select
         {{ dbt.hash(
-            "cast(grouped.month_start_date as " ~ dbt.type_string() ~ ") || '|' || grouped.agency_key"
+            "grouped.period_grain || '|' || cast(grouped.period_start_date as " ~ dbt.type_string()
+            ~ ") || '|' || grouped.agency_key"
         ) }} as agency_performance_id,
-        grouped.month_start_date,
+        grouped.period_grain,
+        grouped.period_start_date,
+        grouped.period_end_date,
         grouped.agency_key,
         coalesce(agencies.is_outsourced, grouped.agency_key <> 'in_house') as is_outsourced,
         cast(grouped.activities as bigint) as activities,

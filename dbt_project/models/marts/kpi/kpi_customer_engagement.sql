@@ -1,11 +1,17 @@
--- Customer engagement by month × scope: repeat rate (リピート率), usage frequency and volume
--- (利用頻度・分量) from orders, and customer satisfaction (顧客満足度) from survey answers.
+-- Customer engagement by period × scope: repeat rate (リピート率), usage frequency and volume
+-- (利用頻度・分量) from orders, and customer satisfaction (顧客満足度) from survey answers, at every
+-- reporting grain (day, ISO week, month, fiscal quarter, fiscal year: int_date_periods), orders
+-- and answers being dated. Every count is recomputed for each period from the orders and answers
+-- (a quarter's ordering customers are the accounts with an order in the quarter, not a sum of
+-- months), so filter on period_grain before summing.
 -- Scope: 'company' (scope_id 'company') and 'industry' (account segment from dim_accounts;
 -- 'unknown' when the account has none). Accounts are merged (int_account_keys) before counting.
--- Orders and answers dated after the as-of date are left out; months run from the scope's
--- first order or answer to the as-of month. Money is in the reporting currency, converted at
--- the order date (int_money_converted). Every rate keeps its numerator and denominator.
+-- Orders and answers dated after the as-of date are left out; periods run, per grain, from the
+-- one holding the scope's first order or answer to the one holding the as-of date. Money is in
+-- the reporting currency, converted at the order date (int_money_converted). Every rate keeps
+-- its numerator and denominator.
 -- Empty when no orders and no survey answers were supplied (both entities are optional).
+{%- set period_key = ['scope_type', 'scope_id', 'period_grain', 'period_start_date'] %}
 with account_keys as (
     select * from {{ ref('int_account_keys') }}
 ),
@@ -19,16 +25,24 @@ money as (
     where record_type = 'order'
 ),
 
-calendar_months as (
-    select distinct month_start_date
-    from {{ ref('dim_date') }}
-    where month_start_date <= cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
+date_periods as (
+    select * from {{ ref('int_date_periods') }}
+),
+
+-- The periods that have started by the as-of date.
+periods as (
+    select distinct
+        period_grain,
+        period_start_date,
+        period_end_date
+    from date_periods
+    where period_start_date <= {{ as_of_date() }}
 ),
 
 orders as (
     select
         coalesce(account_keys.merged_account_id, order_rows.account_id) as account_id,
-        cast({{ dbt.date_trunc('month', 'order_rows.ordered_date') }} as date) as month_start_date,
+        order_rows.ordered_date,
         money.reporting_amount,
         coalesce(order_rows.quantity, 0) as quantity
     from {{ ref('stg_canonical__orders') }} as order_rows
@@ -42,7 +56,7 @@ orders as (
 surveys as (
     select
         coalesce(account_keys.merged_account_id, answers.account_id) as account_id,
-        cast({{ dbt.date_trunc('month', 'answers.responded_date') }} as date) as month_start_date,
+        answers.responded_date,
         answers.score,
         case
             when answers.max_score > 0
@@ -86,41 +100,29 @@ scoped_surveys as (
         on surveys.account_id = accounts.account_id
 ),
 
--- One row per scope × account × month with orders, with the account's orders to date.
-account_months as (
+-- Per scope × account: the date of its first order and of its second (it became a repeat
+-- customer then).
+account_order_numbers as (
     select
         scope_type,
         scope_id,
         account_id,
-        month_start_date,
-        count(*) as orders,
-        sum(reporting_amount) as order_amount,
-        sum(quantity) as quantity
+        ordered_date,
+        row_number() over (
+            partition by scope_type, scope_id, account_id
+            order by ordered_date
+        ) as order_number
     from scoped_orders
-    group by 1, 2, 3, 4
 ),
 
-account_months_to_date as (
-    select
-        account_months.*,
-        sum(account_months.orders) over (
-            partition by
-                account_months.scope_type, account_months.scope_id, account_months.account_id
-            order by account_months.month_start_date
-            rows between unbounded preceding and current row
-        ) as orders_to_date
-    from account_months
-),
-
--- First order month and the month of the second order (became a repeat customer).
 account_milestones as (
     select
         scope_type,
         scope_id,
         account_id,
-        min(month_start_date) as first_order_month_start_date,
-        min(case when orders_to_date >= 2 then month_start_date end) as repeat_month_start_date
-    from account_months_to_date
+        min(ordered_date) as first_order_date,
+        min(case when order_number = 2 then ordered_date end) as repeat_date
+    from account_order_numbers
     group by 1, 2, 3
 ),
 
@@ -128,127 +130,174 @@ scope_starts as (
     select
         scope_type,
         scope_id,
-        min(month_start_date) as first_month_start_date
+        min(activity_date) as first_activity_date
     from (
         select
             scope_type,
             scope_id,
-            month_start_date
+            ordered_date as activity_date
         from scoped_orders
         union all
         select
             scope_type,
             scope_id,
-            month_start_date
+            responded_date as activity_date
         from scoped_surveys
     ) as activity
     group by 1, 2
 ),
 
-scope_months as (
+-- Every started period of every grain from the one holding the scope's first activity.
+scope_periods as (
     select
         scope_starts.scope_type,
         scope_starts.scope_id,
-        calendar_months.month_start_date
+        periods.period_grain,
+        periods.period_start_date,
+        periods.period_end_date
     from scope_starts
-    inner join calendar_months
-        on scope_starts.first_month_start_date <= calendar_months.month_start_date
+    inner join periods
+        on scope_starts.first_activity_date <= periods.period_end_date
 ),
 
-monthly_orders as (
+-- One row per scope × account × period with orders.
+account_periods as (
     select
-        scope_type,
-        scope_id,
-        month_start_date,
+        scoped_orders.scope_type,
+        scoped_orders.scope_id,
+        scoped_orders.account_id,
+        date_periods.period_grain,
+        date_periods.period_start_date,
+        date_periods.period_end_date,
+        count(*) as orders,
+        sum(scoped_orders.reporting_amount) as order_amount,
+        sum(scoped_orders.quantity) as quantity
+    from scoped_orders
+    inner join date_periods
+        on scoped_orders.ordered_date = date_periods.date_day
+    group by 1, 2, 3, 4, 5, 6
+),
+
+period_orders as (
+    select
+        account_periods.scope_type,
+        account_periods.scope_id,
+        account_periods.period_grain,
+        account_periods.period_start_date,
         count(*) as ordering_customers,
-        sum(case when orders_to_date >= 2 then 1 else 0 end) as repeat_customers,
-        sum(orders) as orders,
-        sum(order_amount) as order_amount,
-        sum(quantity) as quantity
-    from account_months_to_date
-    group by 1, 2, 3
-),
-
-customers_to_date as (
-    select
-        scope_months.scope_type,
-        scope_months.scope_id,
-        scope_months.month_start_date,
-        count(*) as customers_with_orders_to_date,
         sum(
             case
-                when
-                    account_milestones.repeat_month_start_date
-                    <= scope_months.month_start_date
-                    then 1
+                when account_milestones.repeat_date <= account_periods.period_end_date then 1
                 else 0
             end
-        ) as repeat_customers_to_date
-    from scope_months
+        ) as repeat_customers,
+        sum(account_periods.orders) as orders,
+        sum(account_periods.order_amount) as order_amount,
+        sum(account_periods.quantity) as quantity
+    from account_periods
     inner join account_milestones
         on
-            scope_months.scope_type = account_milestones.scope_type
-            and scope_months.scope_id = account_milestones.scope_id
-            and scope_months.month_start_date
-            >= account_milestones.first_order_month_start_date
-    group by 1, 2, 3
+            account_periods.scope_type = account_milestones.scope_type
+            and account_periods.scope_id = account_milestones.scope_id
+            and account_periods.account_id = account_milestones.account_id
+    group by 1, 2, 3, 4
 ),
 
-monthly_surveys as (
+-- Accounts that placed their first (second) order in the period; summed over the periods to
+-- date below into the customers (repeat customers) to date.
+period_milestones as (
     select
-        scope_type,
-        scope_id,
-        month_start_date,
+        milestones.scope_type,
+        milestones.scope_id,
+        date_periods.period_grain,
+        date_periods.period_start_date,
+        sum(milestones.is_first_order) as first_order_customers,
+        sum(milestones.is_second_order) as new_repeat_customers
+    from (
+        select
+            scope_type,
+            scope_id,
+            first_order_date as milestone_date,
+            1 as is_first_order,
+            0 as is_second_order
+        from account_milestones
+        union all
+        select
+            scope_type,
+            scope_id,
+            repeat_date as milestone_date,
+            0 as is_first_order,
+            1 as is_second_order
+        from account_milestones
+        where repeat_date is not null
+    ) as milestones
+    inner join date_periods
+        on milestones.milestone_date = date_periods.date_day
+    group by 1, 2, 3, 4
+),
+
+period_surveys as (
+    select
+        scoped_surveys.scope_type,
+        scoped_surveys.scope_id,
+        date_periods.period_grain,
+        date_periods.period_start_date,
         count(*) as survey_responses,
-        sum(score) as score_sum,
-        count(normalised_score) as normalised_responses,
-        sum(normalised_score) as normalised_score_sum
+        sum(scoped_surveys.score) as score_sum,
+        count(scoped_surveys.normalised_score) as normalised_responses,
+        sum(scoped_surveys.normalised_score) as normalised_score_sum
     from scoped_surveys
-    group by 1, 2, 3
+    inner join date_periods
+        on scoped_surveys.responded_date = date_periods.date_day
+    group by 1, 2, 3, 4
 ),
 
 joined as (
     select
-        scope_months.month_start_date,
-        scope_months.scope_type,
-        scope_months.scope_id,
-        coalesce(monthly_orders.ordering_customers, 0) as ordering_customers,
-        coalesce(monthly_orders.repeat_customers, 0) as repeat_customers,
-        coalesce(customers_to_date.customers_with_orders_to_date, 0)
-            as customers_with_orders_to_date,
-        coalesce(customers_to_date.repeat_customers_to_date, 0) as repeat_customers_to_date,
-        coalesce(monthly_orders.orders, 0) as orders,
-        coalesce(monthly_orders.order_amount, 0) as order_amount,
-        coalesce(monthly_orders.quantity, 0) as quantity,
-        coalesce(monthly_surveys.survey_responses, 0) as survey_responses,
-        coalesce(monthly_surveys.score_sum, 0) as score_sum,
-        coalesce(monthly_surveys.normalised_responses, 0) as normalised_responses,
-        coalesce(monthly_surveys.normalised_score_sum, 0) as normalised_score_sum
-    from scope_months
-    left join monthly_orders
-        on
-            scope_months.scope_type = monthly_orders.scope_type
-            and scope_months.scope_id = monthly_orders.scope_id
-            and scope_months.month_start_date = monthly_orders.month_start_date
-    left join customers_to_date
-        on
-            scope_months.scope_type = customers_to_date.scope_type
-            and scope_months.scope_id = customers_to_date.scope_id
-            and scope_months.month_start_date = customers_to_date.month_start_date
-    left join monthly_surveys
-        on
-            scope_months.scope_type = monthly_surveys.scope_type
-            and scope_months.scope_id = monthly_surveys.scope_id
-            and scope_months.month_start_date = monthly_surveys.month_start_date
+        scope_periods.period_grain,
+        scope_periods.period_start_date,
+        scope_periods.period_end_date,
+        scope_periods.scope_type,
+        scope_periods.scope_id,
+        coalesce(period_orders.ordering_customers, 0) as ordering_customers,
+        coalesce(period_orders.repeat_customers, 0) as repeat_customers,
+        -- The scope's periods run without gaps from its first activity, so the running sum of
+        -- first (second) orders is the count of accounts with one (two) orders by period end.
+        sum(coalesce(period_milestones.first_order_customers, 0)) over (
+            partition by scope_periods.scope_type, scope_periods.scope_id, scope_periods.period_grain
+            order by scope_periods.period_start_date
+            rows between unbounded preceding and current row
+        ) as customers_with_orders_to_date,
+        sum(coalesce(period_milestones.new_repeat_customers, 0)) over (
+            partition by scope_periods.scope_type, scope_periods.scope_id, scope_periods.period_grain
+            order by scope_periods.period_start_date
+            rows between unbounded preceding and current row
+        ) as repeat_customers_to_date,
+        coalesce(period_orders.orders, 0) as orders,
+        coalesce(period_orders.order_amount, 0) as order_amount,
+        coalesce(period_orders.quantity, 0) as quantity,
+        coalesce(period_surveys.survey_responses, 0) as survey_responses,
+        coalesce(period_surveys.score_sum, 0) as score_sum,
+        coalesce(period_surveys.normalised_responses, 0) as normalised_responses,
+        coalesce(period_surveys.normalised_score_sum, 0) as normalised_score_sum
+    from scope_periods
+    left join period_orders
+        on {{ join_on('scope_periods', 'period_orders', period_key) }}
+    left join period_milestones
+        on {{ join_on('scope_periods', 'period_milestones', period_key) }}
+    left join period_surveys
+        on {{ join_on('scope_periods', 'period_surveys', period_key) }}
 ),
 
 final as (
     select
         {{ dbt.hash(
-            "cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || scope_type || '|' || "
-            ~ "scope_id"
+            "period_grain || '|' || cast(period_start_date as " ~ dbt.type_string() ~ ") || '|' || "
+            ~ "scope_type || '|' || scope_id"
         ) }} as engagement_id,
-        month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         scope_type,
         scope_id,
         cast(ordering_customers as bigint) as ordering_customers,

@@ -1,6 +1,8 @@
--- SDR → AE hand-off (分業) by month of opportunity creation × SDR × AE × sourced_by.
--- Cohort basis: every count follows the opportunities created in the month to the as-of date
--- (accepted = reached the qualified step 有効商談, won/closed = their current state).
+-- SDR → AE hand-off (分業) by period of opportunity creation × SDR × AE × sourced_by, at every
+-- reporting grain (day, ISO week, month, fiscal quarter, fiscal year: int_date_periods).
+-- Cohort basis: every count follows the opportunities created in the period (on or before the
+-- as-of date) to the as-of date (accepted = reached the qualified step 有効商談, won/closed =
+-- their current state). Each opportunity counts once per grain.
 -- sdr_rep_id is the owner of the opportunity's source lead (アポインター); 'none' for AE-sourced
 -- opportunities (no lead) and 'unassigned' for a lead without an owner. ae_rep_id is the
 -- opportunity owner (クローザー), 'unassigned' when none. Rates keep numerator and denominator.
@@ -10,29 +12,41 @@ with opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
 
+date_periods as (
+    select * from {{ ref('int_date_periods') }}
+),
+
 deals as (
     select
-        created_month_start_date as month_start_date,
+        date_periods.period_grain,
+        date_periods.period_start_date,
+        date_periods.period_end_date,
         case
-            when sourced_by = 'ae' then 'none'
-            else coalesce(sdr_rep_id, 'unassigned')
+            when opportunities.sourced_by = 'ae' then 'none'
+            else coalesce(opportunities.sdr_rep_id, 'unassigned')
         end as sdr_rep_id,
-        coalesce(rep_id, 'unassigned') as ae_rep_id,
-        sourced_by,
-        is_qualified,
-        is_closed,
-        is_won,
-        case when is_won then amount_reporting end as won_amount,
-        reporting_currency,
+        coalesce(opportunities.rep_id, 'unassigned') as ae_rep_id,
+        opportunities.sourced_by,
+        opportunities.is_qualified,
+        opportunities.is_closed,
+        opportunities.is_won,
+        case when opportunities.is_won then opportunities.amount_reporting end as won_amount,
+        opportunities.reporting_currency,
         case
-            when is_won then {{ dbt.datediff('created_date', 'won_date', 'day') }}
+            when opportunities.is_won
+                then {{ dbt.datediff('opportunities.created_date', 'opportunities.won_date', 'day') }}
         end as days_opportunity_to_won
     from opportunities
+    inner join date_periods
+        on opportunities.created_date = date_periods.date_day
+    where opportunities.created_date <= {{ as_of_date() }}
 ),
 
 grouped as (
     select
-        month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         sdr_rep_id,
         ae_rep_id,
         sourced_by,
@@ -44,16 +58,18 @@ grouped as (
         max(reporting_currency) as currency,
         coalesce(sum(days_opportunity_to_won), 0) as sum_days_opportunity_to_won
     from deals
-    group by 1, 2, 3, 4
+    group by 1, 2, 3, 4, 5, 6
 ),
 
 final as (
     select
         {{ dbt.hash(
-            "cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || sdr_rep_id || '|' || "
-            ~ "ae_rep_id || '|' || sourced_by"
+            "period_grain || '|' || cast(period_start_date as " ~ dbt.type_string() ~ ") || '|' || "
+            ~ "sdr_rep_id || '|' || ae_rep_id || '|' || sourced_by"
         ) }} as handoff_id,
-        month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         sdr_rep_id,
         ae_rep_id,
         sourced_by,

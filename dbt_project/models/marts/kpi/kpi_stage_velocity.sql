@@ -1,10 +1,12 @@
--- Time in stage (ステージ滞留日数) and stage conversion (ステージ転換率) by month of stage EXIT
--- × team × funnel step. Period basis: a stage counts in the month it was left
--- (stage_exited_at); the current stage of an opportunity has no exit and is not counted, and the
--- lost step is no stage to leave. A forward exit moves to a later funnel step (a skipped step
--- counts); a lost exit moves to a lost stage. observed_exits counts exits known from the
--- export's stage history (transition_source 'observed'); the rest rest on snapshots or on the
--- creation date (inferred). Percentiles are continuous and cannot be re-aggregated; the sums can.
+-- Time in stage (ステージ滞留日数) and stage conversion (ステージ転換率) by period of stage EXIT
+-- × team × funnel step, at every reporting grain (day, ISO week, month, fiscal quarter, fiscal
+-- year: int_date_periods). Period basis: a stage counts in the period it was left
+-- (stage_exited_at, on or before the as-of date), once per grain; the current stage of an
+-- opportunity has no exit and is not counted, and the lost step is no stage to leave. A forward
+-- exit moves to a later funnel step (a skipped step counts); a lost exit moves to a lost stage.
+-- observed_exits counts exits known from the export's stage history (transition_source
+-- 'observed'); the rest rest on snapshots or on the creation date (inferred). Percentiles are
+-- continuous and computed per period from its exits; they cannot be re-aggregated, the sums can.
 with transitions as (
     select * from {{ ref('fct_opportunity_stage_transitions') }}
 ),
@@ -13,9 +15,13 @@ opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
 
+date_periods as (
+    select * from {{ ref('int_date_periods') }}
+),
+
 exits as (
     select
-        cast({{ dbt.date_trunc('month', 'transitions.stage_exited_at') }} as date) as month_start_date,
+        cast(transitions.stage_exited_at as date) as exited_date,
         coalesce(opportunities.team_id, 'unassigned') as team_id,
         coalesce(transitions.funnel_step, 'unmapped') as funnel_step,
         transitions.funnel_step_order,
@@ -32,12 +38,27 @@ exits as (
             and transitions.stage_sequence + 1 = next_stage.stage_sequence
     where
         transitions.stage_exited_at is not null
+        and cast(transitions.stage_exited_at as date) <= {{ as_of_date() }}
         and not transitions.is_lost_stage
+),
+
+-- Each exit once per grain, in the period its exit date falls in.
+period_exits as (
+    select
+        date_periods.period_grain,
+        date_periods.period_start_date,
+        date_periods.period_end_date,
+        exits.*
+    from exits
+    inner join date_periods
+        on exits.exited_date = date_periods.date_day
 ),
 
 grouped as (
     select
-        month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         team_id,
         funnel_step,
         min(funnel_step_order) as funnel_step_order,
@@ -50,16 +71,19 @@ grouped as (
         sum(case when is_forward_exit then 1 else 0 end) as forward_exits,
         sum(case when is_lost_exit then 1 else 0 end) as lost_exits,
         sum(case when transition_source = 'observed' then 1 else 0 end) as observed_exits
-    from exits
-    group by 1, 2, 3
+    from period_exits
+    group by 1, 2, 3, 4, 5
 ),
 
 final as (
     select
         {{ dbt.hash(
-            "cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || team_id || '|' || funnel_step"
+            "period_grain || '|' || cast(period_start_date as " ~ dbt.type_string() ~ ") || '|' || "
+            ~ "team_id || '|' || funnel_step"
         ) }} as stage_velocity_id,
-        month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         team_id,
         funnel_step,
         cast(funnel_step_order as integer) as funnel_step_order,
