@@ -5,7 +5,8 @@
 - benchmark: generate data at a scale and time one pipeline run (wall time, peak memory).
 - prepare: build the dbt manifest (needed before `dagster dev`).
 - docs: regenerate docs/canonical_format.md from the schema.
-- metrics: regenerate the dbt semantic layer and docs/kpi_catalog.md from seeds/kpi_definitions.csv.
+- metrics: regenerate the dbt semantic layer, docs/kpi_catalog.md and the README KPI table from
+  seeds/kpi_definitions.csv.
 """
 
 from __future__ import annotations
@@ -208,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("prepare", help="build the dbt manifest").set_defaults(func=cmd_prepare)
     sub.add_parser("docs", help="write docs/canonical_format.md").set_defaults(func=cmd_docs)
     sub.add_parser(
-        "metrics", help="write the semantic-layer YAML and docs/kpi_catalog.md from the seed"
+        "metrics",
+        help="write the semantic-layer YAML, docs/kpi_catalog.md and the README KPI table",
     ).set_defaults(func=cmd_metrics)
     args = parser.parse_args(argv)
     return args.func(args)

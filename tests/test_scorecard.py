@@ -16,9 +16,11 @@ import pytest
 
 from orchestration.lib.metrics import (
     CATALOG_MD,
+    README,
     SEMANTIC_YAML,
     load_definitions,
     render_catalog,
+    render_readme,
     render_semantic_yaml,
 )
 from orchestration.pipeline import run_pipeline, settings_for
@@ -269,6 +271,10 @@ def test_semantic_layer_and_catalog_are_generated_from_the_definitions():
         "run `python -m orchestration.cli metrics`"
     )
     assert CATALOG_MD.read_text(encoding="utf-8") == render_catalog(definitions)
+    readme = README.read_text(encoding="utf-8")
+    assert readme == render_readme(readme, definitions), "run `python -m orchestration.cli metrics`"
+    for kpi in definitions:  # every KPI is in the README with its Japanese name
+        assert f"| `{kpi['kpi_code']}` | {kpi['kpi_name_ja']} |" in readme
 
 
 def test_a_rep_who_changes_team_counts_for_the_team_of_the_day(tmp_path):
