@@ -275,3 +275,25 @@ def test_mart_is_empty_without_orders_or_surveys(tmp_path: Path):
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
         count = con.execute("select count(*) from kpi_customer_engagement").fetchone()
     assert count == (0,)
+
+
+def test_order_revenue_in_the_scorecard(engagement):
+    def revenue(grain: str, start: str, scope_type: str) -> dict:
+        return dict(
+            engagement.execute(
+                "select scope_id, kpi_value from kpi_scorecard where kpi_code = 'order_revenue' "
+                "and period_grain = ? and period_start_date = ? and scope_type = ?",
+                [grain, start, scope_type],
+            ).fetchall()
+        )
+
+    # Fiscal Q2 (July-September): R1 100,000 + R2 50,000 + R3 1,000 USD x 150 + R4 80,000 +
+    # R5 30,000 = 410,000 JPY; R6 (5 November) is after the as-of date.
+    assert revenue("quarter", "2025-07-01", "company") == {"company": 410_000}
+    assert revenue("month", "2025-08-01", "company") == {"company": 300_000}
+    # A1 (manufacturing): R1, R2, R4; A3 (retail): R3, R5. Every order is for product "plan".
+    assert revenue("quarter", "2025-07-01", "industry") == {
+        "manufacturing": 230_000,
+        "retail": 180_000,
+    }
+    assert revenue("quarter", "2025-07-01", "product") == {"plan": 410_000}

@@ -329,3 +329,58 @@ def test_lead_to_opportunity_rate_counts_conversions_known_on_the_as_of_date(
     assert _row(mid_may, "numerator, denominator", **query) == (3.0, 4.0)
     # By 31 October the same; the extra lead L6 is in March, not April.
     assert _row(end_of_october, "numerator, denominator", **query) == (3.0, 4.0)
+
+
+def test_win_rate_by_amount_and_by_cohort(mid_may, end_of_october):
+    fiscal_2025 = dict(period_grain="fiscal_year", period_start_date="2025-04-01")
+    company = dict(scope_type="company", scope_id="company")
+    # Closed in FY2025: O1 won 1,200,000, O2 lost 2,400,000, O3 won 3,600,000.
+    row = _row(
+        end_of_october,
+        "numerator, denominator, kpi_value",
+        **fiscal_2025,
+        **company,
+        kpi_code="win_rate_amount",
+    )
+    assert row == (4_800_000, 7_200_000, pytest.approx(2 / 3))
+
+    def cohort(con, month: str):
+        return _row(
+            con,
+            "numerator, denominator",
+            period_grain="month",
+            period_start_date=month,
+            **company,
+            kpi_code="win_rate_cohort",
+        )
+
+    # Created in April: O1 (won 13 May), O2 (lost); in May: O3 (won 30 June), O4 (open).
+    assert cohort(end_of_october, "2025-04-01") == (1.0, 2.0)
+    assert cohort(end_of_october, "2025-05-01") == (1.0, 2.0)
+    # On 16 May, O3 was not won yet.
+    assert cohort(mid_may, "2025-04-01") == (1.0, 2.0)
+    assert cohort(mid_may, "2025-05-01") == (0.0, 2.0)
+
+
+def test_recurring_revenue_recognises_the_mrr_of_every_month(end_of_october):
+    # S1 (A1) 100,000 June-August, S2 (A1) 150,000 from September, S3 (A3) 300,000
+    # July-September: June 100,000; July, August 400,000; September 450,000; October 150,000.
+    months = {
+        start.isoformat(): value
+        for start, value in end_of_october.execute(
+            "select period_start_date, kpi_value from kpi_scorecard where period_grain = 'month' "
+            "and scope_type = 'company' and kpi_code = 'recurring_revenue'"
+        ).fetchall()
+    }
+    assert months == {
+        "2025-06-01": 100_000,
+        "2025-07-01": 400_000,
+        "2025-08-01": 400_000,
+        "2025-09-01": 450_000,
+        "2025-10-01": 150_000,
+    }
+    assert _by_scope(end_of_october, "company", "recurring_revenue") == {"company": 1_500_000}
+    assert _by_scope(end_of_october, "industry", "recurring_revenue", "quarter", "2025-07-01") == {
+        "manufacturing": 100_000 + 100_000 + 150_000,
+        "retail": 900_000,
+    }

@@ -30,6 +30,8 @@
     {'kpi': 'deals_won', 'date': 'won_date', 'rep': 'rep_id', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_won'},
     {'kpi': 'deals_lost', 'date': 'lost_date', 'rep': 'rep_id', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_lost'},
     {'kpi': 'win_rate', 'date': 'coalesce(won_date, lost_date)', 'rep': 'rep_id', 'numerator': 'case when is_won then 1.0 else 0.0 end', 'denominator': '1.0', 'where': 'is_closed'},
+    {'kpi': 'win_rate_amount', 'date': 'coalesce(won_date, lost_date)', 'rep': 'rep_id', 'numerator': 'case when is_won then ' ~ amount ~ ' else 0.0 end', 'denominator': amount, 'where': 'is_closed and amount_reporting is not null'},
+    {'kpi': 'win_rate_cohort', 'date': 'created_date', 'rep': 'rep_id', 'numerator': 'case when is_won and won_date <= ' ~ as_of_date() ~ ' then 1.0 else 0.0 end', 'denominator': '1.0', 'where': none},
     {'kpi': 'won_amount', 'date': 'won_date', 'rep': 'rep_id', 'numerator': amount, 'denominator': '0.0', 'where': 'is_won'},
     {'kpi': 'average_deal_size', 'date': 'won_date', 'rep': 'rep_id', 'numerator': amount, 'denominator': '1.0', 'where': 'is_won'},
     {'kpi': 'activities_per_won_deal', 'date': 'won_date', 'rep': 'rep_id', 'numerator': '0.0', 'denominator': '1.0', 'where': 'is_won'},
@@ -57,6 +59,33 @@ funnel_steps as (
 
 mrr as (
     select * from {{ ref('fct_mrr_movements') }}
+),
+
+account_keys as (
+    select * from {{ ref('int_account_keys') }}
+),
+
+order_rows as (
+    select * from {{ ref('stg_canonical__orders') }}
+),
+
+order_money as (
+    select * from {{ ref('int_money_converted') }}
+    where record_type = 'order'
+),
+
+-- Orders and invoices (optional input) in the reporting currency, on merged accounts.
+orders as (
+    select
+        order_rows.ordered_date,
+        coalesce(account_keys.merged_account_id, order_rows.account_id) as account_id,
+        order_rows.product,
+        order_money.reporting_amount
+    from order_rows
+    inner join order_money
+        on order_rows.order_id = order_money.record_id
+    left join account_keys
+        on order_rows.account_id = account_keys.account_id
 ),
 
 reps as (
@@ -259,6 +288,33 @@ facts as (
         where is_won
     ) as first_wins
     where first_wins.win_sequence = 1
+
+    -- Revenue (売上高), MRR basis: the MRR of every month it is billed, recognised in that month.
+    union all
+    select
+        month_start_date,
+        {{ no_text }},
+        {{ no_text }},
+        account_id,
+        {{ no_text }},
+        'recurring_revenue',
+        cast(ending_mrr as {{ type_double() }}),
+        0.0
+    from mrr
+    where ending_mrr > 0
+
+    -- Revenue (売上高), order basis: order and invoice amounts on their date.
+    union all
+    select
+        ordered_date,
+        {{ no_text }},
+        {{ no_text }},
+        account_id,
+        product,
+        'order_revenue',
+        cast(reporting_amount as {{ type_double() }}),
+        0.0
+    from orders
 
     {% for member in mrr_kpis %}
     union all
