@@ -14,8 +14,10 @@ select
     sum(numerator_count) / nullif(sum(denominator_count), 0) as rate
 from kpi_funnel_conversion
 where analysis_basis = 'cohort'
-    and month_start_date >= (select max(month_start_date) from kpi_funnel_conversion)
-        - interval 12 month
+    and period_grain = 'month'
+    and period_start_date >= (
+        select max(period_start_date) from kpi_funnel_conversion where period_grain = 'month'
+    ) - interval 12 month
 group by conversion_step, step_order
 order by step_order
 """

@@ -48,6 +48,16 @@ def _month(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.to_period("M").dt.to_timestamp().dt.date
 
 
+def _fiscal_quarter(series: pd.Series) -> pd.Series:
+    """Start of the fiscal quarter (fiscal year from April: Apr-Jun, Jul-Sep, Oct-Dec, Jan-Mar)."""
+    return pd.to_datetime(series).dt.to_period("Q-MAR").dt.start_time.dt.date
+
+
+def _fiscal_year(series: pd.Series) -> pd.Series:
+    """Start of the fiscal year (April 1st; FY2025 = 2025-04-01 .. 2026-03-31)."""
+    return pd.to_datetime(series).dt.to_period("Y-MAR").dt.start_time.dt.date
+
+
 def _busiest(series: pd.Series, n: int = 3) -> list:
     return list(series.value_counts().sort_index(ascending=False).head(12).nlargest(n).index)
 
@@ -66,12 +76,47 @@ def test_lead_to_opportunity_cohorts(generated):
         row = con.execute(
             "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
             "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
-            "and month_start_date = ? and lead_source = ?",
+            "and period_grain = 'month' and period_start_date = ? and lead_source = ?",
             [month, source],
         ).fetchone()
         assert row == (int(group.converted.sum()), len(group)), (month, source)
         checked += 1
     assert checked >= 20
+
+
+def test_lead_to_opportunity_fiscal_year_cohorts(generated):
+    con, csv, _ = generated
+    leads = csv["leads"].copy()
+    opps = csv["opportunities"]
+    linked = set(opps.loc[opps.lead_id != "", "lead_id"])
+    leads["converted"] = (leads.converted_opportunity_id != "") | leads.lead_id.isin(linked)
+    leads["fiscal_year"] = _fiscal_year(leads.created_at)
+    # 30 months to 2026-10-31: FY2024 (from May 2024), FY2025 and FY2026 (to October).
+    assert sorted(set(leads.fiscal_year)) == [date(2024, 4, 1), date(2025, 4, 1), date(2026, 4, 1)]
+    for (fiscal_year, source), group in leads.groupby(["fiscal_year", "lead_source"]):
+        row = con.execute(
+            "select sum(numerator_count), sum(denominator_count), min(period_end_date) "
+            "from kpi_funnel_conversion where analysis_basis = 'cohort' "
+            "and conversion_step = 'lead_to_opportunity' and period_grain = 'fiscal_year' "
+            "and period_start_date = ? and lead_source = ?",
+            [fiscal_year, source],
+        ).fetchone()
+        expected_end = date(fiscal_year.year + 1, 3, 31)
+        assert row == (int(group.converted.sum()), len(group), expected_end), (fiscal_year, source)
+    # Opportunity -> won by period (throughput): created vs won per fiscal year.
+    opps = opps.copy()
+    created = _fiscal_year(opps.created_at).value_counts()
+    won = _fiscal_year(opps.loc[opps.is_won == "true", "close_date"]).value_counts()
+    rows = con.execute(
+        "select period_start_date, sum(numerator_count), sum(denominator_count) "
+        "from kpi_funnel_conversion where analysis_basis = 'period' "
+        "and conversion_step = 'opportunity_to_won' and period_grain = 'fiscal_year' "
+        "group by 1 order by 1"
+    ).fetchall()
+    assert rows == [
+        (fy, int(won.get(fy, 0)), int(created.get(fy, 0)))
+        for fy in sorted(set(created.index) | set(won.index))
+    ]
 
 
 def test_stage_and_win_conversion_cohorts(generated):
@@ -90,14 +135,14 @@ def test_stage_and_win_conversion_cohorts(generated):
         cohort = opps[opps.month == month]
         row = con.execute(
             "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
-            "where analysis_basis = 'cohort' and month_start_date = ? "
+            "where analysis_basis = 'cohort' and period_grain = 'month' and period_start_date = ? "
             "and conversion_step = 'information_gathering_to_proposal'",
             [month],
         ).fetchone()
         assert row == (int((cohort.max_order >= 3).sum()), int((cohort.max_order >= 2).sum()))
         row = con.execute(
             "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
-            "where analysis_basis = 'cohort' and month_start_date = ? "
+            "where analysis_basis = 'cohort' and period_grain = 'month' and period_start_date = ? "
             "and conversion_step = 'opportunity_to_won'",
             [month],
         ).fetchone()
@@ -192,7 +237,8 @@ def test_sales_cycle(generated):
         row = con.execute(
             "select won_deals, mean_days_opportunity_to_won, median_days_opportunity_to_won, "
             "p75_days_opportunity_to_won, p90_days_opportunity_to_won, median_days_lead_to_won "
-            "from kpi_sales_cycle where grouping_level = 'total' and won_month_start_date = ?",
+            "from kpi_sales_cycle where grouping_level = 'total' and period_grain = 'month' "
+            "and period_start_date = ?",
             [month],
         ).fetchone()
         assert row[0] == len(group)

@@ -31,7 +31,8 @@ NON_CRM = ("subscriptions.csv", "spend.csv", "accounts.csv", "agencies.csv")
 
 QUERIES = {
     "funnel": """
-        select analysis_basis, month_start_date, lead_source, channel, conversion_step,
+        select analysis_basis, period_grain, period_start_date, lead_source, channel,
+               conversion_step,
                sum(numerator_count), sum(denominator_count)
         from kpi_funnel_conversion
         where conversion_step in ('lead_to_opportunity', 'opportunity_to_won')

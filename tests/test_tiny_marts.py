@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import query_one
+
 
 def _one(con, sql, *params):
     rows = con.execute(sql, list(params)).fetchall()
@@ -21,7 +23,7 @@ def test_lead_to_opportunity_cohort(marts):
         marts,
         "select numerator_count, denominator_count, conversion_rate from kpi_funnel_conversion "
         "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
-        "and month_start_date = '2025-04-01' and lead_source = 'web_inquiry'",
+        "and period_grain = 'month' and period_start_date = '2025-04-01' and lead_source = 'web_inquiry'",
     )
     assert row == (2, 2, 1.0)
     # April seminar lead L3 was disqualified -> 0 / 1, a rate of 0 (not null).
@@ -29,7 +31,7 @@ def test_lead_to_opportunity_cohort(marts):
         marts,
         "select numerator_count, denominator_count, conversion_rate from kpi_funnel_conversion "
         "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
-        "and month_start_date = '2025-04-01' and lead_source = 'seminar'",
+        "and period_grain = 'month' and period_start_date = '2025-04-01' and lead_source = 'seminar'",
     )
     assert row == (0, 1, 0.0)
 
@@ -45,7 +47,8 @@ def test_stage_conversion_cohort(marts):
     }
     rows = marts.execute(
         "select conversion_step, numerator_count, denominator_count from kpi_funnel_conversion "
-        "where analysis_basis = 'cohort' and month_start_date = '2025-04-01' and rep_id = 'U2'"
+        "where analysis_basis = 'cohort' and period_grain = 'month' "
+        "and period_start_date = '2025-04-01' and rep_id = 'U2'"
     ).fetchall()
     assert {step: (num, den) for step, num, den in rows} == expected
 
@@ -55,7 +58,8 @@ def test_skipped_stage_counts_as_reached(marts):
     row = _one(
         marts,
         "select numerator_count, denominator_count from kpi_funnel_conversion "
-        "where analysis_basis = 'cohort' and month_start_date = '2025-05-01' "
+        "where analysis_basis = 'cohort' and period_grain = 'month' "
+        "and period_start_date = '2025-05-01' "
         "and lead_source = 'agency_outbound' and conversion_step = 'approach_to_information_gathering'",
     )
     assert row == (1, 1)
@@ -67,9 +71,75 @@ def test_period_basis_counts_entries_in_month(marts):
         marts,
         "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
         "where analysis_basis = 'period' and conversion_step = 'lead_to_opportunity' "
-        "and month_start_date = '2025-05-01'",
+        "and period_grain = 'month' and period_start_date = '2025-05-01'",
     )
     assert row == (1, 1)
+
+
+def _funnel_totals(con, basis: str, grain: str, step: str) -> dict[str, tuple]:
+    """{period_start: (period_end, numerator, denominator)} summed over sources, teams and reps."""
+    rows = con.execute(
+        "select period_start_date::varchar, period_end_date::varchar, sum(numerator_count), "
+        "sum(denominator_count) from kpi_funnel_conversion "
+        "where analysis_basis = ? and period_grain = ? and conversion_step = ? "
+        "group by 1, 2 order by 1",
+        [basis, grain, step],
+    ).fetchall()
+    return {start: (end, num, den) for start, end, num, den in rows}
+
+
+def test_funnel_conversion_by_iso_week(marts):
+    # Leads by ISO week (Monday start): L1 (Tue 04-01), L2 (04-02), L3 (Sat 04-05) in the week
+    # of Mon 2025-03-31, which starts in March; L4 (Sun 04-20) still in the week of Mon 04-14;
+    # L5 (Fri 05-02) in the week of Mon 04-28, which spans April and May.
+    assert _funnel_totals(marts, "cohort", "week", "lead_to_opportunity") == {
+        "2025-03-31": ("2025-04-06", 2, 3),
+        "2025-04-14": ("2025-04-20", 1, 1),
+        "2025-04-28": ("2025-05-04", 0, 1),
+    }
+    # Period basis, opportunity -> won: created O1 (04-03), O2 (04-10), O3 (05-01), O4 (05-15);
+    # won O1 (05-13), O3 (06-30).
+    assert _funnel_totals(marts, "period", "week", "opportunity_to_won") == {
+        "2025-03-31": ("2025-04-06", 0, 1),
+        "2025-04-07": ("2025-04-13", 0, 1),
+        "2025-04-28": ("2025-05-04", 0, 1),
+        "2025-05-12": ("2025-05-18", 1, 1),
+        "2025-06-30": ("2025-07-06", 1, 0),
+    }
+    # The same cohort for rep U2 only (O1, O2 created in different weeks).
+    rows = marts.execute(
+        "select period_start_date::varchar, numerator_count, denominator_count, conversion_rate "
+        "from kpi_funnel_conversion where analysis_basis = 'cohort' and period_grain = 'week' "
+        "and conversion_step = 'opportunity_to_won' and rep_id = 'U2' order by 1"
+    ).fetchall()
+    assert rows == [("2025-03-31", 1, 1, 1.0), ("2025-04-07", 0, 1, 0.0)]
+
+
+def test_funnel_conversion_by_fiscal_year_from_april(marts):
+    # Everything in the fixture happens in FY2025 (2025-04-01 .. 2026-03-31): one row per step
+    # whose period is the fiscal year, not the calendar year 2025.
+    assert _funnel_totals(marts, "cohort", "fiscal_year", "lead_to_opportunity") == {
+        "2025-04-01": ("2026-03-31", 3, 5),
+    }
+    assert _funnel_totals(marts, "cohort", "fiscal_year", "opportunity_to_won") == {
+        "2025-04-01": ("2026-03-31", 2, 4),
+    }
+    # Stage conversion over the fiscal year: O1..O4 reached approach -> information gathering
+    # (O3 by skipping it); O1, O3, O4 reached proposal.
+    assert _funnel_totals(marts, "cohort", "fiscal_year", "information_gathering_to_proposal") == {
+        "2025-04-01": ("2026-03-31", 3, 4)
+    }
+    # The fiscal quarter is the first fiscal quarter (April .. June), holding April and May.
+    assert _funnel_totals(marts, "cohort", "quarter", "lead_to_opportunity") == {
+        "2025-04-01": ("2025-06-30", 3, 5),
+    }
+    grains = {
+        grain
+        for (grain,) in marts.execute(
+            "select distinct period_grain from kpi_funnel_conversion"
+        ).fetchall()
+    }
+    assert grains == {"day", "week", "month", "quarter", "fiscal_year"}
 
 
 def test_cac_and_payback(marts):
@@ -134,9 +204,50 @@ def test_sales_cycle(marts):
     total = _one(
         marts,
         "select won_deals, median_days_opportunity_to_won from kpi_sales_cycle "
-        "where grouping_level = 'total' and won_month_start_date = '2025-06-01'",
+        "where grouping_level = 'total' and period_grain = 'month' "
+        "and period_start_date = '2025-06-01'",
     )
     assert total == (1, 60.0)
+
+
+def test_sales_cycle_by_fiscal_quarter(marts):
+    # Both won deals fall in FY2025 Q1 (2025-04-01 .. 2025-06-30): O1 40 days (lead 42), O3 60
+    # days (lead 71). Percentiles are recomputed over the two deals, not taken from the months:
+    # median 50, p75 = 40 + 0.75 x 20 = 55, p90 = 58; lead -> won median 56.5.
+    row = query_one(
+        marts,
+        "select period_end_date::varchar as period_end, won_deals, won_deals_with_lead, "
+        "sum_days_opportunity_to_won, mean_days_opportunity_to_won, "
+        "median_days_opportunity_to_won, p75_days_opportunity_to_won, "
+        "p90_days_opportunity_to_won, mean_days_lead_to_won, median_days_lead_to_won "
+        "from kpi_sales_cycle where period_grain = 'quarter' and grouping_level = 'total' "
+        "and period_start_date = '2025-04-01'",
+    )
+    assert row == {
+        "period_end": "2025-06-30",
+        "won_deals": 2,
+        "won_deals_with_lead": 2,
+        "sum_days_opportunity_to_won": 100,
+        "mean_days_opportunity_to_won": 50.0,
+        "median_days_opportunity_to_won": 50.0,
+        "p75_days_opportunity_to_won": 55.0,
+        "p90_days_opportunity_to_won": pytest.approx(58.0),
+        "mean_days_lead_to_won": 56.5,
+        "median_days_lead_to_won": 56.5,
+    }
+    # No other quarter has won deals; FY2025 Q2 and Q3 have none.
+    quarters = marts.execute(
+        "select distinct period_start_date::varchar from kpi_sales_cycle "
+        "where period_grain = 'quarter'"
+    ).fetchall()
+    assert quarters == [("2025-04-01",)]
+    # Roll-up by team: both deals are FS1's (U2, U3).
+    team = query_one(
+        marts,
+        "select won_deals, median_days_opportunity_to_won from kpi_sales_cycle "
+        "where period_grain = 'quarter' and grouping_level = 'team' and team_id = 'FS1'",
+    )
+    assert team == {"won_deals": 2, "median_days_opportunity_to_won": 50.0}
 
 
 def test_fiscal_year_and_holidays(marts):

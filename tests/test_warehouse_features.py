@@ -90,7 +90,8 @@ def test_current_state_exports_get_history_from_snapshots(tmp_path):
         funnel = con.execute(
             "select sum(numerator_count), sum(inferred_numerator_count) "
             "from kpi_funnel_conversion where analysis_basis = 'cohort' "
-            "and conversion_step = 'proposal_to_closing' and month_start_date = '2025-05-01' "
+            "and conversion_step = 'proposal_to_closing' and period_grain = 'month' "
+            "and period_start_date = '2025-05-01' "
             "and lead_source = 'ae_sourced'"
         ).fetchone()
     assert rows == [("proposal", "inferred"), ("negotiation", "snapshot")]
