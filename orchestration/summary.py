@@ -31,7 +31,10 @@ select
     nullif(sum(spend_amount), 0) / nullif(sum(cac_payback_denominator), 0) as payback_months,
     max(currency) as currency
 from kpi_cac
-where month_start_date >= (select max(month_start_date) from kpi_cac) - interval 12 month
+where period_grain = 'month'
+    and period_start_date >= (
+        select max(period_start_date) from kpi_cac where period_grain = 'month'
+    ) - interval 12 month
 group by channel
 order by spend desc
 """

@@ -169,7 +169,7 @@ def test_cac_by_channel(generated):
         row = con.execute(
             "select sum(new_customers), sum(spend_amount), "
             "sum(spend_amount) / sum(new_customers) from kpi_cac "
-            "where month_start_date = ? and channel = ?",
+            "where period_grain = 'month' and period_start_date = ? and channel = ?",
             [month, channel],
         ).fetchone()
         assert row[0] == len(group)
@@ -177,6 +177,48 @@ def test_cac_by_channel(generated):
         assert float(row[2]) == pytest.approx(spent / len(group))
         checked += 1
     assert checked >= 10
+
+
+def test_cac_by_fiscal_quarter(generated):
+    con, csv, channel_of = generated
+    opps = csv["opportunities"]
+    leads = csv["leads"].set_index("lead_id")
+    won = opps[opps.is_won == "true"].sort_values(["close_date", "opportunity_id"])
+    first = won.drop_duplicates("account_id").copy()
+    source = first.lead_id.map(leads.lead_source).where(first.lead_id != "", "ae_sourced")
+    first["channel"] = source.map(channel_of)
+    first["quarter"] = _fiscal_quarter(first.close_date)
+    spend = csv["spend"].copy()
+    spend = spend[pd.to_datetime(spend.spend_month + "-01").dt.date <= END_DATE].copy()
+    spend["quarter"] = _fiscal_quarter(spend.spend_month + "-01")
+    spend["amount"] = spend.amount.astype(float)
+    spent_by = spend.groupby(["quarter", "channel"]).amount.sum()
+    checked = 0
+    for (quarter, channel), group in first.groupby(["quarter", "channel"]):
+        spent = spent_by.get((quarter, channel), 0.0)
+        if not spent:
+            continue
+        row = con.execute(
+            "select sum(new_customers), sum(spend_amount), "
+            "sum(spend_amount) / sum(new_customers), count(distinct period_end_date) from kpi_cac "
+            "where period_grain = 'quarter' and period_start_date = ? and channel = ?",
+            [quarter, channel],
+        ).fetchone()
+        assert row[0] == len(group), (quarter, channel)
+        assert float(row[1]) == pytest.approx(spent)
+        assert float(row[2]) == pytest.approx(spent / len(group))
+        assert row[3] == 1
+        checked += 1
+    assert checked >= 10
+    # Every quarter's spend is the sum of its months' spend (nothing lost or double-counted).
+    quarters = con.execute(
+        "select period_start_date, sum(spend_amount) from kpi_cac "
+        "where period_grain = 'quarter' group by 1 order by 1"
+    ).fetchall()
+    expected = spend.groupby("quarter").amount.sum()
+    assert [(q, pytest.approx(float(v))) for q, v in quarters] == [
+        (q, float(v)) for q, v in expected.items()
+    ]
 
 
 def _monthly_mrr(subscriptions: pd.DataFrame) -> pd.DataFrame:

@@ -40,7 +40,7 @@ QUERIES = {
         group by all order by all
     """,
     "cac": """
-        select month_start_date, channel, sum(spend_amount), sum(new_customers),
+        select period_grain, period_start_date, channel, sum(spend_amount), sum(new_customers),
                sum(new_mrr_amount), currency
         from kpi_cac group by all order by all
     """,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import query_one
+from tests.conftest import query_one, query_rows
 
 
 def _one(con, sql, *params):
@@ -147,7 +147,8 @@ def test_cac_and_payback(marts):
     row = _one(
         marts,
         "select spend_amount, new_customers, new_mrr_amount, cac_amount, cac_payback_months, currency "
-        "from kpi_cac where month_start_date = '2025-05-01' and channel = 'inbound_web'",
+        "from kpi_cac where period_grain = 'month' and period_start_date = '2025-05-01' "
+        "and channel = 'inbound_web'",
     )
     assert float(row[0]) == 500_000
     assert row[1] == 1
@@ -159,12 +160,71 @@ def test_cac_and_payback(marts):
     row = _one(
         marts,
         "select agency_fee_amount, new_customers, cac_amount, cac_payback_months "
-        "from kpi_cac where month_start_date = '2025-06-01' and agency_key = 'AG1'",
+        "from kpi_cac where period_grain = 'month' and period_start_date = '2025-06-01' "
+        "and agency_key = 'AG1'",
     )
     assert float(row[0]) == 900_000
     assert row[1] == 1
     assert row[2] == pytest.approx(900_000)
     assert row[3] == pytest.approx(900_000 / (300_000 * 0.8))  # 3.75 months
+
+
+def test_cac_by_fiscal_quarter_and_year(marts):
+    # Spend is monthly: no day or week rows.
+    grains = marts.execute("select distinct period_grain from kpi_cac order by 1").fetchall()
+    assert grains == [("fiscal_year",), ("month",), ("quarter",)]
+    # FY2025 Q1 (April .. June) holds May (inbound_web) and June (AG1). Company-wide: spend
+    # 500,000 + 900,000 over 2 new customers; payback from the sums: 1,400,000 / (400,000 x 0.8).
+    row = query_one(
+        marts,
+        "select min(period_end_date)::varchar as period_end, sum(spend_amount) as spend, "
+        "sum(new_customers) as new_customers, sum(new_mrr_amount) as new_mrr, "
+        "sum(spend_amount) / sum(cac_payback_denominator) as payback "
+        "from kpi_cac where period_grain = 'quarter' and period_start_date = '2025-04-01'",
+    )
+    assert row["period_end"] == "2025-06-30"
+    assert (float(row["spend"]), row["new_customers"], float(row["new_mrr"])) == (
+        1_400_000,
+        2,
+        400_000,
+    )
+    assert row["payback"] == pytest.approx(1_400_000 / (400_000 * 0.8))  # 4.375 months
+    assert marts.execute(
+        "select count(*) from kpi_cac where period_grain = 'quarter'"
+    ).fetchone() == (2,)
+    # The quarter's churn window ends with June (2024-07 .. 2025-06): no starting MRR, no LTV.
+    ag1 = query_one(
+        marts,
+        "select cac_amount, cac_payback_months, trailing_starting_mrr, ltv_amount "
+        "from kpi_cac where period_grain = 'quarter' and agency_key = 'AG1'",
+    )
+    assert ag1["cac_amount"] == pytest.approx(900_000)
+    assert ag1["cac_payback_months"] == pytest.approx(3.75)
+    assert float(ag1["trailing_starting_mrr"]) == 0
+    assert ag1["ltv_amount"] is None
+    # FY2025 is still running on 2025-10-31: its window ends with October (2024-11 .. 2025-10),
+    # churned 300,000 (A3) over starting 1,350,000 -> monthly revenue churn 2/9.
+    # LTV inbound_web = 100,000 x 0.8 / (2/9) = 360,000; CAC 500,000 -> LTV:CAC 0.72.
+    # LTV AG1 = 300,000 x 0.8 / (2/9) = 1,080,000; CAC 900,000 -> 1.2.
+    rows = query_rows(
+        marts,
+        "select channel, period_end_date::varchar as period_end, has_spend_data, new_customers, "
+        "cac_amount, trailing_churned_mrr, trailing_starting_mrr, trailing_revenue_churn_rate, "
+        "ltv_amount, ltv_to_cac_ratio from kpi_cac "
+        "where period_grain = 'fiscal_year' and period_start_date = '2025-04-01' order by 1",
+    )
+    assert [(r["channel"], r["period_end"], r["has_spend_data"]) for r in rows] == [
+        ("inbound_web", "2026-03-31", True),
+        ("outsourced_sales", "2026-03-31", True),
+    ]
+    for row, cac, ltv in zip(rows, (500_000, 900_000), (360_000, 1_080_000), strict=True):
+        assert row["new_customers"] == 1
+        assert row["cac_amount"] == pytest.approx(cac)
+        assert float(row["trailing_churned_mrr"]) == 300_000
+        assert float(row["trailing_starting_mrr"]) == 1_350_000
+        assert row["trailing_revenue_churn_rate"] == pytest.approx(2 / 9)
+        assert row["ltv_amount"] == pytest.approx(ltv)
+        assert row["ltv_to_cac_ratio"] == pytest.approx(ltv / cac)
 
 
 def test_retention_expansion_and_churn(marts):
