@@ -41,15 +41,15 @@ order by spend desc
 
 RETENTION_SQL = """
 select
-    months_since_acquisition,
+    periods_since_acquisition as months_since_acquisition,
     sum(active_customers) / nullif(sum(cohort_customers), 0) as logo_retention,
     sum(cohort_mrr) / nullif(sum(cohort_starting_mrr), 0) as net_revenue_retention,
     sum(retained_base_mrr) / nullif(sum(cohort_starting_mrr), 0) as gross_revenue_retention,
     count(*) as cohorts
 from kpi_retention
-where months_since_acquisition in (3, 6, 12, 24)
-group by months_since_acquisition
-order by months_since_acquisition
+where period_grain = 'month' and periods_since_acquisition in (3, 6, 12, 24)
+group by periods_since_acquisition
+order by periods_since_acquisition
 """
 
 CYCLE_SQL = """

@@ -250,7 +250,8 @@ def test_retention_cohorts(generated):
         row = con.execute(
             "select cohort_customers, active_customers, cohort_starting_mrr, cohort_mrr, "
             "net_revenue_retention_rate, logo_retention_rate from kpi_retention "
-            "where cohort_month_start_date = ? and months_since_acquisition = 6",
+            "where period_grain = 'month' and cohort_period_start_date = ? "
+            "and periods_since_acquisition = 6",
             [cohort_month],
         ).fetchone()
         assert row[0] == len(accounts)
@@ -261,6 +262,46 @@ def test_retention_cohorts(generated):
         assert row[5] == pytest.approx(later.account_id.nunique() / len(accounts))
         checked += 1
     assert checked == 6
+
+
+def test_retention_fiscal_quarter_cohorts(generated):
+    con, csv, _ = generated
+    mrr = _monthly_mrr(csv["subscriptions"])
+    mrr = mrr[mrr.mrr > 0]
+    first_month = mrr.groupby("account_id").month.min()
+    baseline = mrr.set_index(["account_id", "month"]).mrr
+    cohort_of = _fiscal_quarter(first_month.astype(str))
+    as_of_month = END_DATE.replace(day=1)
+    checked = 0
+    for cohort in sorted(set(cohort_of))[:5]:
+        accounts = cohort_of[cohort_of == cohort].index
+        start_mrr = sum(baseline[(a, first_month[a])] for a in accounts)
+        for k in (0, 1, 4):
+            period_start = (pd.Timestamp(cohort) + pd.DateOffset(months=3 * k)).date()
+            last_month = (pd.Timestamp(period_start) + pd.DateOffset(months=2)).date()
+            measured = min(last_month, as_of_month)
+            at_end = mrr[(mrr.month == measured) & mrr.account_id.isin(accounts)]
+            by_account = at_end.set_index("account_id").mrr
+            retained = sum(
+                min(by_account.get(a, 0.0), baseline[(a, first_month[a])]) for a in accounts
+            )
+            row = con.execute(
+                "select period_start_date, measured_month_start_date, cohort_customers, "
+                "active_customers, cohort_starting_mrr, cohort_mrr, retained_base_mrr, "
+                "net_revenue_retention_rate, gross_revenue_retention_rate, logo_retention_rate "
+                "from kpi_retention where period_grain = 'quarter' "
+                "and cohort_period_start_date = ? and periods_since_acquisition = ?",
+                [cohort, k],
+            ).fetchone()
+            assert row[:4] == (period_start, measured, len(accounts), len(at_end)), (cohort, k)
+            assert float(row[4]) == pytest.approx(start_mrr)
+            assert float(row[5]) == pytest.approx(at_end.mrr.sum())
+            assert float(row[6]) == pytest.approx(retained)
+            assert row[7] == pytest.approx(at_end.mrr.sum() / start_mrr)
+            assert row[8] == pytest.approx(retained / start_mrr)
+            assert row[9] == pytest.approx(len(at_end) / len(accounts))
+            checked += 1
+    assert checked == 15
 
 
 def test_sales_cycle(generated):

@@ -45,7 +45,7 @@ QUERIES = {
         from kpi_cac group by all order by all
     """,
     "retention": """
-        select cohort_month_start_date, months_since_acquisition, cohort_customers,
+        select period_grain, cohort_period_start_date, periods_since_acquisition, cohort_customers,
                active_customers, cohort_starting_mrr, cohort_mrr, net_revenue_retention_rate
         from kpi_retention order by all
     """,

@@ -233,8 +233,8 @@ def test_retention_expansion_and_churn(marts):
         marts,
         "select cohort_customers, active_customers, net_revenue_retention_rate, "
         "gross_revenue_retention_rate, cumulative_expansion_mrr "
-        "from kpi_retention where cohort_month_start_date = '2025-06-01' "
-        "and months_since_acquisition = 3",
+        "from kpi_retention where period_grain = 'month' and cohort_period_start_date = '2025-06-01' "
+        "and periods_since_acquisition = 3",
     )
     assert row[:2] == (1, 1)
     assert row[2] == pytest.approx(1.5)
@@ -245,9 +245,67 @@ def test_retention_expansion_and_churn(marts):
         marts,
         "select active_customers, logo_retention_rate, logo_churn_rate, revenue_churn_rate, "
         "net_revenue_retention_rate from kpi_retention "
-        "where cohort_month_start_date = '2025-07-01' and months_since_acquisition = 3",
+        "where period_grain = 'month' and cohort_period_start_date = '2025-07-01' "
+        "and periods_since_acquisition = 3",
     )
     assert row == (0, 0.0, 1.0, 1.0, 0.0)
+
+
+RETENTION_COLUMNS = (
+    "periods_since_acquisition as k, period_start_date::varchar as period_start, "
+    "period_end_date::varchar as period_end, measured_month_start_date::varchar as measured, "
+    "cohort_customers, active_customers, cohort_starting_mrr::double as starting_mrr, "
+    "cohort_mrr::double as cohort_mrr, cumulative_expansion_mrr::double as expansion, "
+    "cumulative_churned_mrr::double as churned, logo_retention_rate, "
+    "net_revenue_retention_rate, gross_revenue_retention_rate, revenue_churn_rate"
+)
+
+
+def _retention(con, grain: str, cohort: str) -> list[tuple]:
+    rows = query_rows(
+        con,
+        f"select {RETENTION_COLUMNS} from kpi_retention where period_grain = ? "
+        "and cohort_period_start_date = ? order by periods_since_acquisition",
+        grain,
+        cohort,
+    )
+    return [tuple(row.values()) for row in rows]
+
+
+def test_retention_by_fiscal_quarter(marts):
+    # MRR at month ends: A1 100,000 in June .. August, 150,000 from September; A3 300,000 in
+    # July .. September, 0 in October. FY2025 Q1 (April .. June) acquires A1, Q2 (July ..
+    # September) acquires A3. Each quarter is measured at its last month; Q3 (October ..
+    # December) is running on 2025-10-31, so it is measured at October.
+    assert _retention(marts, "quarter", "2025-04-01") == [
+        # k, period, end, measured, customers, active, start MRR, MRR, expansion, churned,
+        # logo retention, NRR, GRR, revenue churn
+        (0, "2025-04-01", "2025-06-30", "2025-06-01", 1, 1, 1e5, 1e5, 0, 0, 1.0, 1.0, 1.0, 0.0),
+        (1, "2025-07-01", "2025-09-30", "2025-09-01", 1, 1, 1e5, 1.5e5, 5e4, 0, 1.0, 1.5, 1.0, 0.0),
+        (2, "2025-10-01", "2025-12-31", "2025-10-01", 1, 1, 1e5, 1.5e5, 5e4, 0, 1.0, 1.5, 1.0, 0.0),
+    ]
+    assert _retention(marts, "quarter", "2025-07-01") == [
+        (0, "2025-07-01", "2025-09-30", "2025-09-01", 1, 1, 3e5, 3e5, 0, 0, 1.0, 1.0, 1.0, 0.0),
+        (1, "2025-10-01", "2025-12-31", "2025-10-01", 1, 0, 3e5, 0, 0, 3e5, 0.0, 0.0, 0.0, 1.0),
+    ]
+    cohorts = marts.execute(
+        "select distinct cohort_period_start_date::varchar from kpi_retention "
+        "where period_grain = 'quarter' order by 1"
+    ).fetchall()
+    assert cohorts == [("2025-04-01",), ("2025-07-01",)]
+
+
+FY_RATES = (0.5, 0.375, 0.25, 0.75)  # logo retention, NRR, GRR, revenue churn
+
+
+def test_retention_by_fiscal_year(marts):
+    # One FY2025 cohort (A1 and A3, starting MRR 100,000 + 300,000), measured at October.
+    # GRR = (min(150,000, 100,000) + min(0, 300,000)) / 400,000.
+    assert _retention(marts, "fiscal_year", "2025-04-01") == [
+        (0, "2025-04-01", "2026-03-31", "2025-10-01", 2, 1, 4e5, 1.5e5, 5e4, 3e5, *FY_RATES),
+    ]
+    grains = marts.execute("select distinct period_grain from kpi_retention order by 1").fetchall()
+    assert grains == [("fiscal_year",), ("month",), ("quarter",)]
 
 
 def test_sales_cycle(marts):
