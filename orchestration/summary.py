@@ -14,8 +14,10 @@ select
     sum(numerator_count) / nullif(sum(denominator_count), 0) as rate
 from kpi_funnel_conversion
 where analysis_basis = 'cohort'
-    and month_start_date >= (select max(month_start_date) from kpi_funnel_conversion)
-        - interval 12 month
+    and period_grain = 'month'
+    and period_start_date >= (
+        select max(period_start_date) from kpi_funnel_conversion where period_grain = 'month'
+    ) - interval 12 month
 group by conversion_step, step_order
 order by step_order
 """
@@ -29,22 +31,25 @@ select
     nullif(sum(spend_amount), 0) / nullif(sum(cac_payback_denominator), 0) as payback_months,
     max(currency) as currency
 from kpi_cac
-where month_start_date >= (select max(month_start_date) from kpi_cac) - interval 12 month
+where period_grain = 'month'
+    and period_start_date >= (
+        select max(period_start_date) from kpi_cac where period_grain = 'month'
+    ) - interval 12 month
 group by channel
 order by spend desc
 """
 
 RETENTION_SQL = """
 select
-    months_since_acquisition,
+    periods_since_acquisition as months_since_acquisition,
     sum(active_customers) / nullif(sum(cohort_customers), 0) as logo_retention,
     sum(cohort_mrr) / nullif(sum(cohort_starting_mrr), 0) as net_revenue_retention,
     sum(retained_base_mrr) / nullif(sum(cohort_starting_mrr), 0) as gross_revenue_retention,
     count(*) as cohorts
 from kpi_retention
-where months_since_acquisition in (3, 6, 12, 24)
-group by months_since_acquisition
-order by months_since_acquisition
+where period_grain = 'month' and periods_since_acquisition in (3, 6, 12, 24)
+group by periods_since_acquisition
+order by periods_since_acquisition
 """
 
 CYCLE_SQL = """

@@ -55,7 +55,8 @@ def test_agency_lead_converted_in_the_sfa(tmp_path):
         funnel = con.execute(
             "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
             "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
-            "and lead_source = 'agency_outbound' and month_start_date = '2025-04-01'"
+            "and lead_source = 'agency_outbound' and period_grain = 'month' "
+            "and period_start_date = '2025-04-01'"
         ).fetchone()
         cycle = con.execute(
             "select days_lead_to_won from kpi_sales_cycle_deals where opportunity_id = 'jp_sfa:O3'"

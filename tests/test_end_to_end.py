@@ -48,6 +48,16 @@ def _month(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series).dt.to_period("M").dt.to_timestamp().dt.date
 
 
+def _fiscal_quarter(series: pd.Series) -> pd.Series:
+    """Start of the fiscal quarter (fiscal year from April: Apr-Jun, Jul-Sep, Oct-Dec, Jan-Mar)."""
+    return pd.to_datetime(series).dt.to_period("Q-MAR").dt.start_time.dt.date
+
+
+def _fiscal_year(series: pd.Series) -> pd.Series:
+    """Start of the fiscal year (April 1st; FY2025 = 2025-04-01 .. 2026-03-31)."""
+    return pd.to_datetime(series).dt.to_period("Y-MAR").dt.start_time.dt.date
+
+
 def _busiest(series: pd.Series, n: int = 3) -> list:
     return list(series.value_counts().sort_index(ascending=False).head(12).nlargest(n).index)
 
@@ -66,12 +76,47 @@ def test_lead_to_opportunity_cohorts(generated):
         row = con.execute(
             "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
             "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
-            "and month_start_date = ? and lead_source = ?",
+            "and period_grain = 'month' and period_start_date = ? and lead_source = ?",
             [month, source],
         ).fetchone()
         assert row == (int(group.converted.sum()), len(group)), (month, source)
         checked += 1
     assert checked >= 20
+
+
+def test_lead_to_opportunity_fiscal_year_cohorts(generated):
+    con, csv, _ = generated
+    leads = csv["leads"].copy()
+    opps = csv["opportunities"]
+    linked = set(opps.loc[opps.lead_id != "", "lead_id"])
+    leads["converted"] = (leads.converted_opportunity_id != "") | leads.lead_id.isin(linked)
+    leads["fiscal_year"] = _fiscal_year(leads.created_at)
+    # 30 months to 2026-10-31: FY2024 (from May 2024), FY2025 and FY2026 (to October).
+    assert sorted(set(leads.fiscal_year)) == [date(2024, 4, 1), date(2025, 4, 1), date(2026, 4, 1)]
+    for (fiscal_year, source), group in leads.groupby(["fiscal_year", "lead_source"]):
+        row = con.execute(
+            "select sum(numerator_count), sum(denominator_count), min(period_end_date) "
+            "from kpi_funnel_conversion where analysis_basis = 'cohort' "
+            "and conversion_step = 'lead_to_opportunity' and period_grain = 'fiscal_year' "
+            "and period_start_date = ? and lead_source = ?",
+            [fiscal_year, source],
+        ).fetchone()
+        expected_end = date(fiscal_year.year + 1, 3, 31)
+        assert row == (int(group.converted.sum()), len(group), expected_end), (fiscal_year, source)
+    # Opportunity -> won by period (throughput): created vs won per fiscal year.
+    opps = opps.copy()
+    created = _fiscal_year(opps.created_at).value_counts()
+    won = _fiscal_year(opps.loc[opps.is_won == "true", "close_date"]).value_counts()
+    rows = con.execute(
+        "select period_start_date, sum(numerator_count), sum(denominator_count) "
+        "from kpi_funnel_conversion where analysis_basis = 'period' "
+        "and conversion_step = 'opportunity_to_won' and period_grain = 'fiscal_year' "
+        "group by 1 order by 1"
+    ).fetchall()
+    assert rows == [
+        (fy, int(won.get(fy, 0)), int(created.get(fy, 0)))
+        for fy in sorted(set(created.index) | set(won.index))
+    ]
 
 
 def test_stage_and_win_conversion_cohorts(generated):
@@ -90,14 +135,14 @@ def test_stage_and_win_conversion_cohorts(generated):
         cohort = opps[opps.month == month]
         row = con.execute(
             "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
-            "where analysis_basis = 'cohort' and month_start_date = ? "
+            "where analysis_basis = 'cohort' and period_grain = 'month' and period_start_date = ? "
             "and conversion_step = 'information_gathering_to_proposal'",
             [month],
         ).fetchone()
         assert row == (int((cohort.max_order >= 3).sum()), int((cohort.max_order >= 2).sum()))
         row = con.execute(
             "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
-            "where analysis_basis = 'cohort' and month_start_date = ? "
+            "where analysis_basis = 'cohort' and period_grain = 'month' and period_start_date = ? "
             "and conversion_step = 'opportunity_to_won'",
             [month],
         ).fetchone()
@@ -124,7 +169,7 @@ def test_cac_by_channel(generated):
         row = con.execute(
             "select sum(new_customers), sum(spend_amount), "
             "sum(spend_amount) / sum(new_customers) from kpi_cac "
-            "where month_start_date = ? and channel = ?",
+            "where period_grain = 'month' and period_start_date = ? and channel = ?",
             [month, channel],
         ).fetchone()
         assert row[0] == len(group)
@@ -132,6 +177,48 @@ def test_cac_by_channel(generated):
         assert float(row[2]) == pytest.approx(spent / len(group))
         checked += 1
     assert checked >= 10
+
+
+def test_cac_by_fiscal_quarter(generated):
+    con, csv, channel_of = generated
+    opps = csv["opportunities"]
+    leads = csv["leads"].set_index("lead_id")
+    won = opps[opps.is_won == "true"].sort_values(["close_date", "opportunity_id"])
+    first = won.drop_duplicates("account_id").copy()
+    source = first.lead_id.map(leads.lead_source).where(first.lead_id != "", "ae_sourced")
+    first["channel"] = source.map(channel_of)
+    first["quarter"] = _fiscal_quarter(first.close_date)
+    spend = csv["spend"].copy()
+    spend = spend[pd.to_datetime(spend.spend_month + "-01").dt.date <= END_DATE].copy()
+    spend["quarter"] = _fiscal_quarter(spend.spend_month + "-01")
+    spend["amount"] = spend.amount.astype(float)
+    spent_by = spend.groupby(["quarter", "channel"]).amount.sum()
+    checked = 0
+    for (quarter, channel), group in first.groupby(["quarter", "channel"]):
+        spent = spent_by.get((quarter, channel), 0.0)
+        if not spent:
+            continue
+        row = con.execute(
+            "select sum(new_customers), sum(spend_amount), "
+            "sum(spend_amount) / sum(new_customers), count(distinct period_end_date) from kpi_cac "
+            "where period_grain = 'quarter' and period_start_date = ? and channel = ?",
+            [quarter, channel],
+        ).fetchone()
+        assert row[0] == len(group), (quarter, channel)
+        assert float(row[1]) == pytest.approx(spent)
+        assert float(row[2]) == pytest.approx(spent / len(group))
+        assert row[3] == 1
+        checked += 1
+    assert checked >= 10
+    # Every quarter's spend is the sum of its months' spend (nothing lost or double-counted).
+    quarters = con.execute(
+        "select period_start_date, sum(spend_amount) from kpi_cac "
+        "where period_grain = 'quarter' group by 1 order by 1"
+    ).fetchall()
+    expected = spend.groupby("quarter").amount.sum()
+    assert [(q, pytest.approx(float(v))) for q, v in quarters] == [
+        (q, float(v)) for q, v in expected.items()
+    ]
 
 
 def _monthly_mrr(subscriptions: pd.DataFrame) -> pd.DataFrame:
@@ -163,7 +250,8 @@ def test_retention_cohorts(generated):
         row = con.execute(
             "select cohort_customers, active_customers, cohort_starting_mrr, cohort_mrr, "
             "net_revenue_retention_rate, logo_retention_rate from kpi_retention "
-            "where cohort_month_start_date = ? and months_since_acquisition = 6",
+            "where period_grain = 'month' and cohort_period_start_date = ? "
+            "and periods_since_acquisition = 6",
             [cohort_month],
         ).fetchone()
         assert row[0] == len(accounts)
@@ -174,6 +262,46 @@ def test_retention_cohorts(generated):
         assert row[5] == pytest.approx(later.account_id.nunique() / len(accounts))
         checked += 1
     assert checked == 6
+
+
+def test_retention_fiscal_quarter_cohorts(generated):
+    con, csv, _ = generated
+    mrr = _monthly_mrr(csv["subscriptions"])
+    mrr = mrr[mrr.mrr > 0]
+    first_month = mrr.groupby("account_id").month.min()
+    baseline = mrr.set_index(["account_id", "month"]).mrr
+    cohort_of = _fiscal_quarter(first_month.astype(str))
+    as_of_month = END_DATE.replace(day=1)
+    checked = 0
+    for cohort in sorted(set(cohort_of))[:5]:
+        accounts = cohort_of[cohort_of == cohort].index
+        start_mrr = sum(baseline[(a, first_month[a])] for a in accounts)
+        for k in (0, 1, 4):
+            period_start = (pd.Timestamp(cohort) + pd.DateOffset(months=3 * k)).date()
+            last_month = (pd.Timestamp(period_start) + pd.DateOffset(months=2)).date()
+            measured = min(last_month, as_of_month)
+            at_end = mrr[(mrr.month == measured) & mrr.account_id.isin(accounts)]
+            by_account = at_end.set_index("account_id").mrr
+            retained = sum(
+                min(by_account.get(a, 0.0), baseline[(a, first_month[a])]) for a in accounts
+            )
+            row = con.execute(
+                "select period_start_date, measured_month_start_date, cohort_customers, "
+                "active_customers, cohort_starting_mrr, cohort_mrr, retained_base_mrr, "
+                "net_revenue_retention_rate, gross_revenue_retention_rate, logo_retention_rate "
+                "from kpi_retention where period_grain = 'quarter' "
+                "and cohort_period_start_date = ? and periods_since_acquisition = ?",
+                [cohort, k],
+            ).fetchone()
+            assert row[:4] == (period_start, measured, len(accounts), len(at_end)), (cohort, k)
+            assert float(row[4]) == pytest.approx(start_mrr)
+            assert float(row[5]) == pytest.approx(at_end.mrr.sum())
+            assert float(row[6]) == pytest.approx(retained)
+            assert row[7] == pytest.approx(at_end.mrr.sum() / start_mrr)
+            assert row[8] == pytest.approx(retained / start_mrr)
+            assert row[9] == pytest.approx(len(at_end) / len(accounts))
+            checked += 1
+    assert checked == 15
 
 
 def test_sales_cycle(generated):
@@ -192,7 +320,8 @@ def test_sales_cycle(generated):
         row = con.execute(
             "select won_deals, mean_days_opportunity_to_won, median_days_opportunity_to_won, "
             "p75_days_opportunity_to_won, p90_days_opportunity_to_won, median_days_lead_to_won "
-            "from kpi_sales_cycle where grouping_level = 'total' and won_month_start_date = ?",
+            "from kpi_sales_cycle where grouping_level = 'total' and period_grain = 'month' "
+            "and period_start_date = ?",
             [month],
         ).fetchone()
         assert row[0] == len(group)

@@ -104,7 +104,7 @@ def test_gate_really_evaluates_mart_rows(published_once, tmp_path):
         )
         con.execute(
             "update marts.kpi_retention set active_customers = cohort_customers + 1 "
-            "where months_since_acquisition = 1"
+            "where periods_since_acquisition = 1"
         )
     report = validate(corrupted, suites, LAYERS, tmp_path / "quality_bad")
     assert not report.success

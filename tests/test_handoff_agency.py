@@ -219,8 +219,8 @@ def test_agency_in_house_win_has_no_fee_ratios(marts):
 def test_agency_fees_match_cac(marts):
     # The fees are the agency_fee spend kpi_cac reports, summed by month x agency.
     cac = marts.execute(
-        "select month_start_date, agency_key, sum(agency_fee_amount) from kpi_cac "
-        "group by 1, 2 having sum(agency_fee_amount) <> 0 order by 1, 2"
+        "select period_start_date, agency_key, sum(agency_fee_amount) from kpi_cac "
+        "where period_grain = 'month' group by 1, 2 having sum(agency_fee_amount) <> 0 order by 1, 2"
     ).fetchall()
     agency = marts.execute(
         "select period_start_date, agency_key, fee_amount from kpi_agency_performance "

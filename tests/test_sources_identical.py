@@ -31,7 +31,8 @@ NON_CRM = ("subscriptions.csv", "spend.csv", "accounts.csv", "agencies.csv")
 
 QUERIES = {
     "funnel": """
-        select analysis_basis, month_start_date, lead_source, channel, conversion_step,
+        select analysis_basis, period_grain, period_start_date, lead_source, channel,
+               conversion_step,
                sum(numerator_count), sum(denominator_count)
         from kpi_funnel_conversion
         where conversion_step in ('lead_to_opportunity', 'opportunity_to_won')
@@ -39,12 +40,12 @@ QUERIES = {
         group by all order by all
     """,
     "cac": """
-        select month_start_date, channel, sum(spend_amount), sum(new_customers),
+        select period_grain, period_start_date, channel, sum(spend_amount), sum(new_customers),
                sum(new_mrr_amount), currency
         from kpi_cac group by all order by all
     """,
     "retention": """
-        select cohort_month_start_date, months_since_acquisition, cohort_customers,
+        select period_grain, cohort_period_start_date, periods_since_acquisition, cohort_customers,
                active_customers, cohort_starting_mrr, cohort_mrr, net_revenue_retention_rate
         from kpi_retention order by all
     """,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import query_one, query_rows
+
 
 def _one(con, sql, *params):
     rows = con.execute(sql, list(params)).fetchall()
@@ -21,7 +23,7 @@ def test_lead_to_opportunity_cohort(marts):
         marts,
         "select numerator_count, denominator_count, conversion_rate from kpi_funnel_conversion "
         "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
-        "and month_start_date = '2025-04-01' and lead_source = 'web_inquiry'",
+        "and period_grain = 'month' and period_start_date = '2025-04-01' and lead_source = 'web_inquiry'",
     )
     assert row == (2, 2, 1.0)
     # April seminar lead L3 was disqualified -> 0 / 1, a rate of 0 (not null).
@@ -29,7 +31,7 @@ def test_lead_to_opportunity_cohort(marts):
         marts,
         "select numerator_count, denominator_count, conversion_rate from kpi_funnel_conversion "
         "where analysis_basis = 'cohort' and conversion_step = 'lead_to_opportunity' "
-        "and month_start_date = '2025-04-01' and lead_source = 'seminar'",
+        "and period_grain = 'month' and period_start_date = '2025-04-01' and lead_source = 'seminar'",
     )
     assert row == (0, 1, 0.0)
 
@@ -45,7 +47,8 @@ def test_stage_conversion_cohort(marts):
     }
     rows = marts.execute(
         "select conversion_step, numerator_count, denominator_count from kpi_funnel_conversion "
-        "where analysis_basis = 'cohort' and month_start_date = '2025-04-01' and rep_id = 'U2'"
+        "where analysis_basis = 'cohort' and period_grain = 'month' "
+        "and period_start_date = '2025-04-01' and rep_id = 'U2'"
     ).fetchall()
     assert {step: (num, den) for step, num, den in rows} == expected
 
@@ -55,7 +58,8 @@ def test_skipped_stage_counts_as_reached(marts):
     row = _one(
         marts,
         "select numerator_count, denominator_count from kpi_funnel_conversion "
-        "where analysis_basis = 'cohort' and month_start_date = '2025-05-01' "
+        "where analysis_basis = 'cohort' and period_grain = 'month' "
+        "and period_start_date = '2025-05-01' "
         "and lead_source = 'agency_outbound' and conversion_step = 'approach_to_information_gathering'",
     )
     assert row == (1, 1)
@@ -67,9 +71,75 @@ def test_period_basis_counts_entries_in_month(marts):
         marts,
         "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
         "where analysis_basis = 'period' and conversion_step = 'lead_to_opportunity' "
-        "and month_start_date = '2025-05-01'",
+        "and period_grain = 'month' and period_start_date = '2025-05-01'",
     )
     assert row == (1, 1)
+
+
+def _funnel_totals(con, basis: str, grain: str, step: str) -> dict[str, tuple]:
+    """{period_start: (period_end, numerator, denominator)} summed over sources, teams and reps."""
+    rows = con.execute(
+        "select period_start_date::varchar, period_end_date::varchar, sum(numerator_count), "
+        "sum(denominator_count) from kpi_funnel_conversion "
+        "where analysis_basis = ? and period_grain = ? and conversion_step = ? "
+        "group by 1, 2 order by 1",
+        [basis, grain, step],
+    ).fetchall()
+    return {start: (end, num, den) for start, end, num, den in rows}
+
+
+def test_funnel_conversion_by_iso_week(marts):
+    # Leads by ISO week (Monday start): L1 (Tue 04-01), L2 (04-02), L3 (Sat 04-05) in the week
+    # of Mon 2025-03-31, which starts in March; L4 (Sun 04-20) still in the week of Mon 04-14;
+    # L5 (Fri 05-02) in the week of Mon 04-28, which spans April and May.
+    assert _funnel_totals(marts, "cohort", "week", "lead_to_opportunity") == {
+        "2025-03-31": ("2025-04-06", 2, 3),
+        "2025-04-14": ("2025-04-20", 1, 1),
+        "2025-04-28": ("2025-05-04", 0, 1),
+    }
+    # Period basis, opportunity -> won: created O1 (04-03), O2 (04-10), O3 (05-01), O4 (05-15);
+    # won O1 (05-13), O3 (06-30).
+    assert _funnel_totals(marts, "period", "week", "opportunity_to_won") == {
+        "2025-03-31": ("2025-04-06", 0, 1),
+        "2025-04-07": ("2025-04-13", 0, 1),
+        "2025-04-28": ("2025-05-04", 0, 1),
+        "2025-05-12": ("2025-05-18", 1, 1),
+        "2025-06-30": ("2025-07-06", 1, 0),
+    }
+    # The same cohort for rep U2 only (O1, O2 created in different weeks).
+    rows = marts.execute(
+        "select period_start_date::varchar, numerator_count, denominator_count, conversion_rate "
+        "from kpi_funnel_conversion where analysis_basis = 'cohort' and period_grain = 'week' "
+        "and conversion_step = 'opportunity_to_won' and rep_id = 'U2' order by 1"
+    ).fetchall()
+    assert rows == [("2025-03-31", 1, 1, 1.0), ("2025-04-07", 0, 1, 0.0)]
+
+
+def test_funnel_conversion_by_fiscal_year_from_april(marts):
+    # Everything in the fixture happens in FY2025 (2025-04-01 .. 2026-03-31): one row per step
+    # whose period is the fiscal year, not the calendar year 2025.
+    assert _funnel_totals(marts, "cohort", "fiscal_year", "lead_to_opportunity") == {
+        "2025-04-01": ("2026-03-31", 3, 5),
+    }
+    assert _funnel_totals(marts, "cohort", "fiscal_year", "opportunity_to_won") == {
+        "2025-04-01": ("2026-03-31", 2, 4),
+    }
+    # Stage conversion over the fiscal year: O1..O4 reached approach -> information gathering
+    # (O3 by skipping it); O1, O3, O4 reached proposal.
+    assert _funnel_totals(marts, "cohort", "fiscal_year", "information_gathering_to_proposal") == {
+        "2025-04-01": ("2026-03-31", 3, 4)
+    }
+    # The fiscal quarter is the first fiscal quarter (April .. June), holding April and May.
+    assert _funnel_totals(marts, "cohort", "quarter", "lead_to_opportunity") == {
+        "2025-04-01": ("2025-06-30", 3, 5),
+    }
+    grains = {
+        grain
+        for (grain,) in marts.execute(
+            "select distinct period_grain from kpi_funnel_conversion"
+        ).fetchall()
+    }
+    assert grains == {"day", "week", "month", "quarter", "fiscal_year"}
 
 
 def test_cac_and_payback(marts):
@@ -77,7 +147,8 @@ def test_cac_and_payback(marts):
     row = _one(
         marts,
         "select spend_amount, new_customers, new_mrr_amount, cac_amount, cac_payback_months, currency "
-        "from kpi_cac where month_start_date = '2025-05-01' and channel = 'inbound_web'",
+        "from kpi_cac where period_grain = 'month' and period_start_date = '2025-05-01' "
+        "and channel = 'inbound_web'",
     )
     assert float(row[0]) == 500_000
     assert row[1] == 1
@@ -89,12 +160,71 @@ def test_cac_and_payback(marts):
     row = _one(
         marts,
         "select agency_fee_amount, new_customers, cac_amount, cac_payback_months "
-        "from kpi_cac where month_start_date = '2025-06-01' and agency_key = 'AG1'",
+        "from kpi_cac where period_grain = 'month' and period_start_date = '2025-06-01' "
+        "and agency_key = 'AG1'",
     )
     assert float(row[0]) == 900_000
     assert row[1] == 1
     assert row[2] == pytest.approx(900_000)
     assert row[3] == pytest.approx(900_000 / (300_000 * 0.8))  # 3.75 months
+
+
+def test_cac_by_fiscal_quarter_and_year(marts):
+    # Spend is monthly: no day or week rows.
+    grains = marts.execute("select distinct period_grain from kpi_cac order by 1").fetchall()
+    assert grains == [("fiscal_year",), ("month",), ("quarter",)]
+    # FY2025 Q1 (April .. June) holds May (inbound_web) and June (AG1). Company-wide: spend
+    # 500,000 + 900,000 over 2 new customers; payback from the sums: 1,400,000 / (400,000 x 0.8).
+    row = query_one(
+        marts,
+        "select min(period_end_date)::varchar as period_end, sum(spend_amount) as spend, "
+        "sum(new_customers) as new_customers, sum(new_mrr_amount) as new_mrr, "
+        "sum(spend_amount) / sum(cac_payback_denominator) as payback "
+        "from kpi_cac where period_grain = 'quarter' and period_start_date = '2025-04-01'",
+    )
+    assert row["period_end"] == "2025-06-30"
+    assert (float(row["spend"]), row["new_customers"], float(row["new_mrr"])) == (
+        1_400_000,
+        2,
+        400_000,
+    )
+    assert row["payback"] == pytest.approx(1_400_000 / (400_000 * 0.8))  # 4.375 months
+    assert marts.execute(
+        "select count(*) from kpi_cac where period_grain = 'quarter'"
+    ).fetchone() == (2,)
+    # The quarter's churn window ends with June (2024-07 .. 2025-06): no starting MRR, no LTV.
+    ag1 = query_one(
+        marts,
+        "select cac_amount, cac_payback_months, trailing_starting_mrr, ltv_amount "
+        "from kpi_cac where period_grain = 'quarter' and agency_key = 'AG1'",
+    )
+    assert ag1["cac_amount"] == pytest.approx(900_000)
+    assert ag1["cac_payback_months"] == pytest.approx(3.75)
+    assert float(ag1["trailing_starting_mrr"]) == 0
+    assert ag1["ltv_amount"] is None
+    # FY2025 is still running on 2025-10-31: its window ends with October (2024-11 .. 2025-10),
+    # churned 300,000 (A3) over starting 1,350,000 -> monthly revenue churn 2/9.
+    # LTV inbound_web = 100,000 x 0.8 / (2/9) = 360,000; CAC 500,000 -> LTV:CAC 0.72.
+    # LTV AG1 = 300,000 x 0.8 / (2/9) = 1,080,000; CAC 900,000 -> 1.2.
+    rows = query_rows(
+        marts,
+        "select channel, period_end_date::varchar as period_end, has_spend_data, new_customers, "
+        "cac_amount, trailing_churned_mrr, trailing_starting_mrr, trailing_revenue_churn_rate, "
+        "ltv_amount, ltv_to_cac_ratio from kpi_cac "
+        "where period_grain = 'fiscal_year' and period_start_date = '2025-04-01' order by 1",
+    )
+    assert [(r["channel"], r["period_end"], r["has_spend_data"]) for r in rows] == [
+        ("inbound_web", "2026-03-31", True),
+        ("outsourced_sales", "2026-03-31", True),
+    ]
+    for row, cac, ltv in zip(rows, (500_000, 900_000), (360_000, 1_080_000), strict=True):
+        assert row["new_customers"] == 1
+        assert row["cac_amount"] == pytest.approx(cac)
+        assert float(row["trailing_churned_mrr"]) == 300_000
+        assert float(row["trailing_starting_mrr"]) == 1_350_000
+        assert row["trailing_revenue_churn_rate"] == pytest.approx(2 / 9)
+        assert row["ltv_amount"] == pytest.approx(ltv)
+        assert row["ltv_to_cac_ratio"] == pytest.approx(ltv / cac)
 
 
 def test_retention_expansion_and_churn(marts):
@@ -103,8 +233,8 @@ def test_retention_expansion_and_churn(marts):
         marts,
         "select cohort_customers, active_customers, net_revenue_retention_rate, "
         "gross_revenue_retention_rate, cumulative_expansion_mrr "
-        "from kpi_retention where cohort_month_start_date = '2025-06-01' "
-        "and months_since_acquisition = 3",
+        "from kpi_retention where period_grain = 'month' and cohort_period_start_date = '2025-06-01' "
+        "and periods_since_acquisition = 3",
     )
     assert row[:2] == (1, 1)
     assert row[2] == pytest.approx(1.5)
@@ -115,9 +245,67 @@ def test_retention_expansion_and_churn(marts):
         marts,
         "select active_customers, logo_retention_rate, logo_churn_rate, revenue_churn_rate, "
         "net_revenue_retention_rate from kpi_retention "
-        "where cohort_month_start_date = '2025-07-01' and months_since_acquisition = 3",
+        "where period_grain = 'month' and cohort_period_start_date = '2025-07-01' "
+        "and periods_since_acquisition = 3",
     )
     assert row == (0, 0.0, 1.0, 1.0, 0.0)
+
+
+RETENTION_COLUMNS = (
+    "periods_since_acquisition as k, period_start_date::varchar as period_start, "
+    "period_end_date::varchar as period_end, measured_month_start_date::varchar as measured, "
+    "cohort_customers, active_customers, cohort_starting_mrr::double as starting_mrr, "
+    "cohort_mrr::double as cohort_mrr, cumulative_expansion_mrr::double as expansion, "
+    "cumulative_churned_mrr::double as churned, logo_retention_rate, "
+    "net_revenue_retention_rate, gross_revenue_retention_rate, revenue_churn_rate"
+)
+
+
+def _retention(con, grain: str, cohort: str) -> list[tuple]:
+    rows = query_rows(
+        con,
+        f"select {RETENTION_COLUMNS} from kpi_retention where period_grain = ? "
+        "and cohort_period_start_date = ? order by periods_since_acquisition",
+        grain,
+        cohort,
+    )
+    return [tuple(row.values()) for row in rows]
+
+
+def test_retention_by_fiscal_quarter(marts):
+    # MRR at month ends: A1 100,000 in June .. August, 150,000 from September; A3 300,000 in
+    # July .. September, 0 in October. FY2025 Q1 (April .. June) acquires A1, Q2 (July ..
+    # September) acquires A3. Each quarter is measured at its last month; Q3 (October ..
+    # December) is running on 2025-10-31, so it is measured at October.
+    assert _retention(marts, "quarter", "2025-04-01") == [
+        # k, period, end, measured, customers, active, start MRR, MRR, expansion, churned,
+        # logo retention, NRR, GRR, revenue churn
+        (0, "2025-04-01", "2025-06-30", "2025-06-01", 1, 1, 1e5, 1e5, 0, 0, 1.0, 1.0, 1.0, 0.0),
+        (1, "2025-07-01", "2025-09-30", "2025-09-01", 1, 1, 1e5, 1.5e5, 5e4, 0, 1.0, 1.5, 1.0, 0.0),
+        (2, "2025-10-01", "2025-12-31", "2025-10-01", 1, 1, 1e5, 1.5e5, 5e4, 0, 1.0, 1.5, 1.0, 0.0),
+    ]
+    assert _retention(marts, "quarter", "2025-07-01") == [
+        (0, "2025-07-01", "2025-09-30", "2025-09-01", 1, 1, 3e5, 3e5, 0, 0, 1.0, 1.0, 1.0, 0.0),
+        (1, "2025-10-01", "2025-12-31", "2025-10-01", 1, 0, 3e5, 0, 0, 3e5, 0.0, 0.0, 0.0, 1.0),
+    ]
+    cohorts = marts.execute(
+        "select distinct cohort_period_start_date::varchar from kpi_retention "
+        "where period_grain = 'quarter' order by 1"
+    ).fetchall()
+    assert cohorts == [("2025-04-01",), ("2025-07-01",)]
+
+
+FY_RATES = (0.5, 0.375, 0.25, 0.75)  # logo retention, NRR, GRR, revenue churn
+
+
+def test_retention_by_fiscal_year(marts):
+    # One FY2025 cohort (A1 and A3, starting MRR 100,000 + 300,000), measured at October.
+    # GRR = (min(150,000, 100,000) + min(0, 300,000)) / 400,000.
+    assert _retention(marts, "fiscal_year", "2025-04-01") == [
+        (0, "2025-04-01", "2026-03-31", "2025-10-01", 2, 1, 4e5, 1.5e5, 5e4, 3e5, *FY_RATES),
+    ]
+    grains = marts.execute("select distinct period_grain from kpi_retention order by 1").fetchall()
+    assert grains == [("fiscal_year",), ("month",), ("quarter",)]
 
 
 def test_sales_cycle(marts):
@@ -134,9 +322,50 @@ def test_sales_cycle(marts):
     total = _one(
         marts,
         "select won_deals, median_days_opportunity_to_won from kpi_sales_cycle "
-        "where grouping_level = 'total' and won_month_start_date = '2025-06-01'",
+        "where grouping_level = 'total' and period_grain = 'month' "
+        "and period_start_date = '2025-06-01'",
     )
     assert total == (1, 60.0)
+
+
+def test_sales_cycle_by_fiscal_quarter(marts):
+    # Both won deals fall in FY2025 Q1 (2025-04-01 .. 2025-06-30): O1 40 days (lead 42), O3 60
+    # days (lead 71). Percentiles are recomputed over the two deals, not taken from the months:
+    # median 50, p75 = 40 + 0.75 x 20 = 55, p90 = 58; lead -> won median 56.5.
+    row = query_one(
+        marts,
+        "select period_end_date::varchar as period_end, won_deals, won_deals_with_lead, "
+        "sum_days_opportunity_to_won, mean_days_opportunity_to_won, "
+        "median_days_opportunity_to_won, p75_days_opportunity_to_won, "
+        "p90_days_opportunity_to_won, mean_days_lead_to_won, median_days_lead_to_won "
+        "from kpi_sales_cycle where period_grain = 'quarter' and grouping_level = 'total' "
+        "and period_start_date = '2025-04-01'",
+    )
+    assert row == {
+        "period_end": "2025-06-30",
+        "won_deals": 2,
+        "won_deals_with_lead": 2,
+        "sum_days_opportunity_to_won": 100,
+        "mean_days_opportunity_to_won": 50.0,
+        "median_days_opportunity_to_won": 50.0,
+        "p75_days_opportunity_to_won": 55.0,
+        "p90_days_opportunity_to_won": pytest.approx(58.0),
+        "mean_days_lead_to_won": 56.5,
+        "median_days_lead_to_won": 56.5,
+    }
+    # No other quarter has won deals; FY2025 Q2 and Q3 have none.
+    quarters = marts.execute(
+        "select distinct period_start_date::varchar from kpi_sales_cycle "
+        "where period_grain = 'quarter'"
+    ).fetchall()
+    assert quarters == [("2025-04-01",)]
+    # Roll-up by team: both deals are FS1's (U2, U3).
+    team = query_one(
+        marts,
+        "select won_deals, median_days_opportunity_to_won from kpi_sales_cycle "
+        "where period_grain = 'quarter' and grouping_level = 'team' and team_id = 'FS1'",
+    )
+    assert team == {"won_deals": 2, "median_days_opportunity_to_won": 50.0}
 
 
 def test_fiscal_year_and_holidays(marts):

@@ -300,9 +300,9 @@ def test_pipeline_as_of(marts):
 def test_ltv_null_without_churn_in_trailing_window(marts):
     rows = _rows(
         marts,
-        "select month_start_date::varchar as month, new_customers, trailing_churned_mrr, "
+        "select period_start_date::varchar as month, new_customers, trailing_churned_mrr, "
         "trailing_starting_mrr, trailing_revenue_churn_rate, ltv_amount, ltv_to_cac_ratio "
-        "from kpi_cac order by 1",
+        "from kpi_cac where period_grain = 'month' order by 1",
     )
     assert {r["month"] for r in rows} == {"2025-05-01", "2025-06-01"}
     for row in rows:

@@ -47,7 +47,8 @@ def test_amounts_are_converted_with_the_dated_rate(tmp_path):
         # The subscription starts 2025-07-01: rate 160 -> 320,000 JPY of MRR.
         mrr = con.execute(
             "select cohort_starting_mrr, currency from kpi_retention "
-            "where cohort_month_start_date = '2025-07-01' and months_since_acquisition = 0"
+            "where period_grain = 'month' and cohort_period_start_date = '2025-07-01' "
+            "and periods_since_acquisition = 0"
         ).fetchone()
         original = con.execute(
             "select amount, currency, amount_reporting from core.fct_opportunities "
@@ -90,7 +91,8 @@ def test_current_state_exports_get_history_from_snapshots(tmp_path):
         funnel = con.execute(
             "select sum(numerator_count), sum(inferred_numerator_count) "
             "from kpi_funnel_conversion where analysis_basis = 'cohort' "
-            "and conversion_step = 'proposal_to_closing' and month_start_date = '2025-05-01' "
+            "and conversion_step = 'proposal_to_closing' and period_grain = 'month' "
+            "and period_start_date = '2025-05-01' "
             "and lead_source = 'ae_sourced'"
         ).fetchone()
     assert rows == [("proposal", "inferred"), ("negotiation", "snapshot")]

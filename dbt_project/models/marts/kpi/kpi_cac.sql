@@ -1,12 +1,18 @@
--- Customer acquisition cost (顧客獲得コスト) by month × channel × agency.
--- A new customer (新規顧客) is an account whose first won deal closes in the month; it is
+-- Customer acquisition cost (顧客獲得コスト) by period × channel × agency. Spend is monthly data,
+-- so the grains are month, fiscal quarter and fiscal year only (period_grain of int_date_periods;
+-- no day or week rows), for the periods started by the as-of date; a period still running holds
+-- the months started by the as-of date.
+-- A new customer (新規顧客) is an account whose first won deal closes in the period; it is
 -- attributed to the channel and agency of that deal's lead. Spend is what spend.csv gives for
--- the channel and agency in the month. CAC = spend / new customers; CAC payback (months) =
--- spend / (new MRR of those customers × gross margin). Rates keep numerator and denominator.
+-- the channel and agency in the months of the period. CAC = spend / new customers; CAC payback
+-- (months) = spend / (new MRR of those customers × gross margin), both from the sums over the
+-- period. Rates keep numerator and denominator.
 -- LTV (顧客生涯価値) per new customer = new MRR per new customer × gross margin / monthly
 -- revenue churn rate, the churn rate taken company-wide over the 12 months ending with the
--- row's month: (churned + contraction MRR) / starting MRR summed over those months. With no
--- churn observed in the window the LTV is null (not infinite); LTV:CAC = LTV / CAC.
+-- period's last month (the as-of month while the period is running): (churned + contraction
+-- MRR) / starting MRR summed over those months. Every ratio is re-derived from the period's
+-- summed numerators and denominators, never by adding monthly ratios. With no churn observed in
+-- the window the LTV is null (not infinite); LTV:CAC = LTV / CAC.
 with spend_rows as (
     select * from {{ ref('stg_canonical__spend') }}
 ),
@@ -36,6 +42,19 @@ opportunities as (
 
 mrr as (
     select * from {{ ref('fct_mrr_movements') }}
+),
+
+-- Month, fiscal quarter and fiscal year of every day, for the periods started by the as-of date.
+periods as (
+    select
+        period_grain,
+        date_day,
+        period_start_date,
+        period_end_date
+    from {{ ref('int_date_periods') }}
+    where
+        period_grain in ('month', 'quarter', 'fiscal_year')
+        and period_start_date <= {{ as_of_date() }}
 ),
 
 first_wins as (
@@ -72,71 +91,101 @@ new_customer_mrr as (
 
 new_customers as (
     select
-        cast({{ dbt.date_trunc('month', 'first_wins.won_date') }} as date) as month_start_date,
+        periods.period_grain,
+        periods.period_start_date,
+        periods.period_end_date,
         coalesce(first_wins.channel, 'unmapped') as channel,
         first_wins.agency_key,
         count(*) as new_customers,
         coalesce(sum(new_customer_mrr.new_mrr_amount), 0) as new_mrr_amount,
         max(new_customer_mrr.currency) as mrr_currency
     from first_wins
+    inner join periods
+        on first_wins.won_date = periods.date_day
     left join new_customer_mrr
         on first_wins.account_id = new_customer_mrr.account_id
-    where first_wins.win_sequence = 1
-    group by 1, 2, 3
+    where
+        first_wins.win_sequence = 1
+        and cast({{ dbt.date_trunc('month', 'first_wins.won_date') }} as date) <= {{ as_of_date() }}
+    group by 1, 2, 3, 4, 5
 ),
 
-spend_by_month as (
+spend_by_period as (
     select
-        spend_month_start_date as month_start_date,
-        channel,
-        coalesce(agency_id, 'in_house') as agency_key,
-        sum(spend_amount) as spend_amount,
-        sum(case when spend_category = 'marketing' then spend_amount else 0 end)
+        periods.period_grain,
+        periods.period_start_date,
+        periods.period_end_date,
+        spend.channel,
+        coalesce(spend.agency_id, 'in_house') as agency_key,
+        sum(spend.spend_amount) as spend_amount,
+        sum(case when spend.spend_category = 'marketing' then spend.spend_amount else 0 end)
             as marketing_spend_amount,
-        sum(case when spend_category = 'sales' then spend_amount else 0 end) as sales_spend_amount,
-        sum(case when spend_category = 'agency_fee' then spend_amount else 0 end)
+        sum(case when spend.spend_category = 'sales' then spend.spend_amount else 0 end)
+            as sales_spend_amount,
+        sum(case when spend.spend_category = 'agency_fee' then spend.spend_amount else 0 end)
             as agency_fee_amount,
-        max(currency) as currency,
-        count(distinct currency) as currency_count
+        max(spend.currency) as currency,
+        count(distinct spend.currency) as currency_count
     from spend
-    group by 1, 2, 3
+    inner join periods
+        on spend.spend_month_start_date = periods.date_day
+    where spend.spend_month_start_date <= {{ as_of_date() }}
+    group by 1, 2, 3, 4, 5
 ),
 
 joined as (
     select
-        coalesce(spend_by_month.month_start_date, new_customers.month_start_date)
-            as month_start_date,
-        coalesce(spend_by_month.channel, new_customers.channel) as channel,
-        coalesce(spend_by_month.agency_key, new_customers.agency_key) as agency_key,
-        spend_by_month.month_start_date is not null as has_spend_data,
-        coalesce(spend_by_month.spend_amount, 0) as spend_amount,
-        coalesce(spend_by_month.marketing_spend_amount, 0) as marketing_spend_amount,
-        coalesce(spend_by_month.sales_spend_amount, 0) as sales_spend_amount,
-        coalesce(spend_by_month.agency_fee_amount, 0) as agency_fee_amount,
-        coalesce(spend_by_month.currency, new_customers.mrr_currency) as currency,
-        coalesce(spend_by_month.currency_count, 1) as currency_count,
+        coalesce(spend_by_period.period_grain, new_customers.period_grain) as period_grain,
+        coalesce(spend_by_period.period_start_date, new_customers.period_start_date)
+            as period_start_date,
+        coalesce(spend_by_period.period_end_date, new_customers.period_end_date)
+            as period_end_date,
+        coalesce(spend_by_period.channel, new_customers.channel) as channel,
+        coalesce(spend_by_period.agency_key, new_customers.agency_key) as agency_key,
+        spend_by_period.period_start_date is not null as has_spend_data,
+        coalesce(spend_by_period.spend_amount, 0) as spend_amount,
+        coalesce(spend_by_period.marketing_spend_amount, 0) as marketing_spend_amount,
+        coalesce(spend_by_period.sales_spend_amount, 0) as sales_spend_amount,
+        coalesce(spend_by_period.agency_fee_amount, 0) as agency_fee_amount,
+        coalesce(spend_by_period.currency, new_customers.mrr_currency) as currency,
+        coalesce(spend_by_period.currency_count, 1) as currency_count,
         coalesce(new_customers.new_customers, 0) as new_customers,
         coalesce(new_customers.new_mrr_amount, 0) as new_mrr_amount
-    from spend_by_month
+    from spend_by_period
     full outer join new_customers
-        on spend_by_month.month_start_date = new_customers.month_start_date
-            and spend_by_month.channel = new_customers.channel
-            and spend_by_month.agency_key = new_customers.agency_key
+        on spend_by_period.period_grain = new_customers.period_grain
+            and spend_by_period.period_start_date = new_customers.period_start_date
+            and spend_by_period.channel = new_customers.channel
+            and spend_by_period.agency_key = new_customers.agency_key
 ),
 
--- Company-wide revenue churn over the 12 months ending with each row's month.
+-- The last month of each row's period, or the as-of month while the period is running.
+row_periods as (
+    select distinct
+        period_grain,
+        period_start_date,
+        case
+            when period_end_date > {{ as_of_date() }}
+                then cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
+            else cast({{ dbt.date_trunc('month', 'period_end_date') }} as date)
+        end as window_end_month_start_date
+    from joined
+),
+
+-- Company-wide revenue churn over the 12 months ending with that month.
 trailing_churn as (
     select
-        row_months.month_start_date,
+        row_periods.period_grain,
+        row_periods.period_start_date,
         coalesce(sum(mrr_by_month.churned_mrr), 0) as trailing_churned_mrr,
         coalesce(sum(mrr_by_month.starting_mrr), 0) as trailing_starting_mrr
-    from (select distinct month_start_date from joined) as row_months
+    from row_periods
     left join mrr_by_month
         on
-            row_months.month_start_date >= mrr_by_month.month_start_date
-            and {{ dbt.dateadd('month', -12, 'row_months.month_start_date') }}
+            row_periods.window_end_month_start_date >= mrr_by_month.month_start_date
+            and {{ dbt.dateadd('month', -12, 'row_periods.window_end_month_start_date') }}
             < mrr_by_month.month_start_date
-    group by 1
+    group by 1, 2
 ),
 
 with_ltv as (
@@ -158,15 +207,19 @@ with_ltv as (
         end as ltv_amount
     from joined
     inner join trailing_churn
-        on joined.month_start_date = trailing_churn.month_start_date
+        on joined.period_grain = trailing_churn.period_grain
+            and joined.period_start_date = trailing_churn.period_start_date
 ),
 
 final as (
     select
         {{ dbt.hash(
-            "cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || channel || '|' || agency_key"
+            "period_grain || '|' || cast(period_start_date as " ~ dbt.type_string() ~ ") || '|' || "
+            ~ "channel || '|' || agency_key"
         ) }} as cac_id,
-        month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         channel,
         agency_key,
         has_spend_data,

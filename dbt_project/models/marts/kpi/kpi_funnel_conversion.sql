@@ -1,8 +1,10 @@
--- Funnel conversion (商談化率, ステージ転換率, 受注率) by month × lead source × team × rep.
--- analysis_basis 'cohort': the denominator is the leads/opportunities created in the month and
+-- Funnel conversion (商談化率, ステージ転換率, 受注率) by period × lead source × team × rep, at
+-- every reporting grain of int_date_periods: day, ISO week, month, fiscal quarter, fiscal year
+-- (period_grain, period_start_date, period_end_date). Only periods started by the as-of date.
+-- analysis_basis 'cohort': the denominator is the leads/opportunities created in the period and
 --   the numerator those of them that reached the next step by the as-of date.
--- analysis_basis 'period': the denominator counts entries into the from-step during the month,
---   the numerator entries into the to-step during the month.
+-- analysis_basis 'period': the denominator counts entries into the from-step during the period,
+--   the numerator entries into the to-step during the period.
 with leads as (
     select * from {{ ref('fct_leads') }}
 ),
@@ -19,6 +21,16 @@ funnel_steps as (
     select * from {{ ref('funnel_steps') }}
 ),
 
+periods as (
+    select
+        period_grain,
+        date_day,
+        period_start_date,
+        period_end_date
+    from {{ ref('int_date_periods') }}
+    where period_start_date <= {{ as_of_date() }}
+),
+
 step_pairs as (
     select
         from_steps.funnel_step as from_step,
@@ -33,7 +45,7 @@ step_pairs as (
 opportunity_pairs as (
     select
         opportunities.opportunity_id,
-        opportunities.created_month_start_date,
+        opportunities.created_date,
         opportunities.lead_source,
         opportunities.channel,
         opportunities.team_id,
@@ -58,7 +70,7 @@ opportunity_pairs as (
 opportunity_to_won as (
     select
         opportunities.opportunity_id,
-        opportunities.created_month_start_date,
+        opportunities.created_date,
         opportunities.lead_source,
         opportunities.channel,
         opportunities.team_id,
@@ -77,7 +89,7 @@ opportunity_to_won as (
 lead_pairs as (
     select
         leads.lead_id,
-        leads.created_month_start_date,
+        leads.created_date,
         leads.lead_source,
         leads.channel,
         leads.team_id,
@@ -93,7 +105,7 @@ lead_pairs as (
 
 all_pairs as (
     select
-        created_month_start_date,
+        created_date,
         lead_source,
         channel,
         team_id,
@@ -107,7 +119,7 @@ all_pairs as (
     from opportunity_pairs
     union all
     select
-        created_month_start_date,
+        created_date,
         lead_source,
         channel,
         team_id,
@@ -121,7 +133,7 @@ all_pairs as (
     from opportunity_to_won
     union all
     select
-        created_month_start_date,
+        created_date,
         lead_source,
         channel,
         team_id,
@@ -138,31 +150,41 @@ all_pairs as (
 cohort as (
     select
         'cohort' as analysis_basis,
-        created_month_start_date as month_start_date,
-        lead_source,
-        channel,
-        team_id,
-        rep_id,
-        from_step,
-        to_step,
-        step_order,
-        sum(case when from_reached_at is not null and to_reached_at is not null then 1 else 0 end)
-            as numerator_count,
-        sum(case when from_reached_at is not null then 1 else 0 end) as denominator_count,
+        periods.period_grain,
+        periods.period_start_date,
+        periods.period_end_date,
+        all_pairs.lead_source,
+        all_pairs.channel,
+        all_pairs.team_id,
+        all_pairs.rep_id,
+        all_pairs.from_step,
+        all_pairs.to_step,
+        all_pairs.step_order,
         sum(
             case
-                when from_reached_at is not null and to_reached_at is not null
-                    and to_transition_source <> 'observed' then 1
+                when all_pairs.from_reached_at is not null and all_pairs.to_reached_at is not null
+                    then 1
+                else 0
+            end
+        ) as numerator_count,
+        sum(case when all_pairs.from_reached_at is not null then 1 else 0 end) as denominator_count,
+        sum(
+            case
+                when all_pairs.from_reached_at is not null and all_pairs.to_reached_at is not null
+                    and all_pairs.to_transition_source <> 'observed' then 1
                 else 0
             end
         ) as inferred_numerator_count
     from all_pairs
-    group by 1, 2, 3, 4, 5, 6, 7, 8, 9
+    inner join periods
+        on all_pairs.created_date = periods.date_day
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 ),
 
-period_entries as (
+-- One row per step entry: into the from-step (denominator) or into the to-step (numerator).
+step_entries as (
     select
-        cast({{ dbt.date_trunc('month', 'from_reached_at') }} as date) as month_start_date,
+        cast(from_reached_at as date) as entry_date,
         lead_source,
         channel,
         team_id,
@@ -177,7 +199,7 @@ period_entries as (
     where from_reached_at is not null
     union all
     select
-        cast({{ dbt.date_trunc('month', 'to_reached_at') }} as date) as month_start_date,
+        cast(to_reached_at as date) as entry_date,
         lead_source,
         channel,
         team_id,
@@ -195,19 +217,23 @@ period_entries as (
 period as (
     select
         'period' as analysis_basis,
-        month_start_date,
-        lead_source,
-        channel,
-        team_id,
-        rep_id,
-        from_step,
-        to_step,
-        step_order,
-        sum(numerator_count) as numerator_count,
-        sum(denominator_count) as denominator_count,
-        sum(inferred_numerator_count) as inferred_numerator_count
-    from period_entries
-    group by 1, 2, 3, 4, 5, 6, 7, 8, 9
+        periods.period_grain,
+        periods.period_start_date,
+        periods.period_end_date,
+        step_entries.lead_source,
+        step_entries.channel,
+        step_entries.team_id,
+        step_entries.rep_id,
+        step_entries.from_step,
+        step_entries.to_step,
+        step_entries.step_order,
+        sum(step_entries.numerator_count) as numerator_count,
+        sum(step_entries.denominator_count) as denominator_count,
+        sum(step_entries.inferred_numerator_count) as inferred_numerator_count
+    from step_entries
+    inner join periods
+        on step_entries.entry_date = periods.date_day
+    group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 ),
 
 unioned as (
@@ -220,11 +246,14 @@ unioned as (
 final as (
     select
         {{ dbt.hash(
-            "analysis_basis || '|' || cast(month_start_date as " ~ dbt.type_string() ~ ") || '|' || "
-            ~ "lead_source || '|' || team_id || '|' || rep_id || '|' || from_step || '|' || to_step"
+            "analysis_basis || '|' || period_grain || '|' || cast(period_start_date as "
+            ~ dbt.type_string() ~ ") || '|' || lead_source || '|' || team_id || '|' || rep_id "
+            ~ "|| '|' || from_step || '|' || to_step"
         ) }} as funnel_conversion_id,
         analysis_basis,
-        month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         lead_source,
         coalesce(channel, 'unmapped') as channel,
         team_id,

@@ -1,12 +1,39 @@
--- Customer and revenue retention (顧客維持率, 解約率, NRR) by acquisition cohort × months since
--- acquisition. The cohort of an account is the month of its first MRR; month 0 is that month.
---   logo retention       = active customers in month k / customers in the cohort
---   net revenue retention = cohort MRR in month k / cohort MRR in month 0
---   gross revenue retention = sum over accounts of min(MRR in month k, MRR in month 0)
---                             / cohort MRR in month 0
---   revenue churn rate   = MRR churned in months 1..k / cohort MRR in month 0
+-- Customer and revenue retention (顧客維持率, 解約率, NRR) by acquisition cohort × periods since
+-- acquisition. MRR is monthly, so the grains are month, fiscal quarter and fiscal year only
+-- (period_grain of int_date_periods), for the periods started by the as-of date.
+-- The cohort of an account is the period (at the row's grain) of its first MRR month;
+-- periods_since_acquisition counts whole periods from the cohort period (0 = the cohort period).
+-- Every period is measured at its END: the MRR at the end of its last month, or of the as-of
+-- month while the period is running (measured_month_start_date). The baseline of an account
+-- is its MRR in its acquisition month (month 0), at every grain.
+--   logo retention       = cohort customers active at the end of period k / cohort customers
+--   net revenue retention = cohort MRR at the end of period k / cohort MRR in the acquisition months
+--   gross revenue retention = sum over accounts of min(MRR at the end of period k, MRR in
+--                             month 0) / cohort MRR in the acquisition months
+--   revenue churn rate   = MRR churned after the acquisition month up to the end of period k
+--                          / cohort MRR in the acquisition months
 with movements as (
     select * from {{ ref('fct_mrr_movements') }}
+),
+
+-- The month, fiscal quarter and fiscal year of every day, with the month each period is
+-- measured at: its last month, or the as-of month while it is running.
+periods as (
+    select
+        period_grain,
+        date_day,
+        period_start_date,
+        period_end_date,
+        case
+            when period_end_date > {{ as_of_date() }}
+                then cast({{ dbt.date_trunc('month', as_of_date()) }} as date)
+            else cast({{ dbt.date_trunc('month', 'period_end_date') }} as date)
+        end as measured_month_start_date,
+        case period_grain when 'month' then 1 when 'quarter' then 3 else 12 end as months_per_period
+    from {{ ref('int_date_periods') }}
+    where
+        period_grain in ('month', 'quarter', 'fiscal_year')
+        and period_start_date <= {{ as_of_date() }}
 ),
 
 acquisition as (
@@ -60,23 +87,61 @@ with_baseline as (
     from account_months
 ),
 
-cohorts as (
+-- Each account at the measured month of every period from its cohort period on, with the
+-- cohort period at the same grain.
+account_periods as (
     select
-        cohort_month_start_date,
-        currency,
-        count(*) as cohort_customers,
-        sum(ending_mrr) as cohort_starting_mrr
+        periods.period_grain,
+        cohort_periods.period_start_date as cohort_period_start_date,
+        periods.period_start_date,
+        periods.period_end_date,
+        periods.measured_month_start_date,
+        periods.months_per_period,
+        with_baseline.account_id,
+        with_baseline.currency,
+        with_baseline.ending_mrr,
+        with_baseline.month_zero_mrr,
+        with_baseline.cumulative_expansion_mrr,
+        with_baseline.cumulative_contraction_mrr,
+        with_baseline.cumulative_churned_mrr
     from with_baseline
-    where months_since_acquisition = 0
-    group by cohort_month_start_date, currency
+    inner join periods
+        on
+            with_baseline.month_start_date = periods.date_day
+            and with_baseline.month_start_date = periods.measured_month_start_date
+    inner join periods as cohort_periods
+        on
+            with_baseline.cohort_month_start_date = cohort_periods.date_day
+            and periods.period_grain = cohort_periods.period_grain
 ),
 
-by_month as (
+-- Cohort size and baseline MRR: the accounts acquired in the cohort period, at their month 0.
+cohorts as (
     select
-        cohort_month_start_date,
+        periods.period_grain,
+        periods.period_start_date as cohort_period_start_date,
+        with_baseline.currency,
+        count(*) as cohort_customers,
+        sum(with_baseline.ending_mrr) as cohort_starting_mrr
+    from with_baseline
+    inner join periods
+        on with_baseline.month_start_date = periods.date_day
+    where with_baseline.months_since_acquisition = 0
+    group by 1, 2, 3
+),
+
+-- Active customers and MRR of each cohort at the measured month of each period.
+by_period as (
+    select
+        period_grain,
+        cohort_period_start_date,
         currency,
-        months_since_acquisition,
-        month_start_date,
+        period_start_date,
+        period_end_date,
+        measured_month_start_date,
+        months_per_period,
+        {{ dbt.datediff('cohort_period_start_date', 'period_start_date', 'month') }}
+            as months_from_cohort_period,
         sum(case when ending_mrr > 0 then 1 else 0 end) as active_customers,
         sum(ending_mrr) as cohort_mrr,
         sum(case when ending_mrr < month_zero_mrr then ending_mrr else month_zero_mrr end)
@@ -84,44 +149,64 @@ by_month as (
         sum(cumulative_expansion_mrr) as cumulative_expansion_mrr,
         sum(cumulative_contraction_mrr) as cumulative_contraction_mrr,
         sum(cumulative_churned_mrr) as cumulative_churned_mrr
-    from with_baseline
-    group by cohort_month_start_date, currency, months_since_acquisition, month_start_date
+    from account_periods
+    group by
+        period_grain,
+        cohort_period_start_date,
+        currency,
+        period_start_date,
+        period_end_date,
+        measured_month_start_date,
+        months_per_period
+),
+
+-- Whole periods since acquisition: the periods are aligned, so the months divide exactly.
+numbered as (
+    select
+        by_period.*,
+        cast(by_period.months_from_cohort_period / by_period.months_per_period as integer)
+            as periods_since_acquisition
+    from by_period
 ),
 
 final as (
     select
         {{ dbt.hash(
-            "cast(by_month.cohort_month_start_date as " ~ dbt.type_string() ~ ") || '|' || "
-            ~ "by_month.currency || '|' || cast(by_month.months_since_acquisition as "
-            ~ dbt.type_string() ~ ")"
+            "by_period.period_grain || '|' || cast(by_period.cohort_period_start_date as "
+            ~ dbt.type_string() ~ ") || '|' || by_period.currency || '|' || "
+            ~ "cast(by_period.periods_since_acquisition as " ~ dbt.type_string() ~ ")"
         ) }} as retention_id,
-        by_month.cohort_month_start_date,
-        cast(by_month.months_since_acquisition as integer) as months_since_acquisition,
-        by_month.month_start_date,
-        by_month.currency,
+        by_period.period_grain,
+        by_period.cohort_period_start_date,
+        by_period.periods_since_acquisition,
+        by_period.period_start_date,
+        by_period.period_end_date,
+        by_period.measured_month_start_date,
+        by_period.currency,
         cast(cohorts.cohort_customers as bigint) as cohort_customers,
-        cast(by_month.active_customers as bigint) as active_customers,
-        cast(cohorts.cohort_customers - by_month.active_customers as bigint) as churned_customers,
-        {{ safe_divide('by_month.active_customers', 'cohorts.cohort_customers') }}
+        cast(by_period.active_customers as bigint) as active_customers,
+        cast(cohorts.cohort_customers - by_period.active_customers as bigint) as churned_customers,
+        {{ safe_divide('by_period.active_customers', 'cohorts.cohort_customers') }}
             as logo_retention_rate,
-        {{ safe_divide('cohorts.cohort_customers - by_month.active_customers', 'cohorts.cohort_customers') }}
+        {{ safe_divide('cohorts.cohort_customers - by_period.active_customers', 'cohorts.cohort_customers') }}
             as logo_churn_rate,
         cast(cohorts.cohort_starting_mrr as decimal(18, 2)) as cohort_starting_mrr,
-        cast(by_month.cohort_mrr as decimal(18, 2)) as cohort_mrr,
-        cast(by_month.retained_base_mrr as decimal(18, 2)) as retained_base_mrr,
-        cast(by_month.cumulative_expansion_mrr as decimal(18, 2)) as cumulative_expansion_mrr,
-        cast(by_month.cumulative_contraction_mrr as decimal(18, 2)) as cumulative_contraction_mrr,
-        cast(by_month.cumulative_churned_mrr as decimal(18, 2)) as cumulative_churned_mrr,
-        {{ safe_divide('by_month.cohort_mrr', 'cohorts.cohort_starting_mrr') }}
+        cast(by_period.cohort_mrr as decimal(18, 2)) as cohort_mrr,
+        cast(by_period.retained_base_mrr as decimal(18, 2)) as retained_base_mrr,
+        cast(by_period.cumulative_expansion_mrr as decimal(18, 2)) as cumulative_expansion_mrr,
+        cast(by_period.cumulative_contraction_mrr as decimal(18, 2)) as cumulative_contraction_mrr,
+        cast(by_period.cumulative_churned_mrr as decimal(18, 2)) as cumulative_churned_mrr,
+        {{ safe_divide('by_period.cohort_mrr', 'cohorts.cohort_starting_mrr') }}
             as net_revenue_retention_rate,
-        {{ safe_divide('by_month.retained_base_mrr', 'cohorts.cohort_starting_mrr') }}
+        {{ safe_divide('by_period.retained_base_mrr', 'cohorts.cohort_starting_mrr') }}
             as gross_revenue_retention_rate,
-        {{ safe_divide('by_month.cumulative_churned_mrr', 'cohorts.cohort_starting_mrr') }}
+        {{ safe_divide('by_period.cumulative_churned_mrr', 'cohorts.cohort_starting_mrr') }}
             as revenue_churn_rate
-    from by_month
+    from numbered as by_period
     inner join cohorts
-        on by_month.cohort_month_start_date = cohorts.cohort_month_start_date
-            and by_month.currency = cohorts.currency
+        on by_period.period_grain = cohorts.period_grain
+            and by_period.cohort_period_start_date = cohorts.cohort_period_start_date
+            and by_period.currency = cohorts.currency
 )
 
 select * from final

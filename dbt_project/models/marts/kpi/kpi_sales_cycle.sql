@@ -1,14 +1,42 @@
--- Sales cycle length aggregated by won month × team × lead source, with roll-ups:
--- grouping_level 'team_source' (both), 'team' (all sources), 'source' (all teams),
--- 'total' (all teams and sources); a rolled-up dimension holds '(all)'.
--- Percentiles are continuous (interpolated) and cannot be re-aggregated: use the roll-ups.
+-- Sales cycle length aggregated by won period × team × lead source at every reporting grain of
+-- int_date_periods (day, ISO week, month, fiscal quarter, fiscal year; periods started by the
+-- as-of date), with roll-ups: grouping_level 'team_source' (both), 'team' (all sources),
+-- 'source' (all teams), 'total' (all teams and sources); a rolled-up dimension holds '(all)'.
+-- Percentiles are continuous (interpolated) over the deals of the period and cannot be
+-- re-aggregated across periods or groups: use the grain and the roll-ups.
 with deals as (
     select * from {{ ref('kpi_sales_cycle_deals') }}
 ),
 
+periods as (
+    select
+        period_grain,
+        date_day,
+        period_start_date,
+        period_end_date
+    from {{ ref('int_date_periods') }}
+    where period_start_date <= {{ as_of_date() }}
+),
+
+deal_periods as (
+    select
+        periods.period_grain,
+        periods.period_start_date,
+        periods.period_end_date,
+        deals.team_id,
+        deals.lead_source,
+        deals.days_opportunity_to_won,
+        deals.days_lead_to_won
+    from deals
+    inner join periods
+        on deals.won_date = periods.date_day
+),
+
 grouped as (
     select
-        won_month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         team_id,
         lead_source,
         count(*) as won_deals,
@@ -24,22 +52,24 @@ grouped as (
         {{ percentile_cont('days_lead_to_won', 0.9) }} as p90_days_lead_to_won,
         grouping(team_id) as is_all_teams,
         grouping(lead_source) as is_all_sources
-    from deals
+    from deal_periods
     group by grouping sets (  -- noqa: PRS
-        (won_month_start_date, team_id, lead_source),
-        (won_month_start_date, team_id),
-        (won_month_start_date, lead_source),
-        (won_month_start_date)
+        (period_grain, period_start_date, period_end_date, team_id, lead_source),
+        (period_grain, period_start_date, period_end_date, team_id),
+        (period_grain, period_start_date, period_end_date, lead_source),
+        (period_grain, period_start_date, period_end_date)
     )
 ),
 
 final as (
     select
         {{ dbt.hash(
-            "cast(won_month_start_date as " ~ dbt.type_string() ~ ") || '|' || "
+            "period_grain || '|' || cast(period_start_date as " ~ dbt.type_string() ~ ") || '|' || "
             ~ "coalesce(team_id, '(all)') || '|' || coalesce(lead_source, '(all)')"
         ) }} as sales_cycle_id,
-        won_month_start_date,
+        period_grain,
+        period_start_date,
+        period_end_date,
         case
             when is_all_teams = 1 and is_all_sources = 1 then 'total'
             when is_all_teams = 1 then 'source'
