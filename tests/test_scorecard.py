@@ -384,3 +384,24 @@ def test_recurring_revenue_recognises_the_mrr_of_every_month(end_of_october):
         "manufacturing": 100_000 + 100_000 + 150_000,
         "retail": 900_000,
     }
+
+
+def test_funnel_and_sales_cycle_ignore_events_after_the_as_of_date(mid_may):
+    def opportunity_to_won(grain: str, start: str):
+        return mid_may.execute(
+            "select sum(numerator_count), sum(denominator_count) from kpi_funnel_conversion "
+            "where analysis_basis = 'cohort' and from_step = 'opportunity' and to_step = 'won' "
+            "and period_grain = ? and period_start_date = ?",
+            [grain, start],
+        ).fetchone()
+
+    # On 16 May: O3 (created 1 May) is won only on 30 June and O4 (15 May) is open, so the May
+    # cohort has no win yet, at the month and at the quarter grain (O1 won on 13 May).
+    assert opportunity_to_won("month", "2025-05-01") == (0, 2)
+    assert opportunity_to_won("quarter", "2025-04-01") == (1, 4)
+    won = mid_may.execute(
+        "select period_grain, sum(won_deals) from kpi_sales_cycle where grouping_level = 'total' "
+        "and period_start_date <= '2025-05-16' and period_end_date >= '2025-05-16' group by 1"
+    ).fetchall()
+    # The ISO week of 16 May (12-18 May) holds 13 May too; 16 May itself has no win.
+    assert dict(won) == {"week": 1, "month": 1, "quarter": 1, "fiscal_year": 1}

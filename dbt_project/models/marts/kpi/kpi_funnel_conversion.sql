@@ -1,6 +1,6 @@
 -- Funnel conversion (商談化率, ステージ転換率, 受注率) by period × lead source × team × rep, at
 -- every reporting grain of int_date_periods: day, ISO week, month, fiscal quarter, fiscal year
--- (period_grain, period_start_date, period_end_date). Only periods started by the as-of date.
+-- (period_grain, period_start_date, period_end_date). Only events on or before the as-of date.
 -- analysis_basis 'cohort': the denominator is the leads/opportunities created in the period and
 --   the numerator those of them that reached the next step by the as-of date.
 -- analysis_basis 'period': the denominator counts entries into the from-step during the period,
@@ -28,7 +28,7 @@ periods as (
         period_start_date,
         period_end_date
     from {{ ref('int_date_periods') }}
-    where period_start_date <= {{ as_of_date() }}
+    where date_day <= {{ as_of_date() }}
 ),
 
 step_pairs as (
@@ -163,7 +163,7 @@ cohort as (
         sum(
             case
                 when all_pairs.from_reached_at is not null and all_pairs.to_reached_at is not null
-                    then 1
+                    and cast(all_pairs.to_reached_at as date) <= {{ as_of_date() }} then 1
                 else 0
             end
         ) as numerator_count,
@@ -171,6 +171,7 @@ cohort as (
         sum(
             case
                 when all_pairs.from_reached_at is not null and all_pairs.to_reached_at is not null
+                    and cast(all_pairs.to_reached_at as date) <= {{ as_of_date() }}
                     and all_pairs.to_transition_source <> 'observed' then 1
                 else 0
             end

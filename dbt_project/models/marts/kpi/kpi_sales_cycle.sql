@@ -1,6 +1,6 @@
 -- Sales cycle length aggregated by won period × team × lead source at every reporting grain of
--- int_date_periods (day, ISO week, month, fiscal quarter, fiscal year; periods started by the
--- as-of date), with roll-ups: grouping_level 'team_source' (both), 'team' (all sources),
+-- int_date_periods (day, ISO week, month, fiscal quarter, fiscal year; deals won by the as-of
+-- date), with roll-ups: grouping_level 'team_source' (both), 'team' (all sources),
 -- 'source' (all teams), 'total' (all teams and sources); a rolled-up dimension holds '(all)'.
 -- Percentiles are continuous (interpolated) over the deals of the period and cannot be
 -- re-aggregated across periods or groups: use the grain and the roll-ups.
@@ -15,7 +15,7 @@ periods as (
         period_start_date,
         period_end_date
     from {{ ref('int_date_periods') }}
-    where period_start_date <= {{ as_of_date() }}
+    where date_day <= {{ as_of_date() }}
 ),
 
 deal_periods as (

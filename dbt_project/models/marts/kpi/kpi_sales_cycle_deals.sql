@@ -1,4 +1,4 @@
--- Sales cycle length (セールスサイクルの長さ) of every won deal.
+-- Sales cycle length (セールスサイクルの長さ) of every deal won by the as-of date.
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
@@ -24,7 +24,7 @@ final as (
         cast(amount_reporting as decimal(18, 2)) as amount,
         reporting_currency as currency
     from opportunities
-    where is_won
+    where is_won and won_date <= {{ as_of_date() }}
 )
 
 select * from final
