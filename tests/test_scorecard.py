@@ -405,3 +405,35 @@ def test_funnel_and_sales_cycle_ignore_events_after_the_as_of_date(mid_may):
     ).fetchall()
     # The ISO week of 16 May (12-18 May) holds 13 May too; 16 May itself has no win.
     assert dict(won) == {"week": 1, "month": 1, "quarter": 1, "fiscal_year": 1}
+
+
+def test_a_fiscal_year_starting_in_february(tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(TINY, landing)
+    settings = settings_for(tmp_path, landing, "2025-10-31", {"fiscal_year_start_month": 2})
+    outcome = run_pipeline(settings)
+    assert outcome.success, outcome
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        leads = {
+            (grain, start.isoformat()): value
+            for grain, start, value in con.execute(
+                "select period_grain, period_start_date, kpi_value from kpi_scorecard "
+                "where period_grain in ('quarter', 'fiscal_year') and scope_type = 'company' "
+                "and kpi_code = 'leads_created'"
+            ).fetchall()
+        }
+        funnel_years = {
+            start.isoformat()
+            for (start,) in con.execute(
+                "select distinct period_start_date from kpi_funnel_conversion "
+                "where period_grain = 'fiscal_year'"
+            ).fetchall()
+        }
+    # Fiscal quarters run February-April, May-July, August-October: L1-L4 (April) are in the
+    # quarter of 1 February, L5 (2 May) in that of 1 May; all five in the year from 1 February.
+    assert leads == {
+        ("quarter", "2025-02-01"): 4.0,
+        ("quarter", "2025-05-01"): 1.0,
+        ("fiscal_year", "2025-02-01"): 5.0,
+    }
+    assert funnel_years == {"2025-02-01"}
