@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -72,7 +73,16 @@ def test_a_missing_exchange_rate_stops_publication(tmp_path):
 def test_current_state_exports_get_history_from_snapshots(tmp_path):
     landing = _landing(tmp_path)
     (landing / "opportunity_stage_history.csv").unlink()
-    settings = settings_for(tmp_path, landing, TINY_AS_OF)
+    # Snapshots date a change when a run sees it (now), so the marts must be as of today or
+    # later to count it; as of an earlier date the change was not known yet.
+    as_of = (date.today() + timedelta(days=1)).isoformat()
+    funnel_query = (
+        "select sum(numerator_count), sum(inferred_numerator_count) "
+        "from kpi_funnel_conversion where analysis_basis = 'cohort' "
+        "and conversion_step = 'proposal_to_closing' and period_grain = 'month' "
+        "and period_start_date = '2025-05-01' and lead_source = 'ae_sourced'"
+    )
+    settings = settings_for(tmp_path, landing, as_of)
     assert run_pipeline(settings).success
     # The next night O4 moved from proposal to negotiation.
     _replace(landing / "opportunities.csv", ",proposal,6000000,", ",negotiation,6000000,")
@@ -88,17 +98,16 @@ def test_current_state_exports_get_history_from_snapshots(tmp_path):
                 "group by 1"
             ).fetchall()
         )
-        funnel = con.execute(
-            "select sum(numerator_count), sum(inferred_numerator_count) "
-            "from kpi_funnel_conversion where analysis_basis = 'cohort' "
-            "and conversion_step = 'proposal_to_closing' and period_grain = 'month' "
-            "and period_start_date = '2025-05-01' "
-            "and lead_source = 'ae_sourced'"
-        ).fetchone()
+        funnel = con.execute(funnel_query).fetchone()
     assert rows == [("proposal", "inferred"), ("negotiation", "snapshot")]
     # O4 reached closing, and the mart says this is known from a snapshot, not observed.
     assert funnel == (1, 1)
     assert sources == {"inferred": 4, "snapshot": 1}
+    # As of the end of October 2025 (before the snapshot saw the change) O4 had not reached
+    # closing: the past stays as it was known then.
+    assert run_pipeline(settings_for(tmp_path, landing, TINY_AS_OF)).success
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        assert con.execute(funnel_query).fetchone() == (0, 0)
 
 
 def test_accounts_sharing_a_corporate_number_are_merged(tmp_path):
