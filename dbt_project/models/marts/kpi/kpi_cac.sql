@@ -44,17 +44,9 @@ mrr as (
     select * from {{ ref('fct_mrr_movements') }}
 ),
 
--- Month, fiscal quarter and fiscal year of every day, for the periods started by the as-of date.
+-- Month, fiscal quarter and fiscal year of every day up to the as-of date.
 periods as (
-    select
-        period_grain,
-        date_day,
-        period_start_date,
-        period_end_date
-    from {{ ref('int_date_periods') }}
-    where
-        period_grain in ('month', 'quarter', 'fiscal_year')
-        and period_start_date <= {{ as_of_date() }}
+    {{ reporting_periods(['month', 'quarter', 'fiscal_year']) }}
 ),
 
 first_wins as (

@@ -22,13 +22,7 @@ funnel_steps as (
 ),
 
 periods as (
-    select
-        period_grain,
-        date_day,
-        period_start_date,
-        period_end_date
-    from {{ ref('int_date_periods') }}
-    where date_day <= {{ as_of_date() }}
+    {{ reporting_periods() }}
 ),
 
 step_pairs as (

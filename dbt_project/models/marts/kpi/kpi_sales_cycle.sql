@@ -9,13 +9,7 @@ with deals as (
 ),
 
 periods as (
-    select
-        period_grain,
-        date_day,
-        period_start_date,
-        period_end_date
-    from {{ ref('int_date_periods') }}
-    where date_day <= {{ as_of_date() }}
+    {{ reporting_periods() }}
 ),
 
 deal_periods as (
