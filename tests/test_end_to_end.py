@@ -149,14 +149,20 @@ def test_stage_and_win_conversion_cohorts(generated):
         assert row == (int((cohort.is_won == "true").sum()), len(cohort))
 
 
-def test_cac_by_channel(generated):
-    con, csv, channel_of = generated
+def _first_wins_by_channel(csv, channel_of) -> pd.DataFrame:
+    """Each account's first won deal (a new customer) with the channel of its lead source."""
     opps = csv["opportunities"]
     leads = csv["leads"].set_index("lead_id")
     won = opps[opps.is_won == "true"].sort_values(["close_date", "opportunity_id"])
     first = won.drop_duplicates("account_id").copy()
     source = first.lead_id.map(leads.lead_source).where(first.lead_id != "", "ae_sourced")
     first["channel"] = source.map(channel_of)
+    return first
+
+
+def test_cac_by_channel(generated):
+    con, csv, channel_of = generated
+    first = _first_wins_by_channel(csv, channel_of)
     first["month"] = _month(first.close_date)
     spend = csv["spend"].copy()
     spend["month"] = _month(spend.spend_month + "-01")
@@ -181,12 +187,7 @@ def test_cac_by_channel(generated):
 
 def test_cac_by_fiscal_quarter(generated):
     con, csv, channel_of = generated
-    opps = csv["opportunities"]
-    leads = csv["leads"].set_index("lead_id")
-    won = opps[opps.is_won == "true"].sort_values(["close_date", "opportunity_id"])
-    first = won.drop_duplicates("account_id").copy()
-    source = first.lead_id.map(leads.lead_source).where(first.lead_id != "", "ae_sourced")
-    first["channel"] = source.map(channel_of)
+    first = _first_wins_by_channel(csv, channel_of)
     first["quarter"] = _fiscal_quarter(first.close_date)
     spend = csv["spend"].copy()
     spend = spend[pd.to_datetime(spend.spend_month + "-01").dt.date <= END_DATE].copy()
