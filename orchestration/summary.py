@@ -47,7 +47,8 @@ select
     sum(retained_base_mrr) / nullif(sum(cohort_starting_mrr), 0) as gross_revenue_retention,
     count(*) as cohorts
 from kpi_retention
-where period_grain = 'month' and periods_since_acquisition in (3, 6, 12, 24)
+where period_grain = 'month' and scope_type = 'company'
+    and periods_since_acquisition in (3, 6, 12, 24)
 group by periods_since_acquisition
 order by periods_since_acquisition
 """

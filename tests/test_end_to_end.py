@@ -251,8 +251,8 @@ def test_retention_cohorts(generated):
         row = con.execute(
             "select cohort_customers, active_customers, cohort_starting_mrr, cohort_mrr, "
             "net_revenue_retention_rate, logo_retention_rate from kpi_retention "
-            "where period_grain = 'month' and cohort_period_start_date = ? "
-            "and periods_since_acquisition = 6",
+            "where period_grain = 'month' and scope_type = 'company' "
+            "and cohort_period_start_date = ? and periods_since_acquisition = 6",
             [cohort_month],
         ).fetchone()
         assert row[0] == len(accounts)
@@ -290,7 +290,7 @@ def test_retention_fiscal_quarter_cohorts(generated):
                 "select period_start_date, measured_month_start_date, cohort_customers, "
                 "active_customers, cohort_starting_mrr, cohort_mrr, retained_base_mrr, "
                 "net_revenue_retention_rate, gross_revenue_retention_rate, logo_retention_rate "
-                "from kpi_retention where period_grain = 'quarter' "
+                "from kpi_retention where period_grain = 'quarter' and scope_type = 'company' "
                 "and cohort_period_start_date = ? and periods_since_acquisition = ?",
                 [cohort, k],
             ).fetchone()

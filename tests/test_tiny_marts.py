@@ -233,7 +233,8 @@ def test_retention_expansion_and_churn(marts):
         marts,
         "select cohort_customers, active_customers, net_revenue_retention_rate, "
         "gross_revenue_retention_rate, cumulative_expansion_mrr "
-        "from kpi_retention where period_grain = 'month' and cohort_period_start_date = '2025-06-01' "
+        "from kpi_retention where period_grain = 'month' and scope_type = 'company' "
+        "and cohort_period_start_date = '2025-06-01' "
         "and periods_since_acquisition = 3",
     )
     assert row[:2] == (1, 1)
@@ -245,8 +246,8 @@ def test_retention_expansion_and_churn(marts):
         marts,
         "select active_customers, logo_retention_rate, logo_churn_rate, revenue_churn_rate, "
         "net_revenue_retention_rate from kpi_retention "
-        "where period_grain = 'month' and cohort_period_start_date = '2025-07-01' "
-        "and periods_since_acquisition = 3",
+        "where period_grain = 'month' and scope_type = 'company' "
+        "and cohort_period_start_date = '2025-07-01' and periods_since_acquisition = 3",
     )
     assert row == (0, 0.0, 1.0, 1.0, 0.0)
 
@@ -261,13 +262,18 @@ RETENTION_COLUMNS = (
 )
 
 
-def _retention(con, grain: str, cohort: str) -> list[tuple]:
+def _retention(
+    con, grain: str, cohort: str, scope_type: str = "company", scope_id: str = "company"
+) -> list[tuple]:
     rows = query_rows(
         con,
         f"select {RETENTION_COLUMNS} from kpi_retention where period_grain = ? "
-        "and cohort_period_start_date = ? order by periods_since_acquisition",
+        "and cohort_period_start_date = ? and scope_type = ? and scope_id = ? "
+        "order by periods_since_acquisition",
         grain,
         cohort,
+        scope_type,
+        scope_id,
     )
     return [tuple(row.values()) for row in rows]
 
@@ -306,6 +312,18 @@ def test_retention_by_fiscal_year(marts):
     ]
     grains = marts.execute("select distinct period_grain from kpi_retention order by 1").fetchall()
     assert grains == [("fiscal_year",), ("month",), ("quarter",)]
+    # By segment: A1 is manufacturing (50-299 employees) and kept its 150,000; A3 is retail
+    # (300-999) and churned its 300,000.
+    assert _retention(marts, "fiscal_year", "2025-04-01", "industry", "manufacturing") == [
+        (0, "2025-04-01", "2026-03-31", "2025-10-01", 1, 1, 1e5, 1.5e5, 5e4, 0, 1.0, 1.5, 1.0, 0.0),
+    ]
+    assert _retention(marts, "fiscal_year", "2025-04-01", "company_size", "300-999") == [
+        (0, "2025-04-01", "2026-03-31", "2025-10-01", 1, 0, 3e5, 0, 0, 3e5, 0.0, 0.0, 0.0, 1.0),
+    ]
+    scopes = marts.execute(
+        "select scope_type, count(distinct scope_id) from kpi_retention group by 1 order by 1"
+    ).fetchall()
+    assert scopes == [("company", 1), ("company_size", 2), ("industry", 2)]
 
 
 def test_sales_cycle(marts):

@@ -48,8 +48,8 @@ def test_amounts_are_converted_with_the_dated_rate(tmp_path):
         # The subscription starts 2025-07-01: rate 160 -> 320,000 JPY of MRR.
         mrr = con.execute(
             "select cohort_starting_mrr, currency from kpi_retention "
-            "where period_grain = 'month' and cohort_period_start_date = '2025-07-01' "
-            "and periods_since_acquisition = 0"
+            "where period_grain = 'month' and scope_type = 'company' "
+            "and cohort_period_start_date = '2025-07-01' and periods_since_acquisition = 0"
         ).fetchone()
         original = con.execute(
             "select amount, currency, amount_reporting from core.fct_opportunities "

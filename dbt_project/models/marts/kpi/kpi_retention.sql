@@ -1,3 +1,5 @@
+-- noqa: disable=LT02
+-- (the Jinja loop over scopes confuses the layout rules)
 -- Customer and revenue retention (顧客維持率, 解約率, NRR) by acquisition cohort × periods since
 -- acquisition. MRR is monthly, so the grains are month, fiscal quarter and fiscal year only
 -- (period_grain of int_date_periods), for the periods started by the as-of date.
@@ -6,6 +8,8 @@
 -- Every period is measured at its END: the MRR at the end of its last month, or of the as-of
 -- month while the period is running (measured_month_start_date). The baseline of an account
 -- is its MRR in its acquisition month (month 0), at every grain.
+-- Scope: 'company' (scope_id 'company'), 'industry' (業種) and 'company_size' (従業員規模) of the
+-- account (dim_accounts; 'unknown' when it has none): filter on one scope_type before summing.
 --   logo retention       = cohort customers active at the end of period k / cohort customers
 --   net revenue retention = cohort MRR at the end of period k / cohort MRR in the acquisition months
 --   gross revenue retention = sum over accounts of min(MRR at the end of period k, MRR in
@@ -14,6 +18,10 @@
 --                          / cohort MRR in the acquisition months
 with movements as (
     select * from {{ ref('fct_mrr_movements') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_accounts') }}
 ),
 
 -- The month, fiscal quarter and fiscal year of every day, with the month each period is
@@ -87,6 +95,27 @@ with_baseline as (
     from account_months
 ),
 
+-- Every account month once per scope the account belongs to.
+scoped as (
+    {%- set scopes = {
+        'company': "'company'",
+        'industry': "coalesce(accounts.industry, 'unknown')",
+        'company_size': "coalesce(accounts.employee_band, 'unknown')",
+    } %}
+    {% for scope_type, scope_column in scopes.items() %}
+    select
+        with_baseline.*,
+        '{{ scope_type }}' as scope_type,
+        {{ scope_column }} as scope_id
+    from with_baseline
+    {% if scope_type != 'company' -%}
+    left join accounts
+        on with_baseline.account_id = accounts.account_id
+    {%- endif %}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
 -- Each account at the measured month of every period from its cohort period on, with the
 -- cohort period at the same grain.
 account_periods as (
@@ -97,21 +126,23 @@ account_periods as (
         periods.period_end_date,
         periods.measured_month_start_date,
         periods.months_per_period,
-        with_baseline.account_id,
-        with_baseline.currency,
-        with_baseline.ending_mrr,
-        with_baseline.month_zero_mrr,
-        with_baseline.cumulative_expansion_mrr,
-        with_baseline.cumulative_contraction_mrr,
-        with_baseline.cumulative_churned_mrr
-    from with_baseline
+        scoped.scope_type,
+        scoped.scope_id,
+        scoped.account_id,
+        scoped.currency,
+        scoped.ending_mrr,
+        scoped.month_zero_mrr,
+        scoped.cumulative_expansion_mrr,
+        scoped.cumulative_contraction_mrr,
+        scoped.cumulative_churned_mrr
+    from scoped
     inner join periods
         on
-            with_baseline.month_start_date = periods.date_day
-            and with_baseline.month_start_date = periods.measured_month_start_date
+            scoped.month_start_date = periods.date_day
+            and scoped.month_start_date = periods.measured_month_start_date
     inner join periods as cohort_periods
         on
-            with_baseline.cohort_month_start_date = cohort_periods.date_day
+            scoped.cohort_month_start_date = cohort_periods.date_day
             and periods.period_grain = cohort_periods.period_grain
 ),
 
@@ -120,14 +151,16 @@ cohorts as (
     select
         periods.period_grain,
         periods.period_start_date as cohort_period_start_date,
-        with_baseline.currency,
+        scoped.scope_type,
+        scoped.scope_id,
+        scoped.currency,
         count(*) as cohort_customers,
-        sum(with_baseline.ending_mrr) as cohort_starting_mrr
-    from with_baseline
+        sum(scoped.ending_mrr) as cohort_starting_mrr
+    from scoped
     inner join periods
-        on with_baseline.month_start_date = periods.date_day
-    where with_baseline.months_since_acquisition = 0
-    group by 1, 2, 3
+        on scoped.month_start_date = periods.date_day
+    where scoped.months_since_acquisition = 0
+    group by 1, 2, 3, 4, 5
 ),
 
 -- Active customers and MRR of each cohort at the measured month of each period.
@@ -135,6 +168,8 @@ by_period as (
     select
         period_grain,
         cohort_period_start_date,
+        scope_type,
+        scope_id,
         currency,
         period_start_date,
         period_end_date,
@@ -153,6 +188,8 @@ by_period as (
     group by
         period_grain,
         cohort_period_start_date,
+        scope_type,
+        scope_id,
         currency,
         period_start_date,
         period_end_date,
@@ -173,7 +210,8 @@ final as (
     select
         {{ dbt.hash(
             "by_period.period_grain || '|' || cast(by_period.cohort_period_start_date as "
-            ~ dbt.type_string() ~ ") || '|' || by_period.currency || '|' || "
+            ~ dbt.type_string() ~ ") || '|' || by_period.scope_type || '|' || by_period.scope_id"
+            ~ " || '|' || by_period.currency || '|' || "
             ~ "cast(by_period.periods_since_acquisition as " ~ dbt.type_string() ~ ")"
         ) }} as retention_id,
         by_period.period_grain,
@@ -182,6 +220,8 @@ final as (
         by_period.period_start_date,
         by_period.period_end_date,
         by_period.measured_month_start_date,
+        by_period.scope_type,
+        by_period.scope_id,
         by_period.currency,
         cast(cohorts.cohort_customers as bigint) as cohort_customers,
         cast(by_period.active_customers as bigint) as active_customers,
@@ -206,6 +246,8 @@ final as (
     inner join cohorts
         on by_period.period_grain = cohorts.period_grain
             and by_period.cohort_period_start_date = cohorts.cohort_period_start_date
+            and by_period.scope_type = cohorts.scope_type
+            and by_period.scope_id = cohorts.scope_id
             and by_period.currency = cohorts.currency
 )
 
