@@ -437,3 +437,13 @@ def test_a_fiscal_year_starting_in_february(tmp_path):
         ("fiscal_year", "2025-02-01"): 5.0,
     }
     assert funnel_years == {"2025-02-01"}
+
+
+def test_hand_off_outcomes_as_known_on_the_as_of_date(mid_may):
+    # April cohort (O1 and O2 from U1's leads, closed by U2): on 16 May O1 was won (13 May) and
+    # O2 still open (lost only on 20 May).
+    row = mid_may.execute(
+        "select sum(opportunities_created), sum(won_deals), sum(closed_deals) from kpi_handoff "
+        "where period_grain = 'month' and period_start_date = '2025-04-01'"
+    ).fetchone()
+    assert row == (2, 1, 1)

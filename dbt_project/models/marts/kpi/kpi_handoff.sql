@@ -1,8 +1,8 @@
 -- SDR → AE hand-off (分業) by period of opportunity creation × SDR × AE × sourced_by, at every
 -- reporting grain (day, ISO week, month, fiscal quarter, fiscal year: int_date_periods).
 -- Cohort basis: every count follows the opportunities created in the period (on or before the
--- as-of date) to the as-of date (accepted = reached the qualified step 有効商談, won/closed =
--- their current state). Each opportunity counts once per grain.
+-- as-of date) to the as-of date (accepted = reached the qualified step 有効商談 by then, won /
+-- closed = won or closed by then). Each opportunity counts once per grain.
 -- sdr_rep_id is the owner of the opportunity's source lead (アポインター); 'none' for AE-sourced
 -- opportunities (no lead) and 'unassigned' for a lead without an owner. ae_rep_id is the
 -- opportunity owner (クローザー), 'unassigned' when none. Rates keep numerator and denominator.
@@ -16,6 +16,32 @@ date_periods as (
     select * from {{ ref('int_date_periods') }}
 ),
 
+-- Opportunities that had reached the qualified step (有効商談) by the as-of date.
+accepted as (
+    select distinct opportunity_id
+    from {{ ref('int_opportunity_funnel_steps') }}
+    where
+        funnel_step_order = {{ var('qualified_funnel_step_order') }}
+        and cast(reached_at as date) <= {{ as_of_date() }}
+),
+
+-- Outcomes as known on the as-of date.
+outcomes as (
+    select
+        opportunities.*,
+        accepted.opportunity_id is not null as is_accepted,
+        coalesce(opportunities.is_won and opportunities.won_date <= {{ as_of_date() }}, false)
+            as is_won_by_as_of,
+        coalesce(
+            opportunities.is_closed
+            and coalesce(opportunities.won_date, opportunities.lost_date) <= {{ as_of_date() }},
+            false
+        ) as is_closed_by_as_of
+    from opportunities
+    left join accepted
+        on opportunities.opportunity_id = accepted.opportunity_id
+),
+
 deals as (
     select
         date_periods.period_grain,
@@ -27,16 +53,16 @@ deals as (
         end as sdr_rep_id,
         coalesce(opportunities.rep_id, 'unassigned') as ae_rep_id,
         opportunities.sourced_by,
-        opportunities.is_qualified,
-        opportunities.is_closed,
-        opportunities.is_won,
-        case when opportunities.is_won then opportunities.amount_reporting end as won_amount,
+        opportunities.is_accepted,
+        opportunities.is_closed_by_as_of,
+        opportunities.is_won_by_as_of,
+        case when opportunities.is_won_by_as_of then opportunities.amount_reporting end as won_amount,
         opportunities.reporting_currency,
         case
-            when opportunities.is_won
+            when opportunities.is_won_by_as_of
                 then {{ dbt.datediff('opportunities.created_date', 'opportunities.won_date', 'day') }}
         end as days_opportunity_to_won
-    from opportunities
+    from outcomes as opportunities
     inner join date_periods
         on opportunities.created_date = date_periods.date_day
     where opportunities.created_date <= {{ as_of_date() }}
@@ -51,9 +77,9 @@ grouped as (
         ae_rep_id,
         sourced_by,
         count(*) as opportunities_created,
-        sum(case when is_qualified then 1 else 0 end) as opportunities_accepted,
-        sum(case when is_won then 1 else 0 end) as won_deals,
-        sum(case when is_closed then 1 else 0 end) as closed_deals,
+        sum(case when is_accepted then 1 else 0 end) as opportunities_accepted,
+        sum(case when is_won_by_as_of then 1 else 0 end) as won_deals,
+        sum(case when is_closed_by_as_of then 1 else 0 end) as closed_deals,
         coalesce(sum(won_amount), 0) as won_amount,
         max(reporting_currency) as currency,
         coalesce(sum(days_opportunity_to_won), 0) as sum_days_opportunity_to_won
