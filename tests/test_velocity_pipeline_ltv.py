@@ -61,7 +61,8 @@ def _velocity(con, month, step, grain="month"):
     rows = _rows(
         con,
         f"select {VELOCITY_COLUMNS} from kpi_stage_velocity where period_grain = ? "
-        "and period_start_date = ?::date and team_id = 'FS1' and funnel_step = ?",
+        "and period_start_date = ?::date and scope_type = 'team' and scope_id = 'FS1' "
+        "and funnel_step = ?",
         grain,
         month,
         step,
@@ -72,8 +73,9 @@ def _velocity(con, month, step, grain="month"):
 
 def test_stage_velocity_grain(marts):
     keys = marts.execute(
-        "select period_start_date::varchar, team_id, funnel_step, transitions_exited "
-        "from kpi_stage_velocity where period_grain = 'month' order by 1, funnel_step_order"
+        "select period_start_date::varchar, scope_id, funnel_step, transitions_exited "
+        "from kpi_stage_velocity where period_grain = 'month' and scope_type = 'team' "
+        "order by 1, funnel_step_order"
     ).fetchall()
     assert keys == [
         ("2025-04-01", "FS1", "approach", 2),
@@ -139,12 +141,39 @@ def test_stage_velocity_totals(marts):
     total = marts.execute(
         "select sum(transitions_exited), sum(sum_days_in_stage), sum(lost_exits), "
         "count(*) filter (where funnel_step = 'lost') from kpi_stage_velocity "
-        "where period_grain = 'month'"
+        "where period_grain = 'month' and scope_type = 'company'"
     ).fetchone()
     assert total[0] == 11
     assert total[1] == pytest.approx(187.0)
     assert total[2] == 1
     assert total[3] == 0
+
+
+def test_stage_velocity_by_segment_and_product(marts):
+    def by_scope(scope_type: str) -> dict:
+        rows = marts.execute(
+            "select scope_id, sum(transitions_exited), sum(sum_days_in_stage), sum(lost_exits) "
+            "from kpi_stage_velocity where period_grain = 'month' and scope_type = ? group by 1",
+            [scope_type],
+        ).fetchall()
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+    # Exits (days): O1 4 (40) on A1, manufacturing, 50-299; O2 2 (40, lost once) on A2, it,
+    # 1-49; O3 3 (60) on A3, retail, 300-999; O4 2 (47) on A4, it, 1000+. O1 and O3 take the
+    # product of their subscriptions (standard); O2 and O4 have none.
+    assert by_scope("industry") == {
+        "manufacturing": (4, 40.0, 0),
+        "it": (4, 87.0, 1),
+        "retail": (3, 60.0, 0),
+    }
+    assert by_scope("company_size") == {
+        "50-299": (4, 40.0, 0),
+        "1-49": (2, 40.0, 1),
+        "300-999": (3, 60.0, 0),
+        "1000+": (2, 47.0, 0),
+    }
+    assert by_scope("product") == {"standard": (7, 100.0, 0), "unspecified": (4, 87.0, 1)}
+    assert by_scope("company") == {"company": (11, 187.0, 1)}
 
 
 def test_stage_velocity_week_grain(marts):
@@ -153,7 +182,8 @@ def test_stage_velocity_week_grain(marts):
     rows = marts.execute(
         "select period_start_date::varchar, period_end_date::varchar, funnel_step, "
         "transitions_exited, sum_days_in_stage, forward_exits, lost_exits "
-        "from kpi_stage_velocity where period_grain = 'week' and team_id = 'FS1' "
+        "from kpi_stage_velocity where period_grain = 'week' and scope_type = 'team' "
+        "and scope_id = 'FS1' "
         "order by 1, funnel_step_order"
     ).fetchall()
     assert rows == [
@@ -188,7 +218,7 @@ def test_stage_velocity_quarter_percentiles_from_exits(marts):
     row = _rows(
         marts,
         f"select {VELOCITY_COLUMNS}, p75_days_in_stage, period_end_date::varchar as period_end "
-        "from kpi_stage_velocity where period_grain = 'quarter' "
+        "from kpi_stage_velocity where period_grain = 'quarter' and scope_type = 'company' "
         "and period_start_date = '2025-04-01' and funnel_step = 'approach'",
     )
     assert len(row) == 1, row
@@ -266,7 +296,8 @@ def test_stage_velocity_every_grain_matches_raw_history(marts, grain):
         expected[key] = (exits + 1, total + days, forwards + forward, losts + lost)
     rows = marts.execute(
         "select period_start_date, funnel_step, transitions_exited, sum_days_in_stage, "
-        "forward_exits, lost_exits from kpi_stage_velocity where period_grain = ?",
+        "forward_exits, lost_exits from kpi_stage_velocity where period_grain = ? "
+        "and scope_type = 'company'",
         [grain],
     ).fetchall()
     actual = {(r[0], r[1]): (r[2], pytest.approx(r[3]), r[4], r[5]) for r in rows}

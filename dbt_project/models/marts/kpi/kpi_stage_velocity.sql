@@ -1,5 +1,7 @@
+-- noqa: disable=LT02
+-- (the Jinja loop over scopes confuses the layout rules)
 -- Time in stage (ステージ滞留日数) and stage conversion (ステージ転換率) by period of stage EXIT
--- × team × funnel step, at every reporting grain (day, ISO week, month, fiscal quarter, fiscal
+-- × scope × funnel step, at every reporting grain (day, ISO week, month, fiscal quarter, fiscal
 -- year: int_date_periods). Period basis: a stage counts in the period it was left
 -- (stage_exited_at, on or before the as-of date), once per grain; the current stage of an
 -- opportunity has no exit and is not counted, and the lost step is no stage to leave. A forward
@@ -7,12 +9,19 @@
 -- observed_exits counts exits known from the export's stage history (transition_source
 -- 'observed'); the rest rest on snapshots or on the creation date (inferred). Percentiles are
 -- continuous and computed per period from its exits; they cannot be re-aggregated, the sums can.
+-- Scopes (where in the funnel a segment or product leaks): company, team (of the opportunity
+-- owner), industry (業種) and company_size (従業員規模) of the account, product (商材) of the
+-- deal; filter on one scope_type before summing.
 with transitions as (
     select * from {{ ref('fct_opportunity_stage_transitions') }}
 ),
 
 opportunities as (
     select * from {{ ref('fct_opportunities') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_accounts') }}
 ),
 
 date_periods as (
@@ -23,6 +32,9 @@ exits as (
     select
         cast(transitions.stage_exited_at as date) as exited_date,
         coalesce(opportunities.team_id, 'unassigned') as team_id,
+        coalesce(accounts.industry, 'unknown') as industry,
+        coalesce(accounts.employee_band, 'unknown') as company_size,
+        opportunities.product,
         coalesce(transitions.funnel_step, 'unmapped') as funnel_step,
         transitions.funnel_step_order,
         transitions.days_in_stage,
@@ -32,6 +44,8 @@ exits as (
     from transitions
     inner join opportunities
         on transitions.opportunity_id = opportunities.opportunity_id
+    left join accounts
+        on opportunities.account_id = accounts.account_id
     left join transitions as next_stage
         on
             transitions.opportunity_id = next_stage.opportunity_id
@@ -42,16 +56,35 @@ exits as (
         and not transitions.is_lost_stage
 ),
 
+-- Each exit once per scope it belongs to.
+scoped_exits as (
+    {%- set scopes = {
+        'company': "'company'",
+        'team': 'team_id',
+        'industry': 'industry',
+        'company_size': 'company_size',
+        'product': 'product',
+    } %}
+    {% for scope_type, scope_column in scopes.items() %}
+    select
+        exits.*,
+        '{{ scope_type }}' as scope_type,
+        {{ scope_column }} as scope_id
+    from exits
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
 -- Each exit once per grain, in the period its exit date falls in.
 period_exits as (
     select
         date_periods.period_grain,
         date_periods.period_start_date,
         date_periods.period_end_date,
-        exits.*
-    from exits
+        scoped_exits.*
+    from scoped_exits
     inner join date_periods
-        on exits.exited_date = date_periods.date_day
+        on scoped_exits.exited_date = date_periods.date_day
 ),
 
 grouped as (
@@ -59,7 +92,8 @@ grouped as (
         period_grain,
         period_start_date,
         period_end_date,
-        team_id,
+        scope_type,
+        scope_id,
         funnel_step,
         min(funnel_step_order) as funnel_step_order,
         count(*) as transitions_exited,
@@ -72,19 +106,20 @@ grouped as (
         sum(case when is_lost_exit then 1 else 0 end) as lost_exits,
         sum(case when transition_source = 'observed' then 1 else 0 end) as observed_exits
     from period_exits
-    group by 1, 2, 3, 4, 5
+    group by 1, 2, 3, 4, 5, 6
 ),
 
 final as (
     select
         {{ dbt.hash(
             "period_grain || '|' || cast(period_start_date as " ~ dbt.type_string() ~ ") || '|' || "
-            ~ "team_id || '|' || funnel_step"
+            ~ "scope_type || '|' || scope_id || '|' || funnel_step"
         ) }} as stage_velocity_id,
         period_grain,
         period_start_date,
         period_end_date,
-        team_id,
+        scope_type,
+        scope_id,
         funnel_step,
         cast(funnel_step_order as integer) as funnel_step_order,
         cast(transitions_exited as bigint) as transitions_exited,
