@@ -24,8 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
+
+# Canonical timestamps are Japan time (Asia/Tokyo); converters turn exported instants into it.
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 LINEAGE_COLUMNS = ("_source_file", "_source_row")
 

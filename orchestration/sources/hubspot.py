@@ -84,6 +84,7 @@ from orchestration.lib.canonical_schema import (
 )
 from orchestration.sources.base import (
     LINEAGE_COLUMNS,
+    TOKYO,
     Conversion,
     FileAccount,
     MappingError,
@@ -91,7 +92,6 @@ from orchestration.sources.base import (
     namespaced,
 )
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 KINDS = ("owners", "companies", "contacts", "deals", "calls", "emails", "meetings")
 DEFAULT_FILES: dict[str, tuple[str, ...]] = {

@@ -81,7 +81,6 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -94,6 +93,7 @@ from orchestration.lib.canonical_schema import (
 )
 from orchestration.sources.base import (
     LINEAGE_COLUMNS,
+    TOKYO,
     Conversion,
     FileAccount,
     MappingError,
@@ -101,7 +101,6 @@ from orchestration.sources.base import (
     namespaced,
 )
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 DELETED_REASON = "deleted in Salesforce (IsDeleted = true)"
 OBJECT_FILES = (
     "User.csv",

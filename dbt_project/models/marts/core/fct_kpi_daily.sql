@@ -61,31 +61,8 @@ mrr as (
     select * from {{ ref('fct_mrr_movements') }}
 ),
 
-account_keys as (
-    select * from {{ ref('int_account_keys') }}
-),
-
-order_rows as (
-    select * from {{ ref('stg_canonical__orders') }}
-),
-
-order_money as (
-    select * from {{ ref('int_money_converted') }}
-    where record_type = 'order'
-),
-
--- Orders and invoices (optional input) in the reporting currency, on merged accounts.
 orders as (
-    select
-        order_rows.ordered_date,
-        coalesce(account_keys.merged_account_id, order_rows.account_id) as account_id,
-        order_rows.product,
-        order_money.reporting_amount
-    from order_rows
-    inner join order_money
-        on order_rows.order_id = order_money.record_id
-    left join account_keys
-        on order_rows.account_id = account_keys.account_id
+    select * from {{ ref('int_orders_converted') }}
 ),
 
 reps as (
@@ -315,6 +292,7 @@ facts as (
         cast(reporting_amount as {{ type_double() }}),
         0.0
     from orders
+    where reporting_amount is not null
 
     {% for member in mrr_kpis %}
     union all

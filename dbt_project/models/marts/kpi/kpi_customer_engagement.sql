@@ -20,11 +20,6 @@ accounts as (
     select * from {{ ref('dim_accounts') }}
 ),
 
-money as (
-    select * from {{ ref('int_money_converted') }}
-    where record_type = 'order'
-),
-
 date_periods as (
     select * from {{ ref('int_date_periods') }}
 ),
@@ -41,16 +36,12 @@ periods as (
 
 orders as (
     select
-        coalesce(account_keys.merged_account_id, order_rows.account_id) as account_id,
-        order_rows.ordered_date,
-        money.reporting_amount,
-        coalesce(order_rows.quantity, 0) as quantity
-    from {{ ref('stg_canonical__orders') }} as order_rows
-    left join account_keys
-        on order_rows.account_id = account_keys.account_id
-    left join money
-        on order_rows.order_id = money.record_id
-    where order_rows.ordered_date <= {{ as_of_date() }}
+        account_id,
+        ordered_date,
+        reporting_amount,
+        quantity
+    from {{ ref('int_orders_converted') }}
+    where ordered_date <= {{ as_of_date() }}
 ),
 
 surveys as (
