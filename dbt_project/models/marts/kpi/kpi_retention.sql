@@ -1,5 +1,3 @@
--- noqa: disable=LT02
--- (the Jinja loop over scopes confuses the layout rules)
 -- Customer and revenue retention (顧客維持率, 解約率, NRR) by acquisition cohort × periods since
 -- acquisition. MRR is monthly, so the grains are month, fiscal quarter and fiscal year only
 -- (period_grain of int_date_periods), for the periods started by the as-of date.
@@ -95,25 +93,24 @@ with_baseline as (
     from account_months
 ),
 
--- Every account month once per scope the account belongs to.
-scoped as (
-    {%- set scopes = {
-        'company': "'company'",
-        'industry': "coalesce(accounts.industry, 'unknown')",
-        'company_size': "coalesce(accounts.employee_band, 'unknown')",
-    } %}
-    {% for scope_type, scope_column in scopes.items() %}
+-- The account's segment: industry (業種) and size band (従業員規模), 'unknown' when it has none.
+with_segment as (
     select
         with_baseline.*,
-        '{{ scope_type }}' as scope_type,
-        {{ scope_column }} as scope_id
+        coalesce(accounts.industry, 'unknown') as industry,
+        coalesce(accounts.employee_band, 'unknown') as company_size
     from with_baseline
-    {% if scope_type != 'company' -%}
     left join accounts
         on with_baseline.account_id = accounts.account_id
-    {%- endif %}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+),
+
+-- Every account month once per scope the account belongs to.
+scoped as (
+    {{ union_scopes('with_segment', {
+        'company': "'company'",
+        'industry': 'industry',
+        'company_size': 'company_size',
+    }) }}
 ),
 
 -- Each account at the measured month of every period from its cohort period on, with the

@@ -1,5 +1,3 @@
--- noqa: disable=LT02
--- (the Jinja loop over scopes confuses the layout rules)
 -- Time in stage (ステージ滞留日数) and stage conversion (ステージ転換率) by period of stage EXIT
 -- × scope × funnel step, at every reporting grain (day, ISO week, month, fiscal quarter, fiscal
 -- year: int_date_periods). Period basis: a stage counts in the period it was left
@@ -58,21 +56,13 @@ exits as (
 
 -- Each exit once per scope it belongs to.
 scoped_exits as (
-    {%- set scopes = {
+    {{ union_scopes('exits', {
         'company': "'company'",
         'team': 'team_id',
         'industry': 'industry',
         'company_size': 'company_size',
         'product': 'product',
-    } %}
-    {% for scope_type, scope_column in scopes.items() %}
-    select
-        exits.*,
-        '{{ scope_type }}' as scope_type,
-        {{ scope_column }} as scope_id
-    from exits
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    }) }}
 ),
 
 -- Each exit once per grain, in the period its exit date falls in.
