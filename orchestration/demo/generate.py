@@ -1665,6 +1665,8 @@ def _opportunities_table(m: Model) -> dict[str, pa.Array]:
         "account_id": _ids("ACC-", m.account_no[o.company[order]], 8),
         "owner_id": _labels(m.org.user_id, o.owner[order]),
         "lead_id": _ids("LEAD-", np.where(o.lead[order] >= 0, o.lead[order] + 1, -1), 8),
+        # The demo CRM keeps the SDR on the lead (its owner), not on the deal.
+        "sdr_id": _ids("", np.full(len(order), -1), 8),
         "created_at": _timestamps(o.created[order]),
         "close_date": _dates(close_day),
         "opportunity_stage": _labels(STAGES, o.stage_now(cal)[order]),

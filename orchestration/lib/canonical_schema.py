@@ -120,20 +120,26 @@ ENTITIES: dict[str, Entity] = {
                 _c("user_id", "text", "User (rep) identifier.", required=True),
                 _c("user_name", "text", "Display name of the rep (personal data).", personal=True),
                 _c("email", "text", "E-mail address of the rep (personal data).", personal=True),
-                _c("team_id", "text", "Team the rep belongs to.", required=True),
+                _c(
+                    "team_id",
+                    "text",
+                    "Team the rep belongs to; empty: `unassigned`.",
+                ),
                 _c("team_name", "text", "Team name, e.g. インサイドセールス1課."),
                 _c(
                     "role",
                     "text",
-                    "SDR (appointer, アポインター), AE (closer, クローザー), CS or MANAGER.",
+                    "SDR (appointer, アポインター), AE (closer, クローザー), CS or MANAGER. A "
+                    "person with several roles (SDR on some deals, closer on others) has one row "
+                    "per role; deals are attributed by the role on the deal.",
                     required=True,
                     allowed=ROLES,
                 ),
                 _c(
                     "motion",
                     "text",
-                    "Sales motion: inside (インサイドセールス) or field (フィールドセールス).",
-                    required=True,
+                    "Sales motion: inside (インサイドセールス) or field (フィールドセールス); "
+                    "empty: inside for SDRs, field for everyone else.",
                     allowed=MOTIONS,
                 ),
                 _c("agency_id", "text", "Agency the rep works for; empty for in-house staff."),
@@ -209,10 +215,15 @@ ENTITIES: dict[str, Entity] = {
                     "lead_source",
                     "text",
                     "Where the lead came from (e.g. web_inquiry, seminar); mapped to a "
-                    "channel by the seed lead_source_channels.",
-                    required=True,
+                    "channel by the seed lead_source_channels. Empty: `unknown`.",
                 ),
-                _c("lead_status", "text", "Current status.", required=True, allowed=LEAD_STATUSES),
+                _c(
+                    "lead_status",
+                    "text",
+                    "Current status; empty: converted when the lead is linked to an "
+                    "opportunity, else open.",
+                    allowed=LEAD_STATUSES,
+                ),
                 _c("owner_id", "text", "User who owns the lead (usually an SDR)."),
                 _c(
                     "agency_id",
@@ -231,14 +242,30 @@ ENTITIES: dict[str, Entity] = {
             primary_key=("opportunity_id",),
             columns=(
                 _c("opportunity_id", "text", "Opportunity identifier.", required=True),
-                _c("account_id", "text", "Account the deal is with.", required=True),
+                _c(
+                    "account_id",
+                    "text",
+                    "Account the deal is with; a deal without one still counts where it can "
+                    "(won/lost, pipeline) and is left out of segment scopes.",
+                ),
                 _c("owner_id", "text", "User who owns the deal (usually an AE).", required=True),
                 _c(
                     "lead_id",
                     "text",
                     "Lead the opportunity was converted from; empty when AE-sourced.",
                 ),
-                _c("created_at", "timestamp", "When the opportunity was created.", required=True),
+                _c(
+                    "sdr_id",
+                    "text",
+                    "SDR (appointer) who sourced the deal, when the deal file names them; "
+                    "otherwise the owner of the deal's lead.",
+                ),
+                _c(
+                    "created_at",
+                    "timestamp",
+                    "When the opportunity was created; when unknown the deal still counts as "
+                    "won/lost and is flagged where a cycle length is needed.",
+                ),
                 _c(
                     "close_date",
                     "date",

@@ -13,6 +13,7 @@ final as (
         account_id,
         owner_id,
         lead_id,
+        sdr_id,
         created_at,
         close_date,
         opportunity_stage,
