@@ -98,10 +98,13 @@ final as (
         opportunities.owner_id as rep_id,
         coalesce(reps.team_id, 'unassigned') as team_id,
         lead_links.lead_id,
-        leads.owner_id as sdr_rep_id,
+        -- The SDR named on the deal, else the owner of its lead (the appointer who sourced it).
+        coalesce(opportunities.sdr_id, leads.owner_id) as sdr_rep_id,
         coalesce(leads.lead_source, 'ae_sourced') as lead_source,
         coalesce(leads.agency_id, reps.agency_id, 'in_house') as agency_key,
-        case when lead_links.lead_id is null then 'ae' else 'sdr' end as sourced_by,
+        case
+            when lead_links.lead_id is null and opportunities.sdr_id is null then 'ae' else 'sdr'
+        end as sourced_by,
         leads.created_at as lead_created_at,
         opportunities.created_at,
         cast(opportunities.created_at as date) as created_date,

@@ -1,10 +1,60 @@
 {%- set fy_start = var('fiscal_year_start_month') | int -%}
-with spine as (
-    {{ dbt.date_spine(
-        'day',
-        "cast('" ~ var('calendar_start_date') ~ "' as date)",
-        "cast('" ~ var('calendar_end_date') ~ "' as date)"
-    ) }}
+{%- set start_var = var('calendar_start_date', none) -%}
+{%- set end_var = var('calendar_end_date', none) -%}
+{#- The calendar covers the data: from the start of the fiscal year of the earliest event to the
+    end of the fiscal year after the one holding the latest event, the as-of date or a target
+    (so next year's targets and expected close dates have days). dbt vars calendar_start_date /
+    calendar_end_date fix either bound instead; an event outside fixed bounds then fails the
+    test assert_events_inside_calendar, naming the record, file and row. -#}
+{%- set max_days = 80000 -%}
+{%- if start_var and end_var -%}
+    {%- set span = (modules.datetime.date.fromisoformat(end_var | string)
+        - modules.datetime.date.fromisoformat(start_var | string)).days + 1 -%}
+    {%- set max_days = [max_days, span] | max -%}
+{%- endif -%}
+with event_dates as (
+    {{ calendar_event_dates() }}
+),
+
+event_range as (
+    select
+        min(event_date) as first_event_date,
+        max(event_date) as last_event_date
+    from event_dates
+),
+
+anchors as (
+    select
+        {%- if start_var %}
+        cast('{{ start_var }}' as date) as first_date,
+        {%- else %}
+        {{ fiscal_year_start('least(coalesce(first_event_date, ' ~ as_of_date() ~ '), ' ~ as_of_date() ~ ')') }}
+            as first_date,
+        {%- endif %}
+        {%- if end_var %}
+        cast('{{ end_var }}' as date) as last_date
+        {%- else %}
+        cast({{ dbt.dateadd(
+            'day', -1,
+            dbt.dateadd('month', 24, fiscal_year_start(
+                'greatest(coalesce(last_event_date, ' ~ as_of_date() ~ '), ' ~ as_of_date() ~ ')'
+            ))
+        ) }} as date) as last_date
+        {%- endif %}
+    from event_range
+),
+
+numbers as (
+    {{ dbt.generate_series(max_days) }}
+),
+
+spine as (
+    select cast({{ dbt.dateadd('day', 'numbers.generated_number - 1', 'anchors.first_date') }} as date)
+        as date_day
+    from numbers
+    cross join anchors
+    where numbers.generated_number - 1
+        <= {{ dbt.datediff('anchors.first_date', 'anchors.last_date', 'day') }}
 ),
 
 holidays as (
@@ -17,7 +67,7 @@ days as (
         holidays.holiday_name
     from spine
     left join holidays
-        on cast(spine.date_day as date) = holidays.holiday_date
+        on spine.date_day = holidays.holiday_date
 ),
 
 calendar as (

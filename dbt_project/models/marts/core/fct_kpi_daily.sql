@@ -41,6 +41,9 @@
     {'kpi': 'expansion_mrr', 'amount': 'expansion_mrr'},
     {'kpi': 'lost_mrr', 'amount': 'churned_mrr + contraction_mrr'},
 ] %}
+{%- set owner_kpis = [] %}
+{%- for member in opportunity_kpis if member.rep == 'rep_id' %}{% do owner_kpis.append(member.kpi) %}{% endfor %}
+{%- set sdr_kpis = ['opportunities_sourced', 'leads_created', 'lead_to_opportunity_rate'] %}
 with leads as (
     select * from {{ ref('fct_leads') }}
 ),
@@ -347,7 +350,15 @@ final as (
         aggregated.fact_date,
         coalesce(aggregated.rep_id, 'unassigned') as rep_id,
         coalesce(team_periods.team_id, 'unassigned') as team_id,
-        coalesce(reps.rep_role, 'unassigned') as rep_role,
+        -- The role on the record: a person who is the SDR on some deals and the closer on others
+        -- counts as AE for the deals they own and as SDR for the leads and deals they sourced.
+        case
+            when aggregated.kpi_code in ('{{ owner_kpis | join("', '") }}') and reps.has_ae_role
+                then 'AE'
+            when aggregated.kpi_code in ('{{ sdr_kpis | join("', '") }}') and reps.has_sdr_role
+                then 'SDR'
+            else coalesce(reps.rep_role, 'unassigned')
+        end as rep_role,
         coalesce(reps.sales_motion, 'unassigned') as sales_motion,
         coalesce(reps.agency_key, 'in_house') as agency_key,
         coalesce(aggregated.lead_source, 'n/a') as lead_source,

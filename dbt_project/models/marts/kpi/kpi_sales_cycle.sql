@@ -20,7 +20,8 @@ deal_periods as (
         deals.team_id,
         deals.lead_source,
         deals.days_opportunity_to_won,
-        deals.days_lead_to_won
+        deals.days_lead_to_won,
+        deals.excluded_reason
     from deals
     inner join periods
         on deals.won_date = periods.date_day
@@ -35,6 +36,7 @@ grouped as (
         lead_source,
         count(*) as won_deals,
         count(days_lead_to_won) as won_deals_with_lead,
+        count(excluded_reason) as excluded_deals,
         sum(days_opportunity_to_won) as sum_days_opportunity_to_won,
         avg(days_opportunity_to_won) as mean_days_opportunity_to_won,
         {{ percentile_cont('days_opportunity_to_won', 0.5) }} as median_days_opportunity_to_won,
@@ -74,6 +76,7 @@ final as (
         coalesce(lead_source, '(all)') as lead_source,
         cast(won_deals as bigint) as won_deals,
         cast(won_deals_with_lead as bigint) as won_deals_with_lead,
+        cast(excluded_deals as bigint) as excluded_deals,
         cast(sum_days_opportunity_to_won as bigint) as sum_days_opportunity_to_won,
         cast(mean_days_opportunity_to_won as {{ type_double() }}) as mean_days_opportunity_to_won,
         cast(median_days_opportunity_to_won as {{ type_double() }}) as median_days_opportunity_to_won,

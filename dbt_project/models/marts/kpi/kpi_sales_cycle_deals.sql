@@ -1,30 +1,64 @@
--- Sales cycle length (セールスサイクルの長さ) of every deal won by the as-of date.
+-- Sales cycle length (セールスサイクルの長さ) of every deal won by the as-of date. A deal with a
+-- data defect that makes a duration meaningless (won before its lead or before it was created,
+-- no created date: data_quality_issues) keeps its row with that duration null and the rules in
+-- excluded_reason, so it is counted (kpi_sales_cycle.excluded_deals) but never averaged in.
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
 
+defects as (
+    select * from {{ ref('int_opportunity_defects') }}
+),
+
+cycle_defects as (
+    select
+        record_id as opportunity_id,
+        max(case when rule_code = 'won_before_lead_created' then 1 else 0 end)
+            as is_lead_cycle_defect,
+        max(
+            case
+                when rule_code in ('won_before_opportunity_created', 'opportunity_created_unknown')
+                    then 1
+                else 0
+            end
+        ) as is_opportunity_cycle_defect,
+        {{ dbt.listagg('rule_code', "', '", 'order by rule_code') }} as excluded_reason
+    from defects
+    where rule_code in (
+        'won_before_lead_created', 'won_before_opportunity_created', 'opportunity_created_unknown'
+    )
+    group by record_id
+),
+
 final as (
     select
-        opportunity_id,
-        won_date,
-        cast({{ dbt.date_trunc('month', 'won_date') }} as date) as won_month_start_date,
-        created_date,
-        cast(lead_created_at as date) as lead_created_date,
-        cast({{ dbt.datediff('created_date', 'won_date', 'day') }} as integer)  -- noqa: LT05
-            as days_opportunity_to_won,
-        cast({{ dbt.datediff('cast(lead_created_at as date)', 'won_date', 'day') }} as integer)  -- noqa: LT05
-            as days_lead_to_won,
-        rep_id,
-        team_id,
-        lead_source,
-        coalesce(channel, 'unmapped') as channel,
-        agency_key,
-        sourced_by,
-        opportunity_type,
-        cast(amount_reporting as decimal(18, 2)) as amount,
-        reporting_currency as currency
+        opportunities.opportunity_id,
+        opportunities.won_date,
+        cast({{ dbt.date_trunc('month', 'opportunities.won_date') }} as date) as won_month_start_date,
+        opportunities.created_date,
+        cast(opportunities.lead_created_at as date) as lead_created_date,
+        case
+            when coalesce(cycle_defects.is_opportunity_cycle_defect, 0) = 0
+                then cast({{ dbt.datediff('opportunities.created_date', 'opportunities.won_date', 'day') }} as integer)  -- noqa: LT05
+        end as days_opportunity_to_won,
+        case
+            when coalesce(cycle_defects.is_lead_cycle_defect, 0) = 0
+                then cast({{ dbt.datediff('cast(opportunities.lead_created_at as date)', 'opportunities.won_date', 'day') }} as integer)  -- noqa: LT05
+        end as days_lead_to_won,
+        cycle_defects.excluded_reason,
+        opportunities.rep_id,
+        opportunities.team_id,
+        opportunities.lead_source,
+        coalesce(opportunities.channel, 'unmapped') as channel,
+        opportunities.agency_key,
+        opportunities.sourced_by,
+        opportunities.opportunity_type,
+        cast(opportunities.amount_reporting as decimal(18, 2)) as amount,
+        opportunities.reporting_currency as currency
     from opportunities
-    where is_won and won_date <= {{ as_of_date() }}
+    left join cycle_defects
+        on opportunities.opportunity_id = cycle_defects.opportunity_id
+    where opportunities.is_won and opportunities.won_date <= {{ as_of_date() }}
 )
 
 select * from final

@@ -9,6 +9,8 @@ deduplicated as (
 final as (
     select
         _source_system as source_system,
+        _source_file as source_file,
+        _row_number as source_row,
         account_id,
         account_name,
         corporate_number,

@@ -10,6 +10,8 @@ deduplicated as (
 final as (
     select
         _source_system as source_system,
+        _source_file as source_file,
+        _row_number as source_row,
         contact_id,
         account_id,
         full_name as contact_name,

@@ -9,9 +9,12 @@ deduplicated as (
 final as (
     select
         _source_system as source_system,
+        _source_file as source_file,
+        _row_number as source_row,
         lead_id,
         created_at,
-        lower(lead_source) as lead_source,
+        -- An empty origin is a lead source of its own, never a reason to drop the lead.
+        coalesce(lower(lead_source), 'unknown') as lead_source,
         lead_status,
         owner_id,
         agency_id,

@@ -13,6 +13,8 @@ deduplicated as (
 final as (
     select
         _source_system as source_system,
+        _source_file as source_file,
+        _row_number as source_row,
         spend_month as spend_month_start_date,
         lower(channel) as channel,
         agency_id,

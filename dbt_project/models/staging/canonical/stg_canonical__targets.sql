@@ -13,6 +13,8 @@ deduplicated as (
 final as (
     select
         _source_system as source_system,
+        _source_file as source_file,
+        _row_number as source_row,
         kpi_code,
         period_grain,
         period_start_date,

@@ -1,0 +1,46 @@
+{#- Every dated event of the staged inputs, one row per record and date column: what the
+    calendar (dim_date) must cover. Used by dim_date for its bounds and by the test
+    assert_events_inside_calendar, which names the record, file and row of an event outside
+    fixed bounds. -#}
+{% macro calendar_event_dates(with_lineage=false) -%}
+    {%- set events = [
+        ('leads', 'stg_canonical__leads', 'lead_id', 'created_at'),
+        ('leads', 'stg_canonical__leads', 'lead_id', 'converted_at'),
+        ('opportunities', 'stg_canonical__opportunities', 'opportunity_id', 'created_at'),
+        ('opportunities', 'stg_canonical__opportunities', 'opportunity_id', 'close_date'),
+        ('opportunity_stage_history', 'stg_canonical__opportunity_stage_history', 'opportunity_id', 'stage_entered_at'),
+        ('activities', 'stg_canonical__activities', 'activity_id', 'activity_at'),
+        ('subscriptions', 'stg_canonical__subscriptions', 'subscription_item_id', 'start_date'),
+        ('subscriptions', 'stg_canonical__subscriptions', 'subscription_item_id', 'end_date'),
+        ('orders', 'stg_canonical__orders', 'order_id', 'ordered_at'),
+        ('satisfaction_surveys', 'stg_canonical__satisfaction_surveys', 'response_id', 'responded_at'),
+        ('spend', 'stg_canonical__spend', 'channel', 'spend_month_start_date'),
+        ('targets', 'stg_canonical__targets', 'kpi_code', 'period_start_date'),
+        ('rep_team_history', 'stg_canonical__rep_team_history', 'user_id', 'valid_from_date'),
+        ('users', 'stg_canonical__users', 'user_id', 'hired_date'),
+    ] -%}
+    {%- for entity, model, id_column, date_column in events %}
+    select
+        {%- if with_lineage %}
+        '{{ entity }}' as entity,
+        cast({{ id_column }} as {{ dbt.type_string() }}) as record_id,
+        source_file,
+        source_row,
+        '{{ date_column }}' as event_column,
+        {%- endif %}
+        cast({{ date_column }} as date) as event_date
+    from {{ ref(model) }}
+    where {{ date_column }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{#- The first day of the fiscal year (dbt var fiscal_year_start_month) holding the date. -#}
+{% macro fiscal_year_start(date_expression) -%}
+    {%- set fy_start = var('fiscal_year_start_month') | int -%}
+    cast({{ dbt.dateadd(
+        'month',
+        '-1 * mod(cast(extract(month from ' ~ date_expression ~ ') as integer) - ' ~ fy_start ~ ' + 12, 12)',
+        dbt.date_trunc('month', date_expression)
+    ) }} as date)
+{%- endmacro %}
