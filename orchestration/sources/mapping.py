@@ -26,26 +26,61 @@ examples: docs/mapping_format.md)::
           opportunity_stage: {column: フェーズ, map: stage}          # value map by name
           converted_opportunity_id: {column: SF商談ID, source: salesforce}
           activity_at: {column: [日付, 時刻], sep: " "}              # labels joined (default "-")
+          lead_source: {column: 流入元, map: source, default: unknown}  # default: empty cells
+          sdr_id:                                                   # from another file by key
+            {lookup: {pattern: "リード*.csv", key: リードID, value: 担当者ID}, column: リードID}
         ids: [opportunity_id, account_id]   # optional; default: mapped columns ending in _id
+        filter:                             # optional: other rows become Rejects
+          - {column: 削除, not_in: ["1", "true"]}     # also `in: [...]`, `not_empty: true`
+        deduplicate: {key: [商談ID], keep: last}     # optional: duplicates become Rejects
+      - pattern: "商談一覧*.csv"      # a derive entry: one row per distinct value of a column
+        entity: users
+        derive:
+          key: user_id
+          from:
+            - {column: アポインターID, set: {role: SDR}}
+            - {column: クローザーID, set: {role: AE}}
+        columns: {team_id: {value: sales}}   # constants only
     value_maps:
       stage: {アプローチ: approach, 受注: closed_won, 失注: closed_lost}
       won_flag: {受注: "true", "*": "false"}    # "*": any other non-empty value
       lost_reason: {"": null, "-": null}       # "" matches empty cells; null maps to empty
+    lead_sources:                               # lead sources beyond the seed, with channels
+      paid_search: {channel: inbound_marketing, name_ja: リスティング広告, channel_name_ja: 広告}
 
 Semantics:
 
 - Validation of the YAML itself (`load_mapping`) names the YAML file and key
   (`files[0].columns.amount.map`): unknown keys, entities, canonical columns or value maps;
-  a required canonical column left unmapped (with a snippet to add); constants and value-map
-  outputs that are not valid for the column (e.g. a stage missing from seeds/stage_map.csv).
-- Per file, a mapped label missing from the file, a value absent from its value map (and no
-  `"*"`), or a value outside a closed set (allowed values, booleans, canonical stages, lead
-  sources, channels) used without a value map is a *mapping error*: all of them are collected
-  and raised together as one `MappingError` naming the file, the column, every distinct value
-  with its row count and the YAML to add.
+  a required canonical column left unmapped (with a snippet to add); constants, defaults,
+  derive `set:` values and value-map outputs that are not valid for the column (e.g. a stage
+  missing from seeds/stage_map.csv). Declared `lead_sources:` (and their channels) are valid
+  `leads.lead_source` (`spend.channel`) values beside the seed's, and are written as the
+  canonical entity `lead_sources` (`_source_file` = the mapping file).
+- Per file, a mapped, filter, deduplicate or lookup label missing from its file, a lookup
+  pattern matching no file, a value absent from its value map (and no `"*"`), or a value
+  outside a closed set (allowed values, booleans, canonical stages, lead sources, channels)
+  used without a value map is a *mapping error*: all of them are collected and raised
+  together as one `MappingError` naming the file, the column, every distinct value with its
+  row count (empty cells too, as `(empty)`, with how to give them a value) and the YAML to add.
+- Row order of an entry: `filter:` conditions, then `deduplicate:` (first/last by file order;
+  rows with an all-empty key are kept), then the columns. Rows taken out by either become
+  `Reject`s naming the condition or the kept row, never silent drops.
 - A value that cannot be parsed (a bad date or number) or an empty required value is *data*:
   the row becomes one `Reject` (first problem's column and value, all problems in the reason)
-  and produces no canonical row. Per file entry, rows_read = rows_used + rows_rejected.
+  and produces no canonical row; empty required values are also logged as a warning with
+  their count per column. Per file entry, rows_read = rows_used + rows_rejected.
+- `default:` is the canonical value of empty cells (after a lookup: of keys without a match);
+  it is not passed through the value map and wins over the map's `""` entry.
+- Lookups read the other files as the entry matching them does (encoding, sheet, header row)
+  and match keys exactly; the first non-empty value by file order and row wins, and keys with
+  several different values are counted in a warning. The looked-up text then goes through
+  `map`/`format`/`source`/`default` like a direct column.
+- Derive entries make one row per distinct non-empty value of each `from` column (over all
+  the entry's files; a value in two columns gives two rows, e.g. one user with roles SDR and
+  AE), `_source_row` = its first row. They reject nothing: rows_used = rows_read (rows with no
+  value, filtered out or unreadable contribute nothing); the file's own entity entry accounts
+  for bad rows.
 - Labels match exactly, else after NFKC + case folding + removing spaces (`金額（円）` =
   `金額(円)`). Value-map keys match the stripped value exactly, else the same way.
 - Id namespace: `source.yml`'s `source_system`, else the mapping's `source_system`, else the
