@@ -15,8 +15,15 @@ from orchestration.lib.canonical_schema import ENTITIES
 from orchestration.lib.canonical_schema import ENTITY_ORDER as ALL_ENTITIES
 
 # The demo company bills in yen only, keeps no team history, sells subscriptions (no orders)
-# and runs no survey: it writes none of the optional files.
-OPTIONAL = {"exchange_rates", "rep_team_history", "orders", "satisfaction_surveys"}
+# and runs no survey, and its lead sources are all in the seed: it writes none of the optional
+# files.
+OPTIONAL = {
+    "exchange_rates",
+    "rep_team_history",
+    "orders",
+    "satisfaction_surveys",
+    "lead_sources",
+}
 ENTITY_ORDER = tuple(e for e in ALL_ENTITIES if e not in OPTIONAL)
 
 SCALE = 0.02

@@ -501,6 +501,33 @@ ENTITIES: dict[str, Entity] = {
                 ),
             ),
         ),
+        Entity(
+            name="lead_sources",
+            description="Lead sources (リードソース) and their channels, optional: declares sources "
+            "beyond the seed lead_source_channels (a mapping's `lead_sources:` writes this file); "
+            "a row overrides the seed row of the same lead source.",
+            primary_key=("lead_source",),
+            columns=(
+                _c("lead_source", "text", "Lead source, as in leads.lead_source.", required=True),
+                _c(
+                    "channel",
+                    "text",
+                    "Channel the lead source belongs to (spend and CAC are by channel).",
+                    required=True,
+                ),
+                _c(
+                    "lead_source_name_ja",
+                    "text",
+                    "Japanese name of the lead source; empty: the seed's name, else the code.",
+                ),
+                _c(
+                    "channel_name_ja",
+                    "text",
+                    "Japanese name of the channel; empty: the seed's name of the channel, else "
+                    "the code.",
+                ),
+            ),
+        ),
     )
 }
 

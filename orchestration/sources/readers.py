@@ -10,6 +10,18 @@ Reading (`read_table`):
 - CSV via the `csv` module (CRLF, quoted newlines and quoted commas are handled); a header line
   with more tabs than commas is read as TSV. `.xlsx` via openpyxl (read-only, cached values):
   date cells become ISO text (`2025-04-03` or `2025-04-03 10:00:00`), numbers plain decimals.
+- JSON Lines (`.jsonl`, `.ndjson`, `.json`: one object per line; a `.json` file holding one
+  array of objects is accepted too) via the `json` module, so strings keep their exact
+  spelling (`2025-04-03T01:00:00Z` stays as written and its offset is honoured by the parsers;
+  DuckDB's or pyarrow's JSON readers would infer timestamps and drop it). The labels are the
+  keys, in order of first appearance; a missing key is an empty cell.
+- Parquet (`.parquet`) via pyarrow. Values become their text form: timestamps
+  `2025-04-01 09:00:00` (a time-zone-aware one converted to Asia/Tokyo first; fractional
+  seconds kept when not zero), dates `2025-04-01`, integral floats without `.0` (`1200000`),
+  other floats and decimals as plain decimals, booleans `true`/`false`, null empty.
+- JSON and Parquet: the row number is the 1-based record index (blank JSON lines are not
+  records); a nested value (object, list, struct) is a `MappingError` naming the file, the
+  record and the key.
 - Every value is a stripped `str`; empty cells are `None`. Duplicate header labels get a
   `.1`, `.2` suffix; an empty header cell is named `column<N>` (1-based position).
 - `_source_row` is the 1-based data row number (the header row and rows above it not counted),
@@ -33,6 +45,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import json
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
@@ -44,7 +57,7 @@ import charset_normalizer
 import numpy as np
 import pandas as pd
 
-from orchestration.sources.base import MappingError
+from orchestration.sources.base import TOKYO, MappingError
 
 SOURCE_ROW = "_source_row"
 READ_ERROR = "_read_error"
@@ -55,6 +68,8 @@ SHIFT_JIS_NAMES = frozenset(
 )
 JAPANESE_ENCODINGS = SHIFT_JIS_NAMES | {"euc_jp", "euc-jp", "iso2022_jp", "iso-2022-jp"}
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+PARQUET_SUFFIXES = (".parquet",)
 TOKYO_OFFSET_MINUTES = 9 * 60  # Asia/Tokyo has had no daylight saving time since 1951
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +177,92 @@ def _xlsx_records(path: Path, sheet: str | None) -> tuple[list[list[str | None]]
         workbook.close()
 
 
+def _nested(path: Path, number: int, key: str, value: object) -> MappingError:
+    shown = json.dumps(value, ensure_ascii=False, default=str)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return MappingError(
+        f"{path}: record {number}: key {key!r} holds a nested value ({shown}); only flat "
+        "records can be mapped: flatten the export (one column per value) before loading it."
+    )
+
+
+def _json_value(path: Path, number: int, key: str, value: object) -> str | None:
+    if isinstance(value, dict | list):
+        raise _nested(path, number, key, value)
+    if isinstance(value, float):
+        return _float_text(value)
+    return cell_text(value)
+
+
+def _json_objects(path: Path, text: str) -> list[dict]:
+    if text.lstrip().startswith("["):
+        try:
+            objects = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise MappingError(f"{path}: not valid JSON ({error}).") from error
+    else:
+        objects = []
+        for line_number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                objects.append(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise MappingError(
+                    f"{path}: line {line_number} is not a JSON object ({error}); JSON Lines "
+                    "files hold one object per line."
+                ) from error
+    for number, obj in enumerate(objects, start=1):
+        if not isinstance(obj, dict):
+            raise MappingError(
+                f"{path}: record {number} is not a JSON object ({json.dumps(obj)[:60]})."
+            )
+    return objects
+
+
+def _json_records(path: Path, encoding: str | None) -> list[list[str | None]]:
+    objects = _json_objects(path, _decode(path, encoding))
+    if not objects:
+        raise MappingError(f"{path}: holds no JSON records, so its labels cannot be known.")
+    labels = list(dict.fromkeys(key for obj in objects for key in obj))
+    rows = [
+        [_json_value(path, number, key, obj.get(key)) for key in labels]
+        for number, obj in enumerate(objects, start=1)
+    ]
+    return [labels, *rows]
+
+
+def _arrow_value(path: Path, number: int, key: str, value: object) -> str | None:
+    if isinstance(value, dict | list | tuple):
+        raise _nested(path, number, key, value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(TOKYO).replace(tzinfo=None)
+        return value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
+    if isinstance(value, Decimal):
+        return (
+            format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+        )
+    if isinstance(value, bytes):
+        return _clean(value.decode("utf-8", errors="replace"))
+    return _json_value(path, number, key, value)
+
+
+def _parquet_records(path: Path) -> list[list[str | None]]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as error:  # pyarrow raises several error types for a bad file
+        raise MappingError(f"{path}: cannot be read as Parquet ({error}).") from error
+    labels = list(table.column_names)
+    columns = [
+        [_arrow_value(path, n, key, v) for n, v in enumerate(table.column(key).to_pylist(), 1)]
+        for key in labels
+    ]
+    return [labels, *(list(row) for row in zip(*columns, strict=True))]
+
+
 def _header_labels(raw: Sequence[str | None]) -> list[str]:
     labels: list[str] = []
     seen: dict[str, int] = {}
@@ -211,10 +312,11 @@ def _records_to_frame(records: list[list[str | None]], header_row: int) -> pd.Da
 def read_table(
     path: Path | str, encoding: str | None = None, sheet: str | None = None, header_row: int = 1
 ) -> pd.DataFrame:
-    """Read a CSV/TSV or .xlsx export: str values (None for empty) plus `_source_row`.
+    """Read a CSV/TSV, .xlsx, JSON Lines or Parquet export: str values (None for empty) plus
+    `_source_row`.
 
     `frame.attrs["sheet"]` holds the sheet read (xlsx only); see the module doc for blank rows
-    and `_read_error`.
+    and `_read_error`. `sheet` and `header_row` apply to spreadsheets and CSV only.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -223,6 +325,10 @@ def read_table(
     sheet_name = None
     if suffix in EXCEL_SUFFIXES:
         records, sheet_name = _xlsx_records(path, sheet)
+    elif suffix in JSON_SUFFIXES:
+        records, header_row = _json_records(path, encoding), 1
+    elif suffix in PARQUET_SUFFIXES:
+        records, header_row = _parquet_records(path), 1
     else:
         records = _csv_records(path, encoding)
     try:
