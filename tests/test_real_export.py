@@ -32,9 +32,9 @@ VARIANTS = ("deal_side", "lead_side")
 AS_OF = "2019-01-31"
 SOURCE = "funnel"
 DEFECT_RULE = "won_before_lead_created"
-# kpi_sales_cycle_deals' flag of a deal whose dates are inconsistent (won before its lead was
+# kpi_sales_cycle_deals: a deal whose dates are inconsistent (won before its lead was
 # created): such a deal is kept in the mart but left out of the cycle statistics.
-DEFECT_FLAG = "is_won_before_lead_created"
+DEFECT_FLAG = "excluded_reason is not null"
 
 
 @dataclass
