@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from orchestration.lib.data_quality_docs import render_readme
 from orchestration.pipeline import run_pipeline, settings_for
 from tests.conftest import TINY, query_rows
 
@@ -320,3 +321,5 @@ def test_readme_lists_every_rule_with_its_severity() -> None:
     with (REPO / "seeds" / "data_quality_rules.csv").open(encoding="utf-8") as handle:
         seeded = {row["rule_code"]: row["severity"] for row in csv.DictReader(handle)}
     assert documented == seeded
+    # The block is exactly what the generator renders (run `python -m orchestration.cli metrics`).
+    assert render_readme(readme) == readme

@@ -23,6 +23,8 @@ OPTIONAL = {
     "orders",
     "satisfaction_surveys",
     "lead_sources",
+    "teams",
+    "products",
 }
 ENTITY_ORDER = tuple(e for e in ALL_ENTITIES if e not in OPTIONAL)
 
@@ -93,13 +95,14 @@ def test_allowed_values(data) -> None:
     stages = _seed_values("stage_map.csv", "opportunity_stage")
     assert {r["opportunity_stage"] for r in data["opportunities"]} <= stages
     assert {r["opportunity_stage"] for r in data["opportunity_stage_history"]} <= stages
-    # ae_sourced is the source given to deals without a lead; no lead carries it.
+    # ae_sourced is the source given to deals without a lead, unknown the one of leads with an
+    # empty origin: no demo lead carries them, and nothing is spent on the unknown channel.
     assert {r["lead_source"] for r in data["leads"]} == _seed_values(
         "lead_source_channels.csv", "lead_source"
-    ) - {"ae_sourced"}
+    ) - {"ae_sourced", "unknown"}
     assert {r["channel"] for r in data["spend"]} == _seed_values(
         "lead_source_channels.csv", "channel"
-    )
+    ) - {"unknown"}
     assert {r["currency"] for r in data["opportunities"] + data["spend"]} == {"JPY"}
 
 

@@ -1560,6 +1560,8 @@ def _accounts_table(m: Model) -> dict[str, pa.Array]:
         "corporate_number": _corporate_numbers(idx),
         "industry": _labels(INDUSTRIES, np.array([k[1] for k in COMPANY_KINDS])[c.kind[idx]]),
         "employee_band": _labels(EMPLOYEE_BANDS, c.size[idx]),
+        # The demo CRM keeps the band, not the head count.
+        "employee_count": _ids("", np.full(len(idx), -1), 1),
         "prefecture": _labels([p for p, _ in PREFECTURES], c.prefecture[idx]),
         "created_at": _timestamps(m.account_created[idx]),
     }

@@ -179,8 +179,12 @@ ENTITIES: dict[str, Entity] = {
                 _c("corporate_number", "text", "Japanese corporate number (法人番号, 13 digits)."),
                 _c("industry", "text", "Industry segment (業種)."),
                 _c(
-                    "employee_band", "text", "Company size band, e.g. 1-49, 50-299, 300-999, 1000+."
+                    "employee_band",
+                    "text",
+                    "Company size band (従業員規模), e.g. 1-49, 50-299, 300-999, 1000+; empty: "
+                    "derived from employee_count with dbt var company_size_bands.",
                 ),
+                _c("employee_count", "integer", "Number of employees (従業員数)."),
                 _c("prefecture", "text", "Prefecture of the head office (都道府県)."),
                 _c("created_at", "timestamp", "When the account was created in the CRM."),
             ),
@@ -526,6 +530,37 @@ ENTITIES: dict[str, Entity] = {
                     "Japanese name of the channel; empty: the seed's name of the channel, else "
                     "the code.",
                 ),
+            ),
+        ),
+        Entity(
+            name="teams",
+            description="The sales organisation above the reps (組織), optional: teams and the units "
+            "above them (manager, office, region: any depth), each naming its parent. Every unit "
+            "above a rep's team is a scorecard scope (scope_type org_unit).",
+            primary_key=("team_id",),
+            columns=(
+                _c(
+                    "team_id",
+                    "text",
+                    "Team or unit identifier (users.team_id names the team).",
+                    required=True,
+                ),
+                _c("team_name", "text", "Name of the team or unit."),
+                _c("parent_team_id", "text", "The unit this one belongs to; empty at the top."),
+                _c("unit_level", "text", "What the unit is, e.g. team, manager, office, region."),
+            ),
+        ),
+        Entity(
+            name="products",
+            description="Product catalog (商材), optional: deals' products are matched to it "
+            "leniently (case, spaces and punctuation ignored: GTXPro = GTX Pro); a product that "
+            "matches no entry is flagged (data_quality_issues rule unknown_product).",
+            primary_key=("product",),
+            columns=(
+                _c("product", "text", "Product name as the catalog spells it.", required=True),
+                _c("series", "text", "Product series or family."),
+                _c("list_price", "decimal", "List price of one unit."),
+                _c("currency", "text", "ISO 4217 currency code of list_price."),
             ),
         ),
     )

@@ -44,3 +44,29 @@
         dbt.date_trunc('month', date_expression)
     ) }} as date)
 {%- endmacro %}
+
+{#- The company size band (従業員規模) of an employee count: the label of the band with the
+    highest lower bound (dbt var company_size_bands) the count reaches; null when unknown or
+    below every band. -#}
+{% macro company_size_band(count_expression) -%}
+    {%- set bands = var('company_size_bands') | sort(attribute='min', reverse=true) -%}
+    case
+        {%- for band in bands %}
+        when {{ count_expression }} >= {{ band['min'] | int }} then '{{ band["label"] }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- The lenient matching key of a product name: lower case, letters and digits only (full-width
+    forms are folded by the mapping's normalisation before they get here). -#}
+{% macro product_match_key(expression) -%}
+    {{ return(adapter.dispatch('product_match_key', 'sales_kpi')(expression)) }}
+{%- endmacro %}
+
+{% macro default__product_match_key(expression) -%}
+    lower(regexp_replace({{ expression }}, '[^0-9A-Za-z]', '', 'g'))
+{%- endmacro %}
+
+{% macro spark__product_match_key(expression) -%}
+    lower(regexp_replace({{ expression }}, '[^0-9A-Za-z]', ''))
+{%- endmacro %}

@@ -32,6 +32,12 @@ subscriptions as (
     select * from {{ ref('stg_canonical__subscriptions') }}
 ),
 
+-- The product catalog (optional): a deal's product is matched leniently to it (GTXPro = GTX Pro)
+-- and reported under the catalog's spelling; data_quality_issues flags the ones it cannot match.
+catalog as (
+    select * from {{ ref('stg_canonical__products') }}
+),
+
 -- The product of the first subscription item a deal created: the product of a deal whose
 -- export has no product column.
 subscription_products as (
@@ -115,7 +121,10 @@ final as (
         coalesce(stage_summary.highest_funnel_step_order, stage_lookup.funnel_step_order)
             as highest_funnel_step_order,
         opportunities.opportunity_type,
-        coalesce(opportunities.product, subscription_products.product, 'unspecified') as product,
+        coalesce(
+            catalog.product, opportunities.product, subscription_products.product, 'unspecified'
+        ) as product,
+        catalog.product is not null as is_catalog_product,
         opportunities.is_closed,
         opportunities.is_won,
         opportunities.is_closed and not opportunities.is_won as is_lost,
@@ -152,6 +161,8 @@ final as (
         on opportunities.opportunity_id = stage_summary.opportunity_id
     left join subscription_products
         on opportunities.opportunity_id = subscription_products.opportunity_id
+    left join catalog
+        on {{ product_match_key('opportunities.product') }} = catalog.product_match_key
 )
 
 select * from final

@@ -23,6 +23,10 @@ accounts as (
     select account_id from {{ ref('stg_canonical__accounts') }}
 ),
 
+catalog as (
+    select product from {{ ref('stg_canonical__products') }}
+),
+
 defects as (
     select
         opportunity_id,
@@ -90,6 +94,19 @@ defects as (
         staged.account_id is not null
         and exists (select 1 from accounts)
         and not exists (select 1 from accounts where accounts.account_id = staged.account_id)
+    union all
+    -- Only when a product catalog was exported.
+    select
+        staged.opportunity_id,
+        'unknown_product',
+        'product=' || staged.product
+    from staged
+    inner join opportunities
+        on staged.opportunity_id = opportunities.opportunity_id
+    where
+        staged.product is not null
+        and not opportunities.is_catalog_product
+        and exists (select 1 from catalog)
 ),
 
 final as (

@@ -23,6 +23,10 @@ team_on_as_of as (
         and (valid_to_date is null or valid_to_date > {{ as_of_date() }})
 ),
 
+team_ancestors as (
+    select * from {{ ref('int_team_ancestors') }}
+),
+
 definitions as (
     select * from {{ ref('kpi_definitions') }}
 ),
@@ -82,8 +86,20 @@ daily_scoped as (
     where {{ scope_column }} <> 'n/a'
     {%- endif %}
     group by daily.fact_date, daily.kpi_code, {{ scope_column }}
-    {% if not loop.last %}union all{% endif %}
+    union all
     {% endfor %}
+    -- Every unit above the rep's team (manager, office, region...: the optional teams export).
+    select
+        daily.fact_date,
+        daily.kpi_code,
+        sum(daily.numerator) as numerator,
+        sum(daily.denominator) as denominator,
+        'org_unit' as scope_type,
+        team_ancestors.ancestor_team_id as scope_id
+    from daily
+    inner join team_ancestors
+        on daily.team_id = team_ancestors.team_id
+    group by daily.fact_date, daily.kpi_code, team_ancestors.ancestor_team_id
 ),
 
 actuals as (

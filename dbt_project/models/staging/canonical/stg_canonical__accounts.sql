@@ -15,7 +15,8 @@ final as (
         account_name,
         corporate_number,
         coalesce(industry, 'unknown') as industry,
-        coalesce(employee_band, 'unknown') as employee_band,
+        coalesce(employee_band, {{ company_size_band('employee_count') }}, 'unknown') as employee_band,
+        employee_count,
         prefecture,
         created_at,
         _loaded_at as loaded_at
