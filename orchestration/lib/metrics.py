@@ -130,6 +130,82 @@ def render_semantic_yaml(definitions: list[dict[str, str]]) -> str:
     return header + body
 
 
+# The rules behind the numbers that a table row cannot hold, written out under "Definitions" in
+# the catalogue. Each says what the SQL does (the model named), so a change to one must change
+# the other.
+CATALOG_DEFINITIONS = (
+    (
+        "New customer (新規顧客)",
+        "An account is new on the won date of its first won new-business deal "
+        "(`opportunity_type` `new`), or, when it has no won new-business deal but has "
+        "subscriptions, on the start date of its first paying subscription item (`mrr_amount` > "
+        "0). Renewals and expansions never make an account new: a long-standing subscriber whose "
+        "first deal in the export is a renewal is new on its first subscription, and an account "
+        "with only an expansion and no subscription is never new. Only deals won and "
+        "subscriptions started by the as-of date count. A deal-based customer is attributed to "
+        "the channel and agency of the deal (its lead's, else `ae_sourced` / `field_sales` and the "
+        "owner's agency or `in_house`); a subscription-based one to those of the account's "
+        "earliest lead, else `field_sales` / `in_house`. One model holds the rule "
+        "(`int_new_customers`), read by `kpi_cac` (new customers, new MRR, CAC, payback, LTV), "
+        "the scorecard KPI `new_customers` and `core.dim_accounts.acquired_date`.",
+    ),
+    (
+        "Two wins on the same day",
+        "When an account wins two new-business deals on the same day, the deal with the lowest "
+        "`opportunity_id` (text order) is the one that made it a customer and gives the "
+        "attribution; two first subscription items starting the same day: the lowest "
+        "`subscription_item_id`. Every won deal still counts in `deals_won` and `won_amount`.",
+    ),
+    (
+        "E-mail open rate (メール開封率)",
+        "Numerator: e-mail activities whose outcome is `opened`. Denominator: every e-mail "
+        "activity (`activity_type` `email`), whatever its outcome: e-mails sent, not delivered "
+        "(exports do not tell bounces apart). Both are dated on the day the e-mail was sent, so an "
+        "open counts in the period of its e-mail.",
+    ),
+    (
+        "Appointment (アポイント)",
+        "An activity of any type (call, meeting, e-mail, task) whose outcome is "
+        "`appointment_set`, counted on its activity date for the activity's owner. The "
+        "appointment rate (アポイント獲得率) counts only calls with that outcome, over all calls.",
+    ),
+    (
+        "Percentiles",
+        "The median, p75 and p90 of `kpi_sales_cycle` and `kpi_stage_velocity` are continuous "
+        "percentiles with linear interpolation between the two nearest values (`percentile_cont`; "
+        "`quantile_cont` on DuckDB): the median of 10 and 20 days is 15, not 10 or 20.",
+    ),
+    (
+        "Pipeline on a past as-of date",
+        "An opportunity is in the pipeline of an as-of date when it was created by then and not "
+        "won or lost by then; its stage and probability are those of the stage it was in that day "
+        "(the latest stage entered by then). Its close date is the one in the latest export: the "
+        "expected close date is not kept over time, so a deal closed since shows its actual close "
+        "date and an open deal its current expected close date, not the date expected then "
+        "(`int_open_pipeline_as_of`, `kpi_pipeline`).",
+    ),
+    (
+        "Landing forecast (着地見込み)",
+        "Counts and amounts with the run-rate method: actual + actual / elapsed business days × "
+        "remaining business days. Before the period's first business day has passed (e.g. as of "
+        "a Saturday the 1st) there is no run rate: `landing_forecast` is null, `forecast_method` "
+        "is `no_elapsed_business_day` and `status` is null. `won_amount` (weighted pipeline) = "
+        "actual + weighted open pipeline expected to close after the as-of date within the "
+        "period, defined from the first day. Rates: the value to date. A finished period: its "
+        "actual.",
+    ),
+    (
+        "Pace status",
+        "`on_pace` when the landing forecast is within ± dbt var `pace_tolerance` (5 %) of the "
+        "target, inclusive at both ends (|forecast / target − 1| ≤ tolerance: exactly +5 % and "
+        "−5 % are on pace); above the band `ahead`, below it `behind`, the other way round for "
+        "lower-is-better KPIs. The deviation is rounded to 9 decimals before the comparison so "
+        "that an exact boundary is not lost to floating point. A zero target is on pace only with "
+        "a zero forecast; no target or no forecast, no status (macro `pace_status`).",
+    ),
+)
+
+
 def render_catalog(definitions: list[dict[str, str]]) -> str:
     lines = [
         "# KPI catalogue",
@@ -146,6 +222,8 @@ def render_catalog(definitions: list[dict[str, str]]) -> str:
             f"{kpi['unit']} | {kpi['direction']} | {kpi['numerator_definition']} | "
             f"{kpi['denominator_definition'] or '-'} | {kpi['forecast_method']} |"
         )
+    lines += ["", "## Definitions", ""]
+    lines += [f"- **{title}**: {text}" for title, text in CATALOG_DEFINITIONS]
     return "\n".join(lines) + "\n"
 
 

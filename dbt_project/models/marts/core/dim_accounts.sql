@@ -15,6 +15,10 @@ mrr as (
     select * from {{ ref('int_account_mrr_monthly') }}
 ),
 
+new_customers as (
+    select * from {{ ref('int_new_customers') }}
+),
+
 first_won as (
     select
         account_id,
@@ -46,6 +50,8 @@ final as (
         first_won.first_won_date,
         first_mrr.acquisition_month_start_date,
         first_won.first_won_date is not null as is_customer,
+        new_customers.acquired_date,
+        new_customers.acquisition_basis,
         account_keys.accounts_merged
     from accounts
     inner join account_keys
@@ -56,6 +62,8 @@ final as (
         on accounts.account_id = first_won.account_id
     left join first_mrr
         on accounts.account_id = first_mrr.account_id
+    left join new_customers
+        on accounts.account_id = new_customers.account_id
 )
 
 select * from final

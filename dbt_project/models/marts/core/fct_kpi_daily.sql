@@ -60,6 +60,10 @@ funnel_steps as (
     select * from {{ ref('int_opportunity_funnel_steps') }}
 ),
 
+new_customers as (
+    select * from {{ ref('int_new_customers') }}
+),
+
 mrr as (
     select * from {{ ref('fct_mrr_movements') }}
 ),
@@ -244,30 +248,19 @@ facts as (
         on funnel_steps.opportunity_id = opportunities.opportunity_id
     where funnel_steps.funnel_step_order = {{ var('qualified_funnel_step_order') }}
 
+    -- New customers (新規顧客) on the day they were acquired (int_new_customers: the first won
+    -- new-business deal, else the first paying subscription), with that deal's or lead's rep.
     union all
     select
-        first_wins.won_date,
-        first_wins.rep_id,
-        first_wins.lead_source,
-        first_wins.account_id,
-        first_wins.product,
+        acquired_date,
+        rep_id,
+        lead_source,
+        account_id,
+        product,
         'new_customers',
         1.0,
         0.0
-    from (
-        select
-            account_id,
-            won_date,
-            rep_id,
-            lead_source,
-            product,
-            row_number() over (
-                partition by account_id order by won_date, opportunity_id
-            ) as win_sequence
-        from opportunities
-        where is_won
-    ) as first_wins
-    where first_wins.win_sequence = 1
+    from new_customers
 
     -- Revenue (売上高), MRR basis: the MRR of every month it is billed, recognised in that month.
     union all

@@ -2,8 +2,10 @@
 -- so the grains are month, fiscal quarter and fiscal year only (period_grain of int_date_periods;
 -- no day or week rows), for the periods started by the as-of date; a period still running holds
 -- the months started by the as-of date.
--- A new customer (新規顧客) is an account whose first won deal closes in the period; it is
--- attributed to the channel and agency of that deal's lead. Spend is what spend.csv gives for
+-- A new customer (新規顧客) is an account acquired in the period (int_new_customers: its first
+-- won new-business deal, else its first paying subscription; renewals and expansions never
+-- count), attributed to the channel and agency given there (the deal's, else the account's
+-- earliest lead's, else field_sales / in_house). Spend is what spend.csv gives for
 -- the channel and agency in the months of the period. CAC = spend / new customers; CAC payback
 -- (months) = spend / (new MRR of those customers × gross margin), both from the sums over the
 -- period. Rates keep numerator and denominator.
@@ -36,8 +38,8 @@ spend as (
         on {{ spend_record_id('spend_rows') }} = money.record_id
 ),
 
-opportunities as (
-    select * from {{ ref('fct_opportunities') }}
+acquisitions as (
+    select * from {{ ref('int_new_customers') }}
 ),
 
 mrr as (
@@ -47,20 +49,6 @@ mrr as (
 -- Month, fiscal quarter and fiscal year of every day up to the as-of date.
 periods as (
     {{ reporting_periods(['month', 'quarter', 'fiscal_year']) }}
-),
-
-first_wins as (
-    select
-        account_id,
-        opportunity_id,
-        won_date,
-        channel,
-        agency_key,
-        row_number() over (
-            partition by account_id order by won_date, opportunity_id
-        ) as win_sequence
-    from opportunities
-    where is_won
 ),
 
 mrr_by_month as (
@@ -86,19 +74,16 @@ new_customers as (
         periods.period_grain,
         periods.period_start_date,
         periods.period_end_date,
-        coalesce(first_wins.channel, 'unmapped') as channel,
-        first_wins.agency_key,
+        coalesce(acquisitions.channel, 'unmapped') as channel,
+        acquisitions.agency_key,
         count(*) as new_customers,
         coalesce(sum(new_customer_mrr.new_mrr_amount), 0) as new_mrr_amount,
         max(new_customer_mrr.currency) as mrr_currency
-    from first_wins
+    from acquisitions
     inner join periods
-        on first_wins.won_date = periods.date_day
+        on acquisitions.acquired_date = periods.date_day
     left join new_customer_mrr
-        on first_wins.account_id = new_customer_mrr.account_id
-    where
-        first_wins.win_sequence = 1
-        and cast({{ dbt.date_trunc('month', 'first_wins.won_date') }} as date) <= {{ as_of_date() }}
+        on acquisitions.account_id = new_customer_mrr.account_id
     group by 1, 2, 3, 4, 5
 ),
 

@@ -233,8 +233,10 @@ forecast as (
         case
             when valued.unit in {{ quotient_units }} then valued.kpi_value
             when valued.business_days_elapsed >= valued.business_days then valued.kpi_value
+            -- Defined from the first day: the pipeline needs no elapsed day.
             when valued.forecast_method = 'weighted_pipeline'
                 then valued.kpi_value + valued.weighted_pipeline_amount
+            -- Run rate = actual / elapsed business days; none (null) before the first one.
             when valued.business_days_elapsed > 0
                 then valued.kpi_value
                 + valued.kpi_value / valued.business_days_elapsed
@@ -278,28 +280,18 @@ final as (
         case
             when forecast.unit in {{ quotient_units }} then 'current_value'
             when forecast.business_days_elapsed >= forecast.business_days then 'actual'
+            -- No business day of the period has passed yet (e.g. as of a Saturday the 1st):
+            -- there is no run rate, so no forecast (null) and no status.
+            when forecast.forecast_method = 'run_rate' and forecast.business_days_elapsed = 0
+                then 'no_elapsed_business_day'
             else forecast.forecast_method
         end as forecast_method,
         cast(forecast.target_value - forecast.landing_forecast as {{ type_double() }}) as gap,
-        case
-            when forecast.target_value is null or forecast.landing_forecast is null then null
-            when forecast.direction = 'higher_is_better' then
-                case
-                    when forecast.landing_forecast >= forecast.target_value * (1 + {{ tolerance }})
-                        then 'ahead'
-                    when forecast.landing_forecast >= forecast.target_value * (1 - {{ tolerance }})
-                        then 'on_pace'
-                    else 'behind'
-                end
-            else
-                case
-                    when forecast.landing_forecast <= forecast.target_value * (1 - {{ tolerance }})
-                        then 'ahead'
-                    when forecast.landing_forecast <= forecast.target_value * (1 + {{ tolerance }})
-                        then 'on_pace'
-                    else 'behind'
-                end
-        end as status
+        -- On pace within ± var pace_tolerance of the target, inclusive at both ends (macro
+        -- pace_status); ahead / behind beyond it, direction-aware.
+        {{ pace_status(
+            'forecast.landing_forecast', 'forecast.target_value', 'forecast.direction', tolerance
+        ) }} as status
     from forecast
 )
 
