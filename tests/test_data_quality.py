@@ -298,20 +298,39 @@ def test_every_lead_row_is_accounted_for(defect_run, published) -> None:
     assert leads + duplicates == loaded
 
 
-def test_a_rule_over_its_threshold_blocks_publication(defect_run, published) -> None:
+def test_structural_failures_block_publication(defect_run, published) -> None:
+    """A rule over its threshold, and an event before explicitly fixed calendar bounds."""
     settings, _ = defect_run
     before = published.execute("select run_id from _publication").fetchone()[0]
     strict = settings_for(
         settings.home,
         settings.landing_dir,
         AS_OF,
-        {"data_quality_rules": RELAXED | {"won_before_lead_created": {"max_flagged_share": 0}}},
+        {
+            "data_quality_rules": RELAXED | {"won_before_lead_created": {"max_flagged_share": 0}},
+            # L6 was created on 2016-03-01, before this bound.
+            "calendar_start_date": "2016-03-02",
+        },
     )
     outcome = run_pipeline(strict)
     assert not outcome.published
-    assert any("assert_data_quality_within_thresholds" in c for c in outcome.failed_checks)
+    failed = " ".join(outcome.failed_checks)
+    assert "assert_data_quality_within_thresholds" in failed
+    assert "assert_events_inside_calendar" in failed
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
         assert con.execute("select run_id from _publication").fetchone()[0] == before
+    # The failing rows name the record, the file and the row.
+    with duckdb.connect(str(settings.working_db), read_only=True) as con:
+        outside = query_rows(
+            con,
+            "select entity, record_id, source_file, source_row, event_column "
+            "from dbt_test__audit.assert_events_inside_calendar",
+        )
+    assert [(o["entity"], o["record_id"], o["event_column"]) for o in outside] == [
+        ("leads", "L6", "created_at")
+    ]
+    assert outside[0]["source_file"].endswith("leads.csv")
+    assert outside[0]["source_row"] == 6
 
 
 def test_readme_lists_every_rule_with_its_severity() -> None:

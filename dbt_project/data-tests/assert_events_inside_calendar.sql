@@ -1,4 +1,4 @@
-{{ config(severity="error", meta={"dagster": {"ref": {"name": "dim_date"}}}) }}
+{{ config(severity="error", store_failures=true, meta={"dagster": {"ref": {"name": "dim_date"}}}) }}
 -- Every dated event maps to a calendar day (core.dim_date). The calendar is derived from the
 -- data unless dbt vars calendar_start_date / calendar_end_date fix its bounds; then an event
 -- outside them fails the run here, with the record, file and row: widen the bounds (or unset
