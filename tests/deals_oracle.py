@@ -116,6 +116,7 @@ class DealsOracle:
     agents: list[str]
     managers: list[str]
     offices: list[str]
+    office_of: dict[str, str]  # manager -> regional office
     data_rows: dict[str, int] = field(default_factory=dict)  # file name -> data lines
 
     @property
@@ -216,6 +217,7 @@ def compute(folder: Path) -> DealsOracle:
         agents=[row["sales_agent"] for row in teams],
         managers=sorted(office_of),
         offices=sorted(set(office_of.values())),
+        office_of=office_of,
         data_rows={
             "sales_pipeline.csv": len(deals),
             "sales_teams.csv": len(teams),
