@@ -42,7 +42,8 @@ final as (
             opportunities.opportunity_id = stage_on_as_of.opportunity_id
             and stage_on_as_of.recency = 1
     where
-        opportunities.created_date <= {{ as_of_date() }}
+        -- A deal without a created date is open in the export: it counts on the as-of date.
+        coalesce(opportunities.created_date, {{ as_of_date() }}) <= {{ as_of_date() }}
         and coalesce(opportunities.won_date, opportunities.lost_date, cast('9999-12-31' as date))
         > {{ as_of_date() }}
         and stage_on_as_of.default_probability > 0

@@ -56,7 +56,12 @@ from_snapshots as (
         snapshot_versions.opportunity_id,
         snapshot_versions.opportunity_stage,
         case
-            when snapshot_versions.version_number = 1 then snapshot_versions.created_at
+            -- Without a created date the deal is taken to be in its first stage on the as-of date.
+            when snapshot_versions.version_number = 1
+                then coalesce(
+                    snapshot_versions.created_at,
+                    cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+                )
             else cast(snapshot_versions.dbt_valid_from as {{ dbt.type_timestamp() }})
         end as stage_entered_at,
         case
@@ -73,7 +78,9 @@ current_only as (
         opportunities.source_system,
         opportunities.opportunity_id,
         opportunities.opportunity_stage,
-        opportunities.created_at as stage_entered_at,
+        coalesce(
+            opportunities.created_at, cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+        ) as stage_entered_at,
         'inferred' as transition_source
     from opportunities
     left join with_history
