@@ -17,7 +17,9 @@ empty (or absent) in the layer `raw` schema, the suite's row-count expectations
 (`expect_table_row_count_*`) are skipped, not failed: an export without activities
 legitimately gives an empty activity mart. Every other expectation still runs, and the
 skipped ones are reported (`SuiteResult.skipped`, the summary text, `gate_summary.json`) with
-the reason. Without `requires` a row-count expectation always applies.
+the reason. Without `requires` a row-count expectation always applies. Likewise an
+expectation whose `$column_values` reference resolves to no value at all (e.g. `dim_reps`
+when no users file was loaded) is skipped and reported: there is nothing to check against.
 
 Offending rows are named in failure messages: for at most `MAX_EXAMPLES` rows, their id and,
 on raw tables, the landing file and row they came from (`_source_file`, `_row_number`), then
@@ -552,6 +554,26 @@ def apply_requires(suite: SuiteSpec, empty_inputs: list[str]) -> tuple[SuiteSpec
     return dataclasses.replace(suite, expectations=kept), skipped
 
 
+def _skip_empty_references(suite: SuiteSpec, data: _TableData) -> tuple[SuiteSpec, list[str]]:
+    """The suite without the expectations whose `$column_values` reference has no value."""
+    kept, skipped = [], []
+    for entry in suite.expectations:
+        empty = [
+            ref for ref in find_references(entry.get("kwargs", {})) if not data.references[ref]
+        ]
+        if empty:
+            names = ", ".join(f"{table}.{column}" for table, column in empty)
+            skipped.append(
+                f"{entry['type']}({_domain(entry.get('kwargs', {}))}): referenced {names} is "
+                "empty (its export was not loaded), nothing to check against"
+            )
+        else:
+            kept.append(entry)
+    if not skipped:
+        return suite, []
+    return dataclasses.replace(suite, expectations=kept), skipped
+
+
 # ---------------------------------------------------------------------------------------------
 # GX context
 # ---------------------------------------------------------------------------------------------
@@ -882,6 +904,8 @@ def _validate_suite(
         suite, skipped = apply_requires(suite, _empty_inputs(database, raw_schema, suite.requires))
     try:
         data = _read_table(database, schema, suite)
+        suite, skipped_references = _skip_empty_references(suite, data)
+        skipped += skipped_references
         result, order_ids = _run_suite(context, suite, data, run_id)
     except (TableNotFoundError, ExpectationSpecError) as exc:
         return _error_result(suite, str(exc)), {"success": False, "error": str(exc)}
