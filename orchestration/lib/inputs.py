@@ -79,3 +79,31 @@ def missing_required_inputs(working_db: Path, landing_dir: Path) -> str | None:
         "other file (activities, users, accounts, spend, targets, ...) is optional."
     )
     return "\n".join(lines)
+
+
+def single_data_currency(working_db: Path) -> str | None:
+    """The one currency of every amount loaded, or None when there are several or none.
+
+    Read from the `currency` column of every raw table that has one (opportunities,
+    subscriptions, spend, orders, targets); nulls (count targets) are ignored. Used as the
+    reporting currency when the user did not set dbt var `reporting_currency`, so a USD-only
+    export reports in USD instead of failing for want of USD → JPY rates.
+    """
+    from orchestration.lib.canonical_schema import ENTITIES
+
+    tables = [name for name, entity in ENTITIES.items() if "currency" in entity.column_names]
+    currencies: set[str] = set()
+    with duckdb.connect(str(working_db), read_only=True) as con:
+        for table in tables:
+            exists = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_schema = 'raw' and table_name = ?",
+                [table],
+            ).fetchall()[0][0]
+            if exists:
+                rows = con.execute(
+                    f'select distinct upper(trim(currency)) from raw."{table}" '
+                    "where nullif(trim(currency), '') is not null"
+                ).fetchall()
+                currencies.update(row[0] for row in rows)
+    return currencies.pop() if len(currencies) == 1 else None
