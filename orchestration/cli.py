@@ -160,14 +160,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     status = _run(settings)
     if status == 0:
         _say("\n" + kpi_summary(settings.published_db))
-    _print_locations(settings)
+    if status != EXIT_CONFIGURATION:  # the message said what to fix; nothing else to look at
+        _print_locations(settings)
     return status
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     status = _run(settings)
-    _print_locations(settings)
+    if status != EXIT_CONFIGURATION:
+        _print_locations(settings)
     return status
 
 

@@ -342,3 +342,72 @@ def test_cli_invalid_dbt_vars_is_a_configuration_error(monkeypatch, capsys) -> N
     printed = capsys.readouterr().out
     assert printed.count("SALES_KPI_DBT_VARS is not valid JSON") == 1
     assert "Traceback" not in printed
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporting currency from the data when the user did not set it
+# ---------------------------------------------------------------------------------------------
+
+
+def _currency_db(
+    path: Path, opportunity_currencies: list[str], spend_currencies: list[str]
+) -> Path:
+    def values(currencies: list[str]) -> str:
+        return ", ".join(f"('{c}')" for c in currencies) or "(null)"
+
+    _execute(
+        path,
+        "create schema raw",
+        f"create table raw.opportunities as select * from (values {values(opportunity_currencies)}) "
+        "t(currency)",
+        f"create table raw.spend as select * from (values {values(spend_currencies)}) t(currency)",
+        "create table raw.targets as select * from (values (null), ('')) t(currency)",
+    )
+    return path
+
+
+def test_one_currency_in_the_data_becomes_the_reporting_currency(tmp_path: Path) -> None:
+    from orchestration.assets.transform import resolved_dbt_vars
+
+    database = _currency_db(tmp_path / "w.duckdb", ["USD", "USD"], ["usd "])
+    assert resolved_dbt_vars({"gross_margin": 0.7}, database) == {
+        "gross_margin": 0.7,
+        "reporting_currency": "USD",
+    }
+    # Set by the user: kept as is.
+    assert resolved_dbt_vars({"reporting_currency": "JPY"}, database) == {
+        "reporting_currency": "JPY"
+    }
+
+
+def test_several_currencies_keep_the_default(tmp_path: Path) -> None:
+    from orchestration.lib.inputs import single_data_currency
+
+    database = _currency_db(tmp_path / "w.duckdb", ["USD"], ["JPY"])
+    assert single_data_currency(database) is None
+    assert single_data_currency(_currency_db(tmp_path / "e.duckdb", [], [])) is None
+
+
+def test_reference_to_an_empty_table_is_skipped_and_reported(tmp_path: Path) -> None:
+    database = tmp_path / "working.duckdb"
+    _execute(
+        database,
+        "create schema marts",
+        "create table marts.dim_reps (rep_id varchar)",
+        "create table marts.kpi_deals as select 'U9' as rep_id",
+    )
+    reference = {"$column_values": {"table": "dim_reps", "column": "rep_id"}}
+    _suite(
+        tmp_path / "exp",
+        "marts",
+        "kpi_deals",
+        [_exp("expect_column_values_to_be_in_set", column="rep_id", value_set=reference)],
+    )
+    suites = load_suites(tmp_path / "exp", layer="marts")
+    report = validate(database, suites, LAYERS, tmp_path / "q")
+    assert report.success, report.summary_text()
+    [skipped] = report.suites[0].skipped
+    assert "referenced dim_reps.rep_id is empty" in skipped
+    _execute(database, "insert into marts.dim_reps values ('U1')")  # now U9 is unknown
+    report = validate(database, suites, LAYERS, tmp_path / "q2")
+    assert not report.success and report.suites[0].skipped == []
