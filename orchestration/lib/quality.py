@@ -24,8 +24,10 @@ when no users file was loaded) is skipped and reported: there is nothing to chec
 Offending rows are named in failure messages: for at most `MAX_EXAMPLES` rows, their id and,
 on raw tables, the landing file and row they came from (`_source_file`, `_row_number`), then
 the count of the rest. The id columns are the suite's optional `"id_columns": [...]`, else the
-column of its first `expect_column_values_to_be_unique` (the table's key); GX returns them for
-a few rows only (`partial_unexpected_index_list`), never a full index list.
+column of its first `expect_column_values_to_be_unique` (the table's key). They are looked up
+after validation, for failed single-column expectations only, as the first rows holding one of
+GX's few unexpected values (or a null, for not-null checks): no index list is built (GX's
+`unexpected_index_column_names` would build one for every unexpected row before truncating).
 
 Why pandas and not GX's SQL datasource: GX's SQL datasource returns empty metrics on DuckDB.
 Each table is therefore read through a short-lived READ-ONLY DuckDB connection (closed right
@@ -666,12 +668,8 @@ def _run_suite(
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name=suite.key, data=batch_definition, suite=gx_suite)
     )
-    result_format = dict(RESULT_FORMAT)
-    index_columns = suite.example_columns(data.frame.columns)
-    if index_columns:
-        result_format["unexpected_index_column_names"] = index_columns
     result = definition.run(
-        batch_parameters={"dataframe": data.frame}, result_format=result_format, run_id=run_id
+        batch_parameters={"dataframe": data.frame}, result_format=RESULT_FORMAT, run_id=run_id
     )
     return result, [str(exp.id) for exp in gx_suite.expectations]
 
@@ -742,13 +740,35 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _example_rows(result: Mapping[str, Any]) -> list[str]:
-    """At most MAX_EXAMPLES offending rows: `id=O7 (landing/x.csv row 8): value -8`."""
-    index_names = result.get("unexpected_index_column_names") or []
+def offending_rows(
+    validation_result: Any, frame: pd.DataFrame, id_columns: list[str]
+) -> list[dict]:
+    """Up to MAX_EXAMPLES offending rows of a failed single-column expectation, as dicts of
+    the id columns and the checked column; [] when they cannot be told (pair, table-level)."""
+    kwargs = validation_result.expectation_config.kwargs
+    column = kwargs.get("column")
+    result = validation_result.result or {}
+    if not id_columns or column not in frame.columns or not result.get("unexpected_count"):
+        return []
+    if validation_result.expectation_config.type == "expect_column_values_to_not_be_null":
+        mask = frame[column].isna()
+    else:
+        values = [v for v in result.get("partial_unexpected_list") or [] if not _is_missing(v)]
+        if not values:
+            return []
+        try:
+            mask = frame[column].isin(values)
+        except TypeError:  # unhashable values
+            return []
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))[:MAX_EXAMPLES]
+    columns = list(dict.fromkeys([*id_columns, column]))
+    return frame.iloc[positions][columns].to_dict("records")
+
+
+def _example_rows(rows: list[dict], index_names: list[str]) -> list[str]:
+    """Offending rows as text: `opportunity_id=O7 (landing/x.csv row 8): amount -8`."""
     examples = []
-    for item in (result.get("partial_unexpected_index_list") or [])[:MAX_EXAMPLES]:
-        if not isinstance(item, Mapping):
-            continue
+    for item in rows[:MAX_EXAMPLES]:
         ids = [
             f"{name}={_plain(item[name])}"
             for name in index_names
@@ -773,14 +793,17 @@ def _example_rows(result: Mapping[str, Any]) -> list[str]:
     return examples
 
 
-def _observation(result: Mapping[str, Any]) -> str:
-    """What GX observed: unexpected count and examples, a column mismatch, or the observed value."""
+def _observation(result: Mapping[str, Any], rows: list[str] | None = None) -> str:
+    """What GX observed: unexpected count and examples, a column mismatch, or the observed value.
+
+    `rows` are offending rows already described (ids, file and row); without them the message
+    shows a few unexpected values.
+    """
     if result.get("unexpected_count") is not None:
         count = result["unexpected_count"]
         text = f"{count} unexpected of {result.get('element_count', '?')} rows"
         if result.get("unexpected_percent") is not None:
             text += f" ({result['unexpected_percent']:.2f}%)"
-        rows = _example_rows(result)
         if rows:
             shown = len(rows)
             text += "; " + "; ".join(rows)
@@ -801,8 +824,11 @@ def _observation(result: Mapping[str, Any]) -> str:
     return "failed"
 
 
-def failure_message(validation_result: Any) -> str:
-    """A one-line human-readable message for one failed ExpectationValidationResult."""
+def failure_message(validation_result: Any, rows: list[str] | None = None) -> str:
+    """A one-line human-readable message for one failed ExpectationValidationResult.
+
+    `rows`: descriptions of a few offending rows (`_example_rows`), shown instead of values.
+    """
     config = validation_result.expectation_config
     kwargs = dict(config.kwargs)
     head = f"{config.type}({_domain(kwargs)})"
@@ -810,15 +836,24 @@ def failure_message(validation_result: Any) -> str:
     if error:
         return f"{head}: error: {error.splitlines()[0]}"
     params = _params(kwargs)
-    detail = _observation(validation_result.result or {})
+    detail = _observation(validation_result.result or {}, rows)
     return f"{head}: {detail}" + (f" [expected {params}]" if params else "")
 
 
-def _summarise(suite: SuiteSpec, result: Any, order_ids: list[str]) -> SuiteResult:
-    """Turn a GX suite validation result into a SuiteResult (failures in suite order)."""
+def _summarise(
+    suite: SuiteSpec, result: Any, order_ids: list[str], frame: pd.DataFrame | None = None
+) -> SuiteResult:
+    """Turn a GX suite validation result into a SuiteResult (failures in suite order), naming
+    a few offending rows of `frame` when the suite's table has id or lineage columns."""
     order = {exp_id: i for i, exp_id in enumerate(order_ids)}
     results = sorted(result.results, key=lambda r: order.get(r.expectation_config.id, len(order)))
-    failures = [failure_message(r) for r in results if not r.success]
+    id_columns = suite.example_columns(frame.columns) if frame is not None else []
+    failures = []
+    for r in results:
+        if r.success:
+            continue
+        rows = offending_rows(r, frame, id_columns) if id_columns else []
+        failures.append(failure_message(r, _example_rows(rows, id_columns)))
     return SuiteResult(
         table=suite.table,
         layer=suite.layer,
@@ -909,7 +944,7 @@ def _validate_suite(
         result, order_ids = _run_suite(context, suite, data, run_id)
     except (TableNotFoundError, ExpectationSpecError) as exc:
         return _error_result(suite, str(exc)), {"success": False, "error": str(exc)}
-    summary = _summarise(suite, result, order_ids)
+    summary = _summarise(suite, result, order_ids, data.frame)
     summary.skipped = skipped
     return summary, result.to_json_dict() | {"skipped_expectations": skipped}
 
