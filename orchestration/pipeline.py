@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,8 +63,8 @@ def input_error_message(error: object) -> str | None:
         seen += 1
         if getattr(info, "cls_name", None) in INPUT_ERROR_CLASSES:
             message = str(getattr(info, "message", "")).strip()
-            prefix = f"{info.cls_name}: "
-            return message[len(prefix) :] if message.startswith(prefix) else message
+            # Dagster prefixes the (qualified) class name: "pkg.module.MappingError: ...".
+            return re.sub(rf"^[\w.]*\b{info.cls_name}: ", "", message, count=1)
         pending += [getattr(info, "cause", None), getattr(info, "context", None)]
     return None
 

@@ -297,6 +297,8 @@ def test_input_error_is_found_behind_the_step_wrapper() -> None:
         cls_name="DagsterExecutionStepExecutionError", message="Error in op", cause=cause
     )
     assert input_error_message(wrapper) == "商談一覧.csv: add X"
+    cause.message = "orchestration.sources.base.MappingError: 商談一覧.csv: add X\n"
+    assert input_error_message(wrapper) == "商談一覧.csv: add X"
     other = SimpleNamespace(cls_name="RuntimeError", message="boom", cause=None, context=None)
     assert input_error_message(other) is None
 
@@ -328,7 +330,7 @@ def test_cli_prints_a_mapping_error_once_without_a_traceback(
     printed = out.out + out.err
     assert status == 2, printed
     assert printed.count("'保留中' (1 row)") == 1, printed
-    assert "商談一覧.csv" in printed
+    assert "商談一覧.csv" in printed and "MappingError" not in printed
     assert "Traceback" not in printed and "Stack Trace" not in printed
     assert "fix the mapping/file and run again" in printed.lower()
     assert "Data Docs" not in printed
