@@ -7,6 +7,12 @@
 - docs: regenerate docs/canonical_format.md from the schema.
 - metrics: regenerate the dbt semantic layer, docs/kpi_catalog.md and the README KPI table from
   seeds/kpi_definitions.csv.
+
+Exit codes of `run` and `demo`: 0 published; 1 not published because a quality check or a
+step failed (the failing rule is printed); 2 a configuration or input error the user fixes
+before running again (a mapping that does not fit the export, a landing file missing a
+required column, an invalid SALES_KPI_* variable): its message is printed once, without a
+stack trace. After every run the command also prints what was quarantined and flagged.
 """
 
 from __future__ import annotations
@@ -19,10 +25,29 @@ from datetime import date
 from pathlib import Path
 
 from orchestration.lib.settings import REPO_ROOT, Settings
+from orchestration.summary import run_report
+
+EXIT_NOT_PUBLISHED = 1
+EXIT_CONFIGURATION = 2
+
+
+class ConfigurationError(Exception):
+    """An invalid setting (SALES_KPI_* variable): printed as is, exit code 2."""
 
 
 def _say(message: str) -> None:
     print(message, flush=True)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as error:  # the message names the variable and a valid value
+        raise ConfigurationError(str(error)) from error
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
 
 
 def _dagster_home() -> Path:
@@ -48,25 +73,48 @@ def _run(settings: Settings) -> int:
     )
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
+        # Dagster's own log repeats every failure with its stack trace; what the user needs
+        # is printed below, so it stays quiet unless asked for.
         outcome = run_pipeline(
-            settings, instance=instance, log_level=os.environ.get("SALES_KPI_LOG_LEVEL", "WARNING")
+            settings,
+            instance=instance,
+            log_level=os.environ.get("SALES_KPI_LOG_LEVEL", "CRITICAL"),
         )
     elapsed = time.perf_counter() - started
+    if outcome.input_errors:
+        _say(f"\nThe input does not fit (run {outcome.run_id}); nothing was published:\n")
+        for message in outcome.input_errors:
+            _say(message + "\n")
+        _say(
+            "Fix the mapping/file and run again. The previously published file, if any, is "
+            f"unchanged: {settings.published_db}"
+        )
+        return EXIT_CONFIGURATION
     _print_steps(outcome.step_seconds)
-    data_docs = settings.quality_dir / "data_docs" / "index.html"
     if not outcome.success:
         _say(f"\nThe pipeline did not publish (run {outcome.run_id}, {elapsed:.0f} s).")
         for check in outcome.failed_checks:
             _say(f"  failed quality check: {check}")
+            message = outcome.check_messages.get(check)
+            if message:
+                _say(_indent(message))
         for step in outcome.failed_steps:
-            _say(f"  failed step: {step}")
+            if not any(step.endswith(check.split(":")[-1]) for check in outcome.failed_checks):
+                _say(f"  failed step: {step}")
+                message = outcome.step_errors.get(step)
+                if message:
+                    _say(_indent(message))
+        _say("\n" + run_report(settings.working_db, None))
+        data_docs = settings.quality_dir / "data_docs" / "index.html"
         _say(
-            f"The previously published file, if any, is unchanged: {settings.published_db}\n"
-            f"See the Data Docs ({data_docs}) and the run's logs in the UI (make ui) to fix the "
-            "input, then run again."
+            f"\nThe previously published file, if any, is unchanged: {settings.published_db}\n"
+            f"Quality check results: {data_docs}; dbt test failures and every step's log: "
+            "SALES_KPI_LOG_LEVEL=INFO, or the run in the UI (make ui). Fix the input, then run "
+            "again."
         )
-        return 1
+        return EXIT_NOT_PUBLISHED
     _say(f"Pipeline finished in {elapsed:.0f} s (run {outcome.run_id}).")
+    _say("\n" + run_report(settings.working_db, settings.published_db))
     return 0
 
 
@@ -101,7 +149,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from orchestration.demo.generate import generate
     from orchestration.summary import kpi_summary
 
-    settings = Settings.from_env()
+    settings = _settings()
     end = date.fromisoformat(args.end_date)
     _say(f"Generating demo data (scale {args.scale}, seed {args.seed}) in {settings.landing_dir}")
     counts = generate(settings.landing_dir, scale=args.scale, seed=args.seed, end_date=end)
@@ -112,14 +160,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     status = _run(settings)
     if status == 0:
         _say("\n" + kpi_summary(settings.published_db))
-    _print_locations(settings)
+    if status != EXIT_CONFIGURATION:  # the message said what to fix; nothing else to look at
+        _print_locations(settings)
     return status
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+    settings = _settings()
     status = _run(settings)
-    _print_locations(settings)
+    if status != EXIT_CONFIGURATION:
+        _print_locations(settings)
     return status
 
 
@@ -213,7 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         help="write the semantic-layer YAML, docs/kpi_catalog.md and the README KPI table",
     ).set_defaults(func=cmd_metrics)
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ConfigurationError as error:
+        _say(f"{error}\nFix the setting and run again.")
+        return EXIT_CONFIGURATION
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,11 @@ import dagster as dg
 
 from orchestration.lib.settings import Settings
 from orchestration.schedules import PIPELINE_JOB_NAME
+
+# Exceptions whose message tells the user what to change in the landing files or the mapping
+# (orchestration.sources.base.MappingError, orchestration.lib.loader.LandingFileError): the
+# CLI prints them as they are, without a stack trace.
+INPUT_ERROR_CLASSES = frozenset({"MappingError", "LandingFileError"})
 
 
 @dataclass
@@ -21,6 +27,12 @@ class PipelineOutcome:
     failed_checks: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
+    # What a failed check found (its "failures" metadata), by check.
+    check_messages: dict[str, str] = field(default_factory=dict)
+    # Messages of input errors (a wrong mapping, a landing file missing a column), distinct.
+    input_errors: list[str] = field(default_factory=list)
+    # The first lines of the error of every other failed step (no stack trace), by step.
+    step_errors: dict[str, str] = field(default_factory=dict)
 
 
 def apply_settings(settings: Settings) -> None:
@@ -34,6 +46,38 @@ def apply_settings(settings: Settings) -> None:
         os.environ["SALES_KPI_AS_OF_DATE"] = settings.as_of_date.isoformat()
     else:
         os.environ.pop("SALES_KPI_AS_OF_DATE", None)
+
+
+def input_error_message(error: object) -> str | None:
+    """The message of the MappingError / LandingFileError behind a step failure, else None.
+
+    Dagster wraps an asset's exception (DagsterExecutionStepExecutionError) and keeps the
+    original as the `cause` (or `context`) of its serialised error info.
+    """
+    seen = 0
+    pending = [error]
+    while pending and seen < 20:
+        info = pending.pop(0)
+        if info is None:
+            continue
+        seen += 1
+        if getattr(info, "cls_name", None) in INPUT_ERROR_CLASSES:
+            message = str(getattr(info, "message", "")).strip()
+            # Dagster prefixes the (qualified) class name: "pkg.module.MappingError: ...".
+            return re.sub(rf"^[\w.]*\b{info.cls_name}: ", "", message, count=1)
+        pending += [getattr(info, "cause", None), getattr(info, "context", None)]
+    return None
+
+
+def _first_lines(error: object, lines: int = 3) -> str:
+    """The first lines of a step error and of its cause: what failed, without the stack."""
+    parts = []
+    while error is not None and len(parts) < 2:
+        message = str(getattr(error, "message", "")).strip()
+        if message:
+            parts.append("\n".join(message.splitlines()[:lines]))
+        error = getattr(error, "cause", None)
+    return "\n".join(parts)
 
 
 def run_pipeline(
@@ -53,15 +97,26 @@ def run_pipeline(
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
-    failed_checks = []
+    failed_checks, check_messages = [], {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                failed_checks.append(evaluation.asset_check_key.to_user_string())
-    failed_steps = [
-        event.step_key for event in result.all_events if event.event_type_value == "STEP_FAILURE"
-    ]
+                name = evaluation.asset_check_key.to_user_string()
+                failed_checks.append(name)
+                failures = evaluation.metadata.get("failures")
+                if failures is not None:
+                    check_messages[name] = str(failures.value)
+    failed_steps, input_errors, step_errors = [], [], {}
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            failed_steps.append(event.step_key)
+            error = getattr(event.event_specific_data, "error", None)
+            message = input_error_message(error)
+            if message and message not in input_errors:
+                input_errors.append(message)
+            elif not message and error is not None:
+                step_errors[event.step_key] = _first_lines(error)
     published = any(
         event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key == PUBLISHED_ASSET_KEY
         for event in result.all_events
@@ -77,6 +132,9 @@ def run_pipeline(
         run_id=result.run_id,
         failed_checks=sorted(set(failed_checks)),
         failed_steps=sorted(set(failed_steps)),
+        check_messages=check_messages,
+        input_errors=input_errors,
+        step_errors=step_errors,
     )
 
 

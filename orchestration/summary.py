@@ -145,3 +145,141 @@ def kpi_summary(published_db: Path) -> str:
             rel = con.sql(sql)
             sections.append(_table(title, rel.columns, rel.fetchall()))
     return "\n\n".join(sections)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run quarantined and flagged (printed after every `run` / `demo`, published or not)
+# ---------------------------------------------------------------------------------------------
+
+# raw._quarantine reasons embed the offending value ("amount: cannot read 12,3x as decimal");
+# they are grouped by column and kind, one regexp rewrite per kind, applied to every part of a
+# reason (the loader joins the reasons of one row with '; ').
+QUARANTINE_KINDS_SQL = r"""
+with parts as (
+    select entity, trim(unnest(string_split(reason, '; '))) as part
+    from raw._quarantine
+),
+
+kinds as (
+    select
+        entity,
+        case
+            when part like 'malformed row%' then 'malformed row (CSV structure)'
+            when regexp_matches(part, '^[A-Za-z_][A-Za-z0-9_]*: cannot read .* as [a-z0-9]+$')
+                then regexp_replace(part, '^([A-Za-z0-9_]+): cannot read .* as ([a-z0-9]+)$',
+                    '\1: cannot read as \2')
+            when regexp_matches(part, '^[A-Za-z_][A-Za-z0-9_]*: value .* is not one of ')
+                then regexp_replace(part, '^([A-Za-z0-9_]+): value .* (is not one of .*)$',
+                    '\1: value \2')
+            else left(regexp_replace(part, '[0-9]+', '#', 'g'), 80)
+        end as kind
+    from parts
+)
+
+select entity, kind, count(*) as rows
+from kinds
+group by entity, kind
+order by entity, rows desc, kind
+"""
+
+ISSUES_SQL = """
+select entity, rule_code, severity, count(*) as issues
+from data_quality_issues
+group by entity, rule_code, severity
+order by
+    case severity when 'error' then 0 when 'warning' then 1 else 2 end,
+    entity, issues desc, rule_code
+"""
+
+AVAILABILITY_SQL = """
+select mart_name, kpi_group, reason
+from kpi_availability
+where not is_available
+order by mart_name, kpi_group
+"""
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str | None, table: str) -> bool:
+    sql = "select count(*) from duckdb_tables() where table_name = ?"
+    params = [table]
+    if schema is not None:
+        sql += " and schema_name = ?"
+        params.append(schema)
+    return bool(con.execute(sql, params).fetchall()[0][0])
+
+
+def quarantine_summary(working_db: Path) -> str | None:
+    """Rows of raw._quarantine by entity and reason kind, or None when nothing was quarantined.
+
+    A row with two bad columns counts under both reasons, so the counts add up to reasons,
+    not rows; the total line gives the rows.
+    """
+    if not Path(working_db).exists():
+        return None
+    with duckdb.connect(str(working_db), read_only=True) as con:
+        if not _has_table(con, "raw", "_quarantine"):
+            return None
+        total = con.execute("select count(*) from raw._quarantine").fetchall()[0][0]
+        if not total:
+            return None
+        rel = con.sql(QUARANTINE_KINDS_SQL)
+        table = _table(
+            f"Quarantined input rows: {total:,} (not loaded; file, row, reason and the raw "
+            f"record of each in raw._quarantine of {working_db})",
+            ["entity", "reason (by column and kind)", "rows"],
+            rel.fetchall(),
+        )
+    return table
+
+
+def issues_summary(published_db: Path) -> str | None:
+    """Counts of `data_quality_issues` by entity, rule and severity; None without the table."""
+    if not Path(published_db).exists():
+        return None
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        if not _has_table(con, "main", "data_quality_issues"):
+            return None
+        total = con.execute("select count(*) from data_quality_issues").fetchall()[0][0]
+        if not total:
+            return (
+                f"Data quality issues: none flagged (table data_quality_issues in {published_db})"
+            )
+        rel = con.sql(ISSUES_SQL)
+        return _table(
+            f"Data quality issues flagged: {total:,} (loaded and kept, or excluded where the "
+            f"table says; each record with its file, row and what to do in table "
+            f"data_quality_issues of {published_db})",
+            ["entity", "rule", "severity", "issues"],
+            rel.fetchall(),
+        )
+
+
+def availability_summary(published_db: Path) -> str | None:
+    """The marts and scorecard KPI groups that are empty for lack of an input, or None."""
+    if not Path(published_db).exists():
+        return None
+    with duckdb.connect(str(published_db), read_only=True) as con:
+        if not _has_table(con, "main", "kpi_availability"):
+            return None
+        rows = con.execute(AVAILABILITY_SQL).fetchall()
+    if not rows:
+        return None
+    lines = [
+        f"Not computed for lack of an optional export (table kpi_availability in {published_db}):"
+    ]
+    for mart, group, reason in rows:
+        name = mart if group == "all" else f"{mart} [{group}]"
+        lines.append(f"  {name}: {reason}")
+    return "\n".join(lines)
+
+
+def run_report(working_db: Path, published_db: Path | None) -> str:
+    """What the run left out and flagged: quarantine, data quality issues, unavailable marts.
+
+    `published_db` is None when the run did not publish (the published file is then the
+    previous run's, so its issues are not this run's).
+    """
+    sections = [quarantine_summary(working_db) or "Quarantined input rows: none"]
+    if published_db is not None:
+        sections += [issues_summary(published_db), availability_summary(published_db)]
+    return "\n\n".join(section for section in sections if section)

@@ -18,6 +18,7 @@ from dagster_dbt import (
 )
 
 from orchestration.lib.dbt_manifest import ensure_manifest
+from orchestration.lib.inputs import single_data_currency
 from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.resources import WarehouseResource
 
@@ -51,9 +52,29 @@ def sales_kpi_dbt_assets(
     settings = warehouse.settings()
     os.environ.update(settings.dbt_env())
     args = ["build"]
-    if settings.dbt_vars():
-        args += ["--vars", json.dumps(settings.dbt_vars())]
+    variables = resolved_dbt_vars(settings.dbt_vars(), settings.working_db)
+    if variables.get("reporting_currency") and "reporting_currency" not in settings.dbt_vars():
+        context.log.info(
+            f"reporting_currency {variables['reporting_currency']}: the only currency of the "
+            "loaded amounts (set it in SALES_KPI_DBT_VARS to report in another one)"
+        )
+    if variables:
+        args += ["--vars", json.dumps(variables)]
     yield from dbt.cli(args, context=context).stream()
+
+
+def resolved_dbt_vars(variables: dict[str, Any], working_db: Path) -> dict[str, Any]:
+    """The dbt vars with `reporting_currency` taken from the data when the user left it unset
+    and every loaded amount has one and the same currency (else dbt's default, JPY, applies).
+
+    Resolved here, once, because the var is compiled into many models: they all see the same.
+    """
+    variables = dict(variables)
+    if "reporting_currency" not in variables and working_db.exists():
+        currency = single_data_currency(working_db)
+        if currency:
+            variables["reporting_currency"] = currency
+    return variables
 
 
 def dbt_asset_keys(schemas: tuple[str, ...]) -> list[dg.AssetKey]:

@@ -11,6 +11,24 @@ a kwarg value `{"$column_values": {"table": "dim_reps", "column": "rep_id"}}` is
 run time by the distinct non-null values of that column, read from the same database and
 schema as the validated table.
 
+Optional inputs: a suite may say which raw tables its table is built from and cannot have
+rows without, e.g. `"requires": ["activities"]` on `kpi_agency_performance`. When one of them is
+empty (or absent) in the layer `raw` schema, the suite's row-count expectations
+(`expect_table_row_count_*`) are skipped, not failed: an export without activities
+legitimately gives an empty activity mart. Every other expectation still runs, and the
+skipped ones are reported (`SuiteResult.skipped`, the summary text, `gate_summary.json`) with
+the reason. Without `requires` a row-count expectation always applies. Likewise an
+expectation whose `$column_values` reference resolves to no value at all (e.g. `dim_reps`
+when no users file was loaded) is skipped and reported: there is nothing to check against.
+
+Offending rows are named in failure messages: for at most `MAX_EXAMPLES` rows, their id and,
+on raw tables, the landing file and row they came from (`_source_file`, `_row_number`), then
+the count of the rest. The id columns are the suite's optional `"id_columns": [...]`, else the
+column of its first `expect_column_values_to_be_unique` (the table's key). They are looked up
+after validation, for failed single-column expectations only, as the first rows holding one of
+GX's few unexpected values (or a null, for not-null checks): no index list is built (GX's
+`unexpected_index_column_names` would build one for every unexpected row before truncating).
+
 Why pandas and not GX's SQL datasource: GX's SQL datasource returns empty metrics on DuckDB.
 Each table is therefore read through a short-lived READ-ONLY DuckDB connection (closed right
 after reading, so the gate never blocks the single writer) and validated with GX's pandas
@@ -23,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -60,6 +79,12 @@ except ImportError:  # pragma: no cover - Windows
 logger = logging.getLogger(__name__)
 
 REFERENCE_KEY = "$column_values"
+# Expectations on the number of rows: the ones a suite's `requires` switches off.
+ROW_COUNT_TYPES = frozenset(
+    {"expect_table_row_count_to_be_between", "expect_table_row_count_to_equal"}
+)
+# The layer whose schema holds the tables named in a suite's `requires`.
+REQUIRES_LAYER = "raw"
 DATA_DOCS_SITE = "quality_gate"
 RUN_NAME = "quality_gate"
 DATASOURCE = "warehouse"
@@ -68,6 +93,8 @@ DATA_DOCS_DIR = "data_docs"
 GX_STORES_DIR = "gx_stores"
 SUMMARY_FILE = "gate_summary.json"
 LOCK_FILE = ".gate.lock"
+# Where a raw row came from (orchestration.lib.loader.AUDIT_COLUMNS), shown with examples.
+LINEAGE_COLUMNS = ("_source_file", "_row_number")
 # SUMMARY gives counts and a few unexpected values without materialising full index lists.
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
 MAX_EXAMPLES = 5
@@ -123,6 +150,21 @@ class SuiteSpec:
     description: str
     expectations: list[dict[str, Any]]
     path: Path
+    requires: tuple[str, ...] = ()
+    id_columns: tuple[str, ...] = ()
+
+    def example_columns(self, available: Any) -> list[str]:
+        """The columns naming an offending row: ids (declared, else the first unique-checked
+        column) then the lineage columns, those present in `available`."""
+        ids = list(self.id_columns)
+        if not ids:
+            ids = [
+                entry["kwargs"]["column"]
+                for entry in self.expectations
+                if entry["type"] == "expect_column_values_to_be_unique"
+                and "column" in entry.get("kwargs", {})
+            ][:1]
+        return [c for c in dict.fromkeys([*ids, *LINEAGE_COLUMNS]) if c in set(available)]
 
     @property
     def name(self) -> str:
@@ -145,6 +187,7 @@ class SuiteResult:
     evaluated: int
     failed: int
     failures: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -175,6 +218,7 @@ class GateReport:
             mark = "✓" if suite.success else "✗"
             ok = suite.evaluated - suite.failed
             lines.append(f"  {mark} {suite.name} {ok}/{suite.evaluated} expectations")
+            lines += [f"      skipped: {reason}" for reason in suite.skipped]
         failures = [(s.name, msg) for s in self.suites for msg in s.failures]
         if failures:
             lines.append("Failures:")
@@ -228,12 +272,20 @@ def _load_suite(path: Path) -> SuiteSpec:
         raise SuiteFormatError(f"{path}: 'expectations' must be a list")
     for i, entry in enumerate(expectations):
         _check_entry(path, i, entry)
+    requires = data.get("requires", [])
+    if not isinstance(requires, list) or not all(isinstance(t, str) for t in requires):
+        raise SuiteFormatError(f"{path}: 'requires' must be a list of raw table names")
+    id_columns = data.get("id_columns", [])
+    if not isinstance(id_columns, list) or not all(isinstance(c, str) for c in id_columns):
+        raise SuiteFormatError(f"{path}: 'id_columns' must be a list of column names")
     return SuiteSpec(
         table=table,
         layer=layer,
         description=str(data.get("description", "")),
         expectations=expectations,
         path=path,
+        requires=tuple(requires),
+        id_columns=tuple(id_columns),
     )
 
 
@@ -464,6 +516,66 @@ def _read_table(database: Path, schema: str, suite: SuiteSpec) -> _TableData:
     return _TableData(frame=frame, references=values)
 
 
+def _empty_inputs(database: Path, schema: str, tables: tuple[str, ...]) -> list[str]:
+    """The tables of `tables` (in `schema`) that are absent or have no row."""
+    empty = []
+    with duckdb.connect(str(database), read_only=True) as con:
+        catalog = _current_catalog(con)
+        for table in tables:
+            if not _table_exists(con, catalog, schema, table):
+                empty.append(table)
+                continue
+            sql = (
+                f"select count(*) from (select 1 from {_qualified(catalog, schema, table)} limit 1)"
+            )
+            if con.execute(sql).fetchall()[0][0] == 0:
+                empty.append(table)
+    return empty
+
+
+def apply_requires(suite: SuiteSpec, empty_inputs: list[str]) -> tuple[SuiteSpec, list[str]]:
+    """The suite without its row-count expectations when a required input is empty.
+
+    Returns the suite to run and one "skipped" message per row-count expectation left out
+    (naming the empty inputs); the suite unchanged and no message when every input has rows.
+    """
+    empty = [table for table in suite.requires if table in empty_inputs]
+    if not empty:
+        return suite, []
+    inputs = ", ".join(f"{REQUIRES_LAYER}.{table}" for table in empty)
+    kept, skipped = [], []
+    for entry in suite.expectations:
+        if entry["type"] in ROW_COUNT_TYPES:
+            params = _params(entry.get("kwargs", {}))
+            skipped.append(
+                f"{entry['type']}({params}): {inputs} empty (no such export loaded), so "
+                f"{suite.table} may legitimately be empty"
+            )
+        else:
+            kept.append(entry)
+    return dataclasses.replace(suite, expectations=kept), skipped
+
+
+def _skip_empty_references(suite: SuiteSpec, data: _TableData) -> tuple[SuiteSpec, list[str]]:
+    """The suite without the expectations whose `$column_values` reference has no value."""
+    kept, skipped = [], []
+    for entry in suite.expectations:
+        empty = [
+            ref for ref in find_references(entry.get("kwargs", {})) if not data.references[ref]
+        ]
+        if empty:
+            names = ", ".join(f"{table}.{column}" for table, column in empty)
+            skipped.append(
+                f"{entry['type']}({_domain(entry.get('kwargs', {}))}): referenced {names} is "
+                "empty (its export was not loaded), nothing to check against"
+            )
+        else:
+            kept.append(entry)
+    if not skipped:
+        return suite, []
+    return dataclasses.replace(suite, expectations=kept), skipped
+
+
 # ---------------------------------------------------------------------------------------------
 # GX context
 # ---------------------------------------------------------------------------------------------
@@ -628,13 +740,76 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
-def _observation(result: Mapping[str, Any]) -> str:
-    """What GX observed: unexpected count and examples, a column mismatch, or the observed value."""
+def offending_rows(
+    validation_result: Any, frame: pd.DataFrame, id_columns: list[str]
+) -> list[dict]:
+    """Up to MAX_EXAMPLES offending rows of a failed single-column expectation, as dicts of
+    the id columns and the checked column; [] when they cannot be told (pair, table-level)."""
+    kwargs = validation_result.expectation_config.kwargs
+    column = kwargs.get("column")
+    result = validation_result.result or {}
+    if not id_columns or column not in frame.columns or not result.get("unexpected_count"):
+        return []
+    if validation_result.expectation_config.type == "expect_column_values_to_not_be_null":
+        mask = frame[column].isna()
+    else:
+        values = [v for v in result.get("partial_unexpected_list") or [] if not _is_missing(v)]
+        if not values:
+            return []
+        try:
+            mask = frame[column].isin(values)
+        except TypeError:  # unhashable values
+            return []
+    positions = np.flatnonzero(mask.to_numpy(dtype=bool, na_value=False))[:MAX_EXAMPLES]
+    columns = list(dict.fromkeys([*id_columns, column]))
+    return frame.iloc[positions][columns].to_dict("records")
+
+
+def _example_rows(rows: list[dict], index_names: list[str]) -> list[str]:
+    """Offending rows as text: `opportunity_id=O7 (landing/x.csv row 8): amount -8`."""
+    examples = []
+    for item in rows[:MAX_EXAMPLES]:
+        ids = [
+            f"{name}={_plain(item[name])}"
+            for name in index_names
+            if name in item and name not in LINEAGE_COLUMNS
+        ]
+        where = ""
+        if item.get("_source_file") is not None:
+            where = f"{_plain(item['_source_file'])}"
+            if item.get("_row_number") is not None:
+                where += f" row {_plain(item['_row_number'])}"
+        values = [
+            f"{name} {_short(_plain(value), 40)}"
+            for name, value in item.items()
+            if name not in index_names
+        ]
+        text = " ".join(ids) or "row"
+        if where:
+            text += f" ({where})"
+        if values:
+            text += ": " + ", ".join(values)
+        examples.append(text)
+    return examples
+
+
+def _observation(result: Mapping[str, Any], rows: list[str] | None = None) -> str:
+    """What GX observed: unexpected count and examples, a column mismatch, or the observed value.
+
+    `rows` are offending rows already described (ids, file and row); without them the message
+    shows a few unexpected values.
+    """
     if result.get("unexpected_count") is not None:
         count = result["unexpected_count"]
         text = f"{count} unexpected of {result.get('element_count', '?')} rows"
         if result.get("unexpected_percent") is not None:
             text += f" ({result['unexpected_percent']:.2f}%)"
+        if rows:
+            shown = len(rows)
+            text += "; " + "; ".join(rows)
+            if count > shown:
+                text += f"; and {count - shown:,} more"
+            return text
         values = [v for v in result.get("partial_unexpected_list") or [] if not _is_missing(v)]
         examples = list(dict.fromkeys(_short(_plain(v), 40) for v in values))  # distinct
         if examples:
@@ -649,8 +824,11 @@ def _observation(result: Mapping[str, Any]) -> str:
     return "failed"
 
 
-def failure_message(validation_result: Any) -> str:
-    """A one-line human-readable message for one failed ExpectationValidationResult."""
+def failure_message(validation_result: Any, rows: list[str] | None = None) -> str:
+    """A one-line human-readable message for one failed ExpectationValidationResult.
+
+    `rows`: descriptions of a few offending rows (`_example_rows`), shown instead of values.
+    """
     config = validation_result.expectation_config
     kwargs = dict(config.kwargs)
     head = f"{config.type}({_domain(kwargs)})"
@@ -658,15 +836,24 @@ def failure_message(validation_result: Any) -> str:
     if error:
         return f"{head}: error: {error.splitlines()[0]}"
     params = _params(kwargs)
-    detail = _observation(validation_result.result or {})
+    detail = _observation(validation_result.result or {}, rows)
     return f"{head}: {detail}" + (f" [expected {params}]" if params else "")
 
 
-def _summarise(suite: SuiteSpec, result: Any, order_ids: list[str]) -> SuiteResult:
-    """Turn a GX suite validation result into a SuiteResult (failures in suite order)."""
+def _summarise(
+    suite: SuiteSpec, result: Any, order_ids: list[str], frame: pd.DataFrame | None = None
+) -> SuiteResult:
+    """Turn a GX suite validation result into a SuiteResult (failures in suite order), naming
+    a few offending rows of `frame` when the suite's table has id or lineage columns."""
     order = {exp_id: i for i, exp_id in enumerate(order_ids)}
     results = sorted(result.results, key=lambda r: order.get(r.expectation_config.id, len(order)))
-    failures = [failure_message(r) for r in results if not r.success]
+    id_columns = suite.example_columns(frame.columns) if frame is not None else []
+    failures = []
+    for r in results:
+        if r.success:
+            continue
+        rows = offending_rows(r, frame, id_columns) if id_columns else []
+        failures.append(failure_message(r, _example_rows(rows, id_columns)))
     return SuiteResult(
         table=suite.table,
         layer=suite.layer,
@@ -743,12 +930,23 @@ def _validate_suite(
     if schema is None:
         message = f"no schema configured for layer {suite.layer!r}"
         return _error_result(suite, message), {"success": False, "error": message}
+    skipped: list[str] = []
+    if suite.requires:
+        raw_schema = schema_for_layer.get(REQUIRES_LAYER)
+        if raw_schema is None:
+            message = f"'requires' needs a schema for layer {REQUIRES_LAYER!r}"
+            return _error_result(suite, message), {"success": False, "error": message}
+        suite, skipped = apply_requires(suite, _empty_inputs(database, raw_schema, suite.requires))
     try:
         data = _read_table(database, schema, suite)
+        suite, skipped_references = _skip_empty_references(suite, data)
+        skipped += skipped_references
         result, order_ids = _run_suite(context, suite, data, run_id)
     except (TableNotFoundError, ExpectationSpecError) as exc:
         return _error_result(suite, str(exc)), {"success": False, "error": str(exc)}
-    return _summarise(suite, result, order_ids), result.to_json_dict()
+    summary = _summarise(suite, result, order_ids, data.frame)
+    summary.skipped = skipped
+    return summary, result.to_json_dict() | {"skipped_expectations": skipped}
 
 
 def _build_data_docs(context: Any, results_dir: Path, resources: list[Any]) -> Path | None:

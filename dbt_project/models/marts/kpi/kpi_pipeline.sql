@@ -5,6 +5,9 @@
 -- = amount in the reporting currency × that stage's default probability. scope_type 'company'
 -- (scope_id 'company'), 'team' (owner's team) and 'rep' (owner). The mart is empty when
 -- nothing is open.
+-- A deal without an amount is unknown, not worth 0: open_amount and weighted_amount sum the
+-- known amounts and are null when no deal of the row has one; open_opportunities_unknown_amount
+-- counts the open deals left out of those sums.
 with open_pipeline as (
     select * from {{ ref('int_open_pipeline_as_of') }}
 ),
@@ -78,8 +81,10 @@ grouped as (
         expected_close_month_start_date,
         min(funnel_step_order) as funnel_step_order,
         count(*) as open_opportunities,
-        coalesce(sum(amount_reporting), 0) as open_amount,
-        coalesce(sum(weighted_amount), 0) as weighted_amount,
+        sum(case when amount_reporting is null then 1 else 0 end)
+            as open_opportunities_unknown_amount,
+        sum(amount_reporting) as open_amount,
+        sum(weighted_amount) as weighted_amount,
         max(reporting_currency) as currency
     from scoped
     group by 1, 2, 3, 4
@@ -103,6 +108,7 @@ final as (
             false
         ) as is_past_expected_close,
         cast(open_opportunities as bigint) as open_opportunities,
+        cast(open_opportunities_unknown_amount as bigint) as open_opportunities_unknown_amount,
         cast(open_amount as decimal(18, 2)) as open_amount,
         cast(weighted_amount as decimal(18, 2)) as weighted_amount,
         coalesce(currency, '{{ var("reporting_currency") }}') as currency
