@@ -234,9 +234,10 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
+    from orchestration.lib.data_quality_docs import write_readme
     from orchestration.lib.metrics import write_all
 
-    for path in write_all():
+    for path in [*write_all(), write_readme()]:
         _say(f"wrote {path}")
     return 0
 

@@ -39,3 +39,9 @@ def render_readme(readme: str, seed: Path = RULES_SEED) -> str:
     head, rest = readme.split("<!-- data-quality-rules:start", 1)
     _, tail = rest.split(END, 1)
     return f"{head}{START}\n{rules_table(seed)}\n{END}{tail}"
+
+
+def write_readme(readme: Path = REPO_ROOT / "README.md") -> Path:
+    """Rewrite the README's rules block from the seed; return the README's path."""
+    readme.write_text(render_readme(readme.read_text(encoding="utf-8")), encoding="utf-8")
+    return readme
