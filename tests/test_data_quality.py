@@ -27,9 +27,13 @@ RELAXED = {
     rule: {"max_flagged_share": 0.5}
     for rule in (
         "won_before_lead_created",
+        "won_before_opportunity_created",
+        "lost_before_opportunity_created",
+        "won_date_unknown",
         "duplicate_key_conflict",
         "unknown_lead",
         "lead_link_conflict",
+        "unknown_converted_opportunity",
     )
 }
 
@@ -72,6 +76,15 @@ def _defective_landing(target: Path) -> Path:
                 "lead_status": "working",
                 "owner_id": "U1",
                 "converted_opportunity_id": "O1",
+            },
+            # Names an opportunity the export does not hold.
+            {
+                "lead_id": "L9",
+                "created_at": "2025-06-12 09:00:00",
+                "lead_source": "seminar",
+                "lead_status": "converted",
+                "owner_id": "U1",
+                "converted_opportunity_id": "O404",
             },
             # L3 again with other content: the later row wins, the first one is reported.
             {
@@ -126,6 +139,57 @@ def _defective_landing(target: Path) -> Path:
                 "is_closed": "false",
                 "is_won": "false",
             },
+            # Won on 8/1, "created" on 8/10.
+            opportunity
+            | {
+                "opportunity_id": "O10",
+                "account_id": "A1",
+                "owner_id": "U2",
+                "created_at": "2025-08-10 10:00:00",
+                "close_date": "2025-08-01",
+                "opportunity_stage": "closed_won",
+                "amount": "200000",
+                "is_closed": "true",
+                "is_won": "true",
+            },
+            # Lost on 8/5, "created" on 8/10.
+            opportunity
+            | {
+                "opportunity_id": "O11",
+                "account_id": "A1",
+                "owner_id": "U2",
+                "created_at": "2025-08-10 10:00:00",
+                "close_date": "2025-08-05",
+                "opportunity_stage": "closed_lost",
+                "amount": "300000",
+                "is_closed": "true",
+                "is_won": "false",
+                "lost_reason": "price",
+            },
+            # Won, but neither a close date nor a created date: no date to count it on.
+            opportunity
+            | {
+                "opportunity_id": "O12",
+                "account_id": "A1",
+                "owner_id": "U2",
+                "opportunity_stage": "closed_won",
+                "amount": "400000",
+                "is_closed": "true",
+                "is_won": "true",
+            },
+            # An owner and an account the export does not hold.
+            opportunity
+            | {
+                "opportunity_id": "O13",
+                "account_id": "A99",
+                "owner_id": "U99",
+                "created_at": "2025-09-01 10:00:00",
+                "close_date": "2025-12-20",
+                "opportunity_stage": "proposal",
+                "amount": "900000",
+                "is_closed": "false",
+                "is_won": "false",
+            },
             # Created date unknown: still a won deal, not a cycle.
             opportunity
             | {
@@ -153,7 +217,17 @@ def _defective_landing(target: Path) -> Path:
                 "motion": "inside",
                 "hired_date": "2023-04-01",
                 "is_active": "true",
-            }
+            },
+            # U3 again in another team: conflicting attributes.
+            {
+                "user_id": "U3",
+                "team_id": "FS2",
+                "team_name": "フィールドセールス2課",
+                "role": "AE",
+                "motion": "field",
+                "hired_date": "2022-10-01",
+                "is_active": "true",
+            },
         ],
     )
     return landing
@@ -185,10 +259,18 @@ def test_defects_publish_with_one_issue_row_per_rule_broken(published) -> None:
     assert found == {
         ("duplicate_key_conflict", "L3"),
         ("lead_link_conflict", "L8"),
+        ("lost_before_opportunity_created", "O11"),
         ("opportunity_created_unknown", "O9"),
+        ("opportunity_created_unknown", "O12"),
+        ("unknown_account", "O13"),
+        ("unknown_converted_opportunity", "L9"),
         ("unknown_lead", "O8"),
+        ("unknown_owner", "O13"),
+        ("user_conflicting_attributes", "U3"),
         ("user_multiple_roles", "U1"),
         ("won_before_lead_created", "O7"),
+        ("won_before_opportunity_created", "O10"),
+        ("won_date_unknown", "O12"),
     }
     by_rule = {i["rule_code"]: i for i in issues}
     # The ignored copy of L3 is the original row 3 of leads.csv; O7 is row 6 of its file.
@@ -217,20 +299,25 @@ def test_defective_deal_is_kept_out_of_the_cycle_only(published) -> None:
     # O6: lead L6 created 2016-03-01, won 2016-05-10 = 70 days, no defect.
     assert deals["O6"]["days_lead_to_won"] == 70
     assert deals["O6"]["excluded_reason"] is None
-    # FY2025 (April start): won O1 (5/13), O3 (6/30), O7 (6/5), O9 (7/15); O7 and O9 excluded.
+    assert deals["O10"]["days_opportunity_to_won"] is None
+    assert deals["O10"]["excluded_reason"] == "won_before_opportunity_created"
+    # O12 has no date to be won on: in no dated KPI (data_quality_issues says so).
+    assert "O12" not in deals
+    # FY2025 (April start): won O1 (5/13), O3 (6/30), O7 (6/5), O9 (7/15), O10 (8/1); O7, O9
+    # and O10 are kept out of a duration.
     total = query_rows(
         published,
         "select won_deals, excluded_deals, won_deals_with_lead from kpi_sales_cycle "
         "where period_grain = 'fiscal_year' and grouping_level = 'total' "
         "and period_start_date = date '2025-04-01'",
     )[0]
-    assert total == {"won_deals": 4, "excluded_deals": 2, "won_deals_with_lead": 2}
+    assert total == {"won_deals": 5, "excluded_deals": 3, "won_deals_with_lead": 2}
     won = published.execute(
         "select sum(numerator) from kpi_scorecard where kpi_code = 'deals_won' "
         "and scope_type = 'company' and period_grain = 'fiscal_year' "
         "and period_start_date = date '2025-04-01'"
     ).fetchone()[0]
-    assert won == 4
+    assert won == 5
 
 
 def test_calendar_covers_events_years_back(published) -> None:
@@ -273,11 +360,11 @@ def test_links_both_ways_and_roles_on_the_deal(published) -> None:
             "and kpi_code in ('deals_won', 'leads_created') group by all",
         )
     }
-    # U1 closed O7: an AE win. AE wins in FY2025: O1, O3 (U2, U3), O7, O9 = 4, none as SDR.
-    assert roles[("deals_won", "AE")] == 4
+    # U1 closed O7: an AE win. AE wins in FY2025: O1, O3 (U2, U3), O7, O9, O10 = 5, none as SDR.
+    assert roles[("deals_won", "AE")] == 5
     assert ("deals_won", "SDR") not in roles
-    # U1 sourced L1, L2, L3, L5, L7, L8 (FY2025) as SDR; U4 (SDR) sourced L4.
-    assert roles[("leads_created", "SDR")] == 7
+    # U1 sourced L1, L2, L3, L5, L7, L8, L9 (FY2025) as SDR; U4 (SDR) sourced L4.
+    assert roles[("leads_created", "SDR")] == 8
     reps = query_rows(published, "select rep_roles from core.dim_reps where rep_id = 'U1'")
     assert reps == [{"rep_roles": "AE,SDR"}]
 
@@ -289,7 +376,7 @@ def test_every_lead_row_is_accounted_for(defect_run, published) -> None:
             "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
             "from raw._load_log where entity = 'leads'"
         ).fetchone()
-    assert (read, loaded, quarantined) == (9, 9, 0)
+    assert (read, loaded, quarantined) == (10, 10, 0)
     leads = published.execute("select count(*) from core.fct_leads").fetchone()[0]
     duplicates = published.execute(
         "select count(*) from data_quality_issues "

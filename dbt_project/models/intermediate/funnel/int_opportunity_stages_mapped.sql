@@ -40,6 +40,7 @@ snapshot_versions as (
         snapshots.opportunity_id,
         snapshots.opportunity_stage,
         snapshots.created_at,
+        snapshots.is_closed,
         snapshots.dbt_valid_from,
         row_number() over (
             partition by snapshots.opportunity_id order by snapshots.dbt_valid_from
@@ -56,11 +57,15 @@ from_snapshots as (
         snapshot_versions.opportunity_id,
         snapshot_versions.opportunity_stage,
         case
-            -- Without a created date the deal is taken to be in its first stage on the as-of date.
+            -- An open deal without a created date is taken to be in its first stage on the as-of
+            -- date (it is in the export); a closed one has no stage date (won_date_unknown).
             when snapshot_versions.version_number = 1
                 then coalesce(
                     snapshot_versions.created_at,
-                    cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+                    case
+                        when not snapshot_versions.is_closed
+                            then cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+                    end
                 )
             else cast(snapshot_versions.dbt_valid_from as {{ dbt.type_timestamp() }})
         end as stage_entered_at,
@@ -79,7 +84,11 @@ current_only as (
         opportunities.opportunity_id,
         opportunities.opportunity_stage,
         coalesce(
-            opportunities.created_at, cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+            opportunities.created_at,
+            case
+                when not opportunities.is_closed
+                    then cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+            end
         ) as stage_entered_at,
         'inferred' as transition_source
     from opportunities

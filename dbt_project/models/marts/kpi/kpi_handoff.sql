@@ -16,6 +16,14 @@ date_periods as (
     select * from {{ ref('int_date_periods') }}
 ),
 
+-- Deals whose dates make the opportunity -> won duration meaningless (data_quality_issues):
+-- still counted as won, kept out of the cycle (won_deals_with_cycle).
+cycle_defects as (
+    select distinct record_id as opportunity_id
+    from {{ ref('int_opportunity_defects') }}
+    where rule_code in ('won_before_opportunity_created', 'opportunity_created_unknown')
+),
+
 -- Opportunities that had reached the qualified step (有効商談) by the as-of date.
 accepted as (
     select distinct opportunity_id
@@ -36,10 +44,13 @@ outcomes as (
             opportunities.is_closed
             and coalesce(opportunities.won_date, opportunities.lost_date) <= {{ as_of_date() }},
             false
-        ) as is_closed_by_as_of
+        ) as is_closed_by_as_of,
+        cycle_defects.opportunity_id is not null as is_cycle_defect
     from opportunities
     left join accepted
         on opportunities.opportunity_id = accepted.opportunity_id
+    left join cycle_defects
+        on opportunities.opportunity_id = cycle_defects.opportunity_id
 ),
 
 deals as (
@@ -59,7 +70,7 @@ deals as (
         case when opportunities.is_won_by_as_of then opportunities.amount_reporting end as won_amount,
         opportunities.reporting_currency,
         case
-            when opportunities.is_won_by_as_of
+            when opportunities.is_won_by_as_of and not opportunities.is_cycle_defect
                 then {{ dbt.datediff('opportunities.created_date', 'opportunities.won_date', 'day') }}
         end as days_opportunity_to_won
     from outcomes as opportunities
@@ -82,6 +93,7 @@ grouped as (
         sum(case when is_closed_by_as_of then 1 else 0 end) as closed_deals,
         coalesce(sum(won_amount), 0) as won_amount,
         max(reporting_currency) as currency,
+        count(days_opportunity_to_won) as won_deals_with_cycle,
         coalesce(sum(days_opportunity_to_won), 0) as sum_days_opportunity_to_won
     from deals
     group by 1, 2, 3, 4, 5, 6
@@ -109,9 +121,11 @@ final as (
         {{ safe_divide('won_deals', 'closed_deals') }} as win_rate,
         cast(won_amount as decimal(18, 2)) as won_amount,
         coalesce(currency, '{{ var("reporting_currency") }}') as currency,
+        cast(won_deals_with_cycle as bigint) as won_deals_with_cycle,
         cast(sum_days_opportunity_to_won as bigint) as sum_days_opportunity_to_won,
-        -- Mean days opportunity → won = sum_days_opportunity_to_won / won_deals.
-        {{ safe_divide('sum_days_opportunity_to_won', 'won_deals') }} as mean_days_opportunity_to_won
+        -- Mean days opportunity → won = sum_days_opportunity_to_won / won_deals_with_cycle.
+        {{ safe_divide('sum_days_opportunity_to_won', 'won_deals_with_cycle') }}
+            as mean_days_opportunity_to_won
     from grouped
 )
 
