@@ -29,7 +29,7 @@ def test_bad_rows_are_quarantined_and_every_row_is_accounted_for(tmp_path):
         "O1,A1,U1,,2025-04-01 10:00:00,2025-05-01,approach,1000,JPY,new,false,false,\n"
         "O2,A1,U1,,2025-13-01 10:00:00,2025-05-01,approach,1000,JPY,new,false,false,\n"
         "O3,A1,U1,,2025-04-01 10:00:00,2025-05-01,approach,12abc,JPY,new,false,false,\n"
-        "O4,,U1,,2025-04-01 10:00:00,2025-05-01,approach,1000,JPY,new,false,false,\n"
+        "O4,A1,,,2025-04-01 10:00:00,2025-05-01,approach,1000,JPY,new,false,false,\n"
         "O5,A1,U1,,2025-04-01 10:00:00,2025-05-01,approach,1000,JPY,upsell,maybe,false,\n"
         "O6,A1,U1,too,many,fields,in,this,row,x,y,z,w,v\n"
         '"O7",A1,U1,,2025-04-02 10:00:00+00:00,,"approach",2000,JPY,new,0,0,"line\nbreak"\n',
@@ -58,7 +58,7 @@ def test_bad_rows_are_quarantined_and_every_row_is_accounted_for(tmp_path):
     assert loaded[1][3] is False and loaded[1][4] == "line\nbreak"
     assert "created_at: cannot read 2025-13-01 10:00:00 as timestamp" in reasons["2"]
     assert "amount: cannot read 12abc as decimal" in reasons["3"]
-    assert "account_id: required value is empty" in reasons["4"]
+    assert "owner_id: required value is empty" in reasons["4"]
     assert "opportunity_type: value upsell is not one of new, expansion, renewal" in reasons["5"]
     assert "is_closed: cannot read maybe as boolean" in reasons["5"]
     malformed = [r for key, r in reasons.items() if key.startswith("line")]
@@ -68,11 +68,11 @@ def test_bad_rows_are_quarantined_and_every_row_is_accounted_for(tmp_path):
 
 def test_missing_required_column_names_file_and_column(tmp_path):
     landing = tmp_path / "landing"
-    path = _write(landing / "leads.csv", "lead_id,created_at,lead_status\nL1,2025-04-01,open\n")
+    path = _write(landing / "leads.csv", "lead_id,lead_source,lead_status\nL1,web_inquiry,open\n")
     with pytest.raises(LandingFileError) as error:
         load_landing(tmp_path / "w.duckdb", landing, entities=["leads"])
     message = str(error.value)
-    assert str(path) in message and "lead_source" in message
+    assert str(path) in message and "created_at" in message
 
 
 def test_bom_multiple_files_and_reload_is_idempotent(tmp_path):
