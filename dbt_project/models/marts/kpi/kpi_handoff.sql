@@ -19,9 +19,9 @@ date_periods as (
 -- Deals whose dates make the opportunity -> won duration meaningless (data_quality_issues):
 -- still counted as won, kept out of the cycle (won_deals_with_cycle).
 cycle_defects as (
-    select distinct record_id as opportunity_id
-    from {{ ref('int_opportunity_defects') }}
-    where rule_code in ('won_before_opportunity_created', 'opportunity_created_unknown')
+    select opportunity_id
+    from {{ ref('int_opportunity_cycle_exclusions') }}
+    where is_opportunity_cycle_defect
 ),
 
 -- Opportunities that had reached the qualified step (有効商談) by the as-of date.

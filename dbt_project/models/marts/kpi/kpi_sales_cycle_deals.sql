@@ -6,28 +6,8 @@ with opportunities as (
     select * from {{ ref('fct_opportunities') }}
 ),
 
-defects as (
-    select * from {{ ref('int_opportunity_defects') }}
-),
-
 cycle_defects as (
-    select
-        record_id as opportunity_id,
-        max(case when rule_code = 'won_before_lead_created' then 1 else 0 end)
-            as is_lead_cycle_defect,
-        max(
-            case
-                when rule_code in ('won_before_opportunity_created', 'opportunity_created_unknown')
-                    then 1
-                else 0
-            end
-        ) as is_opportunity_cycle_defect,
-        {{ dbt.listagg('rule_code', "', '", 'order by rule_code') }} as excluded_reason
-    from defects
-    where rule_code in (
-        'won_before_lead_created', 'won_before_opportunity_created', 'opportunity_created_unknown'
-    )
-    group by record_id
+    select * from {{ ref('int_opportunity_cycle_exclusions') }}
 ),
 
 final as (
@@ -38,11 +18,11 @@ final as (
         opportunities.created_date,
         cast(opportunities.lead_created_at as date) as lead_created_date,
         case
-            when coalesce(cycle_defects.is_opportunity_cycle_defect, 0) = 0
+            when not coalesce(cycle_defects.is_opportunity_cycle_defect, false)
                 then cast({{ dbt.datediff('opportunities.created_date', 'opportunities.won_date', 'day') }} as integer)  -- noqa: LT05
         end as days_opportunity_to_won,
         case
-            when coalesce(cycle_defects.is_lead_cycle_defect, 0) = 0
+            when not coalesce(cycle_defects.is_lead_cycle_defect, false)
                 then cast({{ dbt.datediff('cast(opportunities.lead_created_at as date)', 'opportunities.won_date', 'day') }} as integer)  -- noqa: LT05
         end as days_lead_to_won,
         cycle_defects.excluded_reason,
