@@ -20,9 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from orchestration.lib.canonical_schema import ENTITIES
+from orchestration.lib.input_files import load_yaml, refuse_outside
 from orchestration.sources.base import Conversion, MappingError, write_conversion
 
 SOURCE_FILE = "source.yml"
@@ -43,11 +42,9 @@ class SourceFolder:
     source_system: str
 
 
-def _read_config(path: Path) -> dict:
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise MappingError(f"{path}: not valid YAML ({error}).") from error
+def _read_config(path: Path, landing_dir: Path | None = None) -> dict:
+    """source.yml: at most 1 MiB, UTF-8, aliases expanding to at most 100,000 values."""
+    config = load_yaml(path, MappingError, landing_dir) or {}
     if not isinstance(config, dict):
         raise MappingError(f"{path}: expected a mapping of keys, e.g. 'type: salesforce'.")
     return config
@@ -59,7 +56,8 @@ def discover_sources(landing_dir: Path) -> list[SourceFolder]:
         return []
     sources = []
     for path in sorted(landing_dir.glob(f"*/{SOURCE_FILE}")):
-        config = _read_config(path)
+        refuse_outside(path.parent, landing_dir, MappingError, "source folder")
+        config = _read_config(path, landing_dir)
         source_type = str(config.get("type", "")).strip()
         if source_type not in CONVERTERS:
             raise MappingError(
