@@ -268,3 +268,206 @@ def test_file_problems_lists_every_problem_of_a_file(tmp_path):
     assert len(problems) == 2
     assert "empty column name at position(s) 3" in problems[0]
     assert "'lead_id' at positions 1, 2" in problems[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sources: source.yml, mapping paths, encodings, xlsx
+# ---------------------------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+YAML_BOMB = (
+    "type: mapping\n"
+    'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+    "h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+    "i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"
+)
+
+
+def _copy_fixture(name: str, landing: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(FIXTURES / name, landing / name))
+
+
+def test_yaml_bomb_in_source_yml_is_refused_naming_the_file(tmp_path):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.registry import discover_sources
+
+    assert len(YAML_BOMB) < 600  # expands to 9**9 = 387,420,489 strings
+    path = _write_bytes(tmp_path / "landing" / "crm" / "source.yml", YAML_BOMB.encode())
+    with pytest.raises(MappingError) as error:
+        discover_sources(tmp_path / "landing")
+    message = str(error.value)
+    assert str(path) in message and "expand to more than 100,000 values" in message
+    assert "YAML bomb" in message
+
+
+def test_small_aliases_in_source_yml_are_fine(tmp_path):
+    from orchestration.lib.input_files import load_yaml
+    from orchestration.sources.base import MappingError
+
+    path = _write_bytes(tmp_path / "m.yml", b"a: &x {k: 1}\nb: *x\n")
+    assert load_yaml(path, MappingError) == {"a": {"k": 1}, "b": {"k": 1}}
+
+
+def test_oversized_or_non_utf8_source_yml_is_refused(tmp_path):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.registry import discover_sources
+
+    landing = tmp_path / "landing"
+    big = _write_bytes(landing / "a" / "source.yml", b"type: mapping\n#" + b"x" * 1_100_000)
+    with pytest.raises(MappingError, match=r"may hold at most 1,048,576 bytes") as error:
+        discover_sources(landing)
+    assert str(big) in str(error.value)
+    big.unlink()
+    _write_bytes(landing / "a" / "source.yml", "type: mapping\n# 日本語\n".encode("cp932"))
+    with pytest.raises(MappingError, match=r"cannot be read as utf-8: line 2, byte offset 16"):
+        discover_sources(landing)
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "sub/../../x.yml"])
+def test_mapping_path_cannot_leave_the_source_folder(tmp_path, name):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.mapping import resolve_mapping
+
+    folder = tmp_path / "landing" / "jp"
+    folder.mkdir(parents=True)
+    with pytest.raises(MappingError, match="must be a path inside the source folder"):
+        resolve_mapping(folder, name)
+
+
+def test_mapping_pattern_cannot_leave_the_source_folder(tmp_path):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.mapping import load_mapping
+
+    path = _write_bytes(
+        tmp_path / "m.yml",
+        b"files:\n  - pattern: '../*.csv'\n    entity: agencies\n"
+        b"    columns: {agency_id: a, agency_name: b}\n",
+    )
+    with pytest.raises(MappingError, match=r"files\[0\]\.pattern: '\.\./\*\.csv' must be a path"):
+        load_mapping(path)
+
+
+def test_symlinked_mapping_and_export_outside_landing_are_refused(tmp_path):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.mapping import convert, resolve_mapping
+
+    secret = _write_bytes(tmp_path / "outside" / "secret.yml", b"TOPSECRET: 1\n")
+    folder = tmp_path / "landing" / "jp"
+    folder.mkdir(parents=True)
+    (folder / "my_mapping.yml").symlink_to(secret)
+    with pytest.raises(MappingError) as error:
+        resolve_mapping(folder, "my_mapping")
+    assert "symbolic link to a mapping file outside the landing folder" in str(error.value)
+    assert "TOPSECRET" not in str(error.value)
+    (folder / "my_mapping.yml").unlink()
+    (folder / "商談一覧.csv").symlink_to(secret)
+    with pytest.raises(MappingError, match="symbolic link to a file outside the landing folder"):
+        convert(folder, {"mapping": "jp_sfa_example"}, "jp")
+
+
+def test_salesforce_export_with_bad_bytes_names_line_offset_and_declaration(tmp_path):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.registry import _read_config
+    from orchestration.sources.salesforce import convert
+
+    folder = _copy_fixture("salesforce_tiny", tmp_path / "landing")
+    lead = folder / "Lead.csv"
+    data = lead.read_bytes()
+    header_end = data.index(b"\n") + 1
+    lead.write_bytes(data[:header_end] + b'"\xff' + data[header_end + 1 :])
+    with pytest.raises(MappingError) as error:
+        convert(folder, _read_config(folder / "source.yml"), "salesforce")
+    message = str(error.value)
+    assert str(lead) in message
+    assert f"cannot be read as utf-8: line 2, byte offset {header_end + 1} (byte 0xFF)" in message
+    assert "`encoding: cp932`" in message and "source.yml" in message
+
+
+def test_mapped_cp932_file_declared_utf8_names_line_and_offset(tmp_path):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.mapping import convert
+
+    folder = _copy_fixture("mapped_jp", tmp_path / "landing")
+    # The shipped mapping declares cp932; a copy declaring UTF-8 reads the CP932 files wrongly.
+    mapping = (Path("orchestration/sources/mappings/jp_sfa_example.yml")).read_text("utf-8")
+    assert "\nencoding: cp932\n" in mapping
+    mapping = mapping.replace("\nencoding: cp932\n", "\nencoding: utf-8\n")
+    (folder / "m.yml").write_text(mapping, encoding="utf-8")
+    with pytest.raises(MappingError) as error:
+        convert(folder, {"mapping": "m"}, "jp")
+    message = str(error.value)
+    assert "cannot be read as utf-8: line 1, byte offset 0" in message
+    assert "`encoding: cp932` for Shift_JIS" in message
+
+
+def test_hubspot_export_in_no_known_encoding_is_a_clear_error(tmp_path):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.hubspot import convert
+    from orchestration.sources.registry import _read_config
+
+    folder = _copy_fixture("hubspot_tiny", tmp_path / "landing")
+    deals = folder / "deals.csv"
+    data = deals.read_bytes()
+    cut = data.index(b"\n") + 1
+    deals.write_bytes(data[:cut] + b"\x81 " + data[cut:])  # invalid in UTF-8 and in cp932
+    with pytest.raises(MappingError) as error:
+        convert(folder, _read_config(folder / "source.yml"), "hubspot")
+    message = str(error.value)
+    assert str(deals) in message and "encodings tried: utf-8, cp932" in message
+    assert f"line 2, byte offset {cut} (byte 0x81) is not valid UTF-8" in message
+
+
+def _zip_bomb(path: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (50 * 1024 * 1024))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("empty", "the file is empty (0 bytes), so it is no workbook"),
+        ("corrupt", "not a valid .xlsx workbook (the zip container is corrupt"),
+        ("bomb", "refused: part xl/worksheets/sheet1.xml is compressed"),
+        ("garbage_zip", "not a readable .xlsx workbook"),
+    ],
+)
+def test_damaged_xlsx_is_a_clear_error(tmp_path, kind, expected):
+    import zipfile
+
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.readers import read_table
+
+    path = tmp_path / "report.xlsx"
+    if kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "corrupt":
+        path.write_bytes(b"PK\x03\x04 this is not really a zip file")
+    elif kind == "bomb":
+        _zip_bomb(path)
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("hello.txt", "not a workbook")
+    with pytest.raises(MappingError) as error:
+        read_table(path)
+    assert str(path) in str(error.value) and expected in str(error.value)
+
+
+def test_csv_field_over_the_csv_module_limit_names_the_line(tmp_path):
+    from orchestration.sources.base import MappingError
+    from orchestration.sources.readers import read_table
+
+    path = _write_bytes(tmp_path / "x.csv", b"a,b\n1,2\n3," + b"y" * 200_000 + b"\n")
+    with pytest.raises(MappingError, match=r"x\.csv: line 3: cannot be read as CSV"):
+        read_table(path)

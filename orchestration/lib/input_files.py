@@ -203,7 +203,9 @@ def looks_like_cp932(scan: Utf8Scan) -> bool:
 
 def bad_byte(data: bytes, codec: str) -> BadBytes | None:
     """Line and byte offset of the first byte of `data` that `codec` cannot decode."""
-    position = _first_bad(data, codec)
+    # utf-8-sig reports positions after the BOM; the BOM is valid UTF-8, so plain utf-8 finds
+    # the same byte at its offset in the file.
+    position = _first_bad(data, "utf-8" if codec.replace("_", "-") == "utf-8-sig" else codec)
     if position is None:
         return None
     return BadBytes(data.count(b"\n", 0, position) + 1, position, data[position])
