@@ -471,3 +471,57 @@ def test_csv_field_over_the_csv_module_limit_names_the_line(tmp_path):
     path = _write_bytes(tmp_path / "x.csv", b"a,b\n1,2\n3," + b"y" * 200_000 + b"\n")
     with pytest.raises(MappingError, match=r"x\.csv: line 3: cannot be read as CSV"):
         read_table(path)
+
+
+def test_spend_csv_in_capitals_is_loaded(tmp_path):
+    landing = tmp_path / "landing"
+    source = (FIXTURES / "tiny" / "spend.csv").read_bytes()
+    _write_bytes(landing / "Spend.CSV", source)
+    (result,) = load_landing(tmp_path / "w.duckdb", landing, entities=["spend"])
+    data_rows = source.rstrip(b"\n").count(b"\n")  # lines after the header
+    assert data_rows > 0
+    assert (result.source_file, result.rows_read) == (str(landing / "Spend.CSV"), data_rows)
+    assert result.rows_loaded == data_rows
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Fail fast: one error listing every problem, before anything is loaded
+# ---------------------------------------------------------------------------------------------
+
+
+def test_bad_inputs_stop_the_run_at_once_with_every_problem_listed(tmp_path):
+    import shutil
+    import time
+
+    from orchestration.pipeline import run_pipeline, settings_for
+    from orchestration.summary import run_report
+
+    landing = Path(shutil.copytree(FIXTURES / "tiny", tmp_path / "landing"))
+    agencies = (landing / "agencies.csv").read_text(encoding="utf-8")
+    (landing / "agencies.csv").write_bytes(agencies.encode("cp932"))
+    users = landing / "users.csv"
+    header, rest = users.read_text(encoding="utf-8").split("\n", 1)
+    first = header.split(",")[0]
+    users.write_text(f"{header},{first}\n{rest}", encoding="utf-8")
+    _write_bytes(landing / "crm" / "source.yml", YAML_BOMB.encode())
+    _write_bytes(landing / "notes.txt", b"not data")
+    settings = settings_for(tmp_path / "run", landing, as_of_date="2025-06-30")
+    started = time.perf_counter()
+    outcome = run_pipeline(settings)
+    elapsed = time.perf_counter() - started
+    assert not outcome.success and not outcome.published
+    assert outcome.failed_steps == ["converted__sources"]
+    (message,) = outcome.input_errors
+    assert message.startswith(f"3 problem(s) in the landing folder {landing}; nothing was loaded")
+    assert f"{landing / 'agencies.csv'}: not UTF-8: line " in message
+    assert f"{users}: duplicate column name(s)" in message
+    assert f"'{first}' at positions 1, {len(header.split(',')) + 1}" in message
+    assert f"{landing / 'crm' / 'source.yml'}: refused" in message and "YAML bomb" in message
+    report = run_report(settings.working_db, None)
+    assert "Files in the landing folder that were NOT loaded: 1" in report
+    assert f"{landing / 'notes.txt'}: file name matches no entity" in report
+    # Nothing after the check ran: no raw table was loaded, no quality suite, no dbt (the
+    # holidays asset does not depend on the landing folder). Wall time is then Dagster's and
+    # the Definitions' start-up; the time spent in steps is the check's alone.
+    assert set(outcome.step_seconds) <= {"raw__jp_public_holidays"}
+    assert elapsed > 0

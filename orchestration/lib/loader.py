@@ -154,6 +154,39 @@ def unmatched_files(landing_dir: Path) -> list[tuple[str, str]]:
     return found
 
 
+def precheck_landing(landing_dir: Path) -> list[str]:
+    """Every file-level problem of every canonical landing file (see `file_problems`),
+    collected so that one error lists them all before any row is loaded."""
+    problems: list[str] = []
+    for name, entity in ENTITIES.items():
+        for path in discover_files(landing_dir, name):
+            problems.extend(file_problems(entity, path, landing_dir))
+    return problems
+
+
+def record_unmatched_files(
+    con: duckdb.DuckDBPyConnection, files: list[tuple[str, str]], load_id: str
+) -> None:
+    """Replace raw._unmatched_files with this run's landing files that no entity reads."""
+    ensure_raw_schema(con)
+    con.execute(
+        f"""
+        create or replace table {RAW_SCHEMA}._unmatched_files (
+            load_id varchar not null,
+            path varchar not null,
+            reason varchar not null,
+            found_at timestamp not null
+        )
+        """
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if files:
+        con.executemany(
+            f"insert into {RAW_SCHEMA}._unmatched_files values (?, ?, ?, ?)",
+            [[load_id, path, reason, now] for path, reason in files],
+        )
+
+
 def converted_files(converted_dir: Path | None, entity: str) -> list[tuple[Path, str]]:
     """(`<converted_dir>/<source_system>/<entity>.csv`, source_system) for every source."""
     if converted_dir is None or not converted_dir.is_dir():

@@ -54,8 +54,21 @@ def discover_sources(landing_dir: Path) -> list[SourceFolder]:
     """Every sub-folder of the landing directory with a source.yml, in name order."""
     if not landing_dir.is_dir():
         return []
+    sources = discover_sources_in(sorted(landing_dir.glob(f"*/{SOURCE_FILE}")), landing_dir)
+    names = [s.source_system for s in sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise MappingError(
+            f"{landing_dir}: several source folders use source_system {', '.join(duplicates)}; "
+            "give each a distinct source_system in its source.yml."
+        )
+    return sources
+
+
+def discover_sources_in(paths: list[Path], landing_dir: Path) -> list[SourceFolder]:
+    """The source folders of these source.yml files (each checked and read safely)."""
     sources = []
-    for path in sorted(landing_dir.glob(f"*/{SOURCE_FILE}")):
+    for path in paths:
         refuse_outside(path.parent, landing_dir, MappingError, "source folder")
         config = _read_config(path, landing_dir)
         source_type = str(config.get("type", "")).strip()
@@ -71,14 +84,26 @@ def discover_sources(landing_dir: Path) -> list[SourceFolder]:
                 f"and not one of {', '.join(sorted(RESERVED))}; set source_system in the file."
             )
         sources.append(SourceFolder(path.parent, config, source_type, system))
-    names = [s.source_system for s in sources]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise MappingError(
-            f"{landing_dir}: several source folders use source_system {', '.join(duplicates)}; "
-            "give each a distinct source_system in its source.yml."
-        )
     return sources
+
+
+def precheck_sources(landing_dir: Path) -> list[str]:
+    """Every problem of every source.yml (symlink out, size, YAML bomb, not YAML, bad type or
+    source_system), collected instead of stopping at the first; empty when none."""
+    if not landing_dir.is_dir():
+        return []
+    problems = []
+    for path in sorted(landing_dir.glob(f"*/{SOURCE_FILE}")):
+        try:
+            discover_sources_in([path], landing_dir)
+        except MappingError as error:
+            problems.append(str(error))
+    if not problems:
+        try:
+            discover_sources(landing_dir)
+        except MappingError as error:
+            problems.append(str(error))
+    return problems
 
 
 def converter_for(source_type: str) -> Callable[[Path, dict, str], Conversion]:
