@@ -491,7 +491,6 @@ def test_spend_csv_in_capitals_is_loaded(tmp_path):
 
 def test_bad_inputs_stop_the_run_at_once_with_every_problem_listed(tmp_path):
     import shutil
-    import time
 
     from orchestration.pipeline import run_pipeline, settings_for
     from orchestration.summary import run_report
@@ -506,9 +505,7 @@ def test_bad_inputs_stop_the_run_at_once_with_every_problem_listed(tmp_path):
     _write_bytes(landing / "crm" / "source.yml", YAML_BOMB.encode())
     _write_bytes(landing / "notes.txt", b"not data")
     settings = settings_for(tmp_path / "run", landing, as_of_date="2025-06-30")
-    started = time.perf_counter()
     outcome = run_pipeline(settings)
-    elapsed = time.perf_counter() - started
     assert not outcome.success and not outcome.published
     assert outcome.failed_steps == ["converted__sources"]
     (message,) = outcome.input_errors
@@ -521,7 +518,5 @@ def test_bad_inputs_stop_the_run_at_once_with_every_problem_listed(tmp_path):
     assert "Files in the landing folder that were NOT loaded: 1" in report
     assert f"{landing / 'notes.txt'}: file name matches no entity" in report
     # Nothing after the check ran: no raw table was loaded, no quality suite, no dbt (the
-    # holidays asset does not depend on the landing folder). Wall time is then Dagster's and
-    # the Definitions' start-up; the time spent in steps is the check's alone.
+    # holidays asset does not depend on the landing folder).
     assert set(outcome.step_seconds) <= {"raw__jp_public_holidays"}
-    assert elapsed > 0
