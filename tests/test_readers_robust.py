@@ -520,3 +520,12 @@ def test_bad_inputs_stop_the_run_at_once_with_every_problem_listed(tmp_path):
     # Nothing after the check ran: no raw table was loaded, no quality suite, no dbt (the
     # holidays asset does not depend on the landing folder).
     assert set(outcome.step_seconds) <= {"raw__jp_public_holidays"}
+
+
+def test_broken_symlink_is_reported_as_unmatched(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "leads.csv").symlink_to(tmp_path / "missing.csv")
+    assert unmatched_files(landing) == [
+        (str(landing / "leads.csv"), "a broken symbolic link or not a regular file; not read")
+    ]

@@ -139,7 +139,9 @@ def unmatched_files(landing_dir: Path) -> list[tuple[str, str]]:
                     "folder matches no entity and has no source.yml" + hint + "; it is not read",
                 )
             )
-        elif path.is_file() and name not in expected:
+        elif not path.is_file():
+            found.append((str(path), "a broken symbolic link or not a regular file; not read"))
+        elif name not in expected:
             stem = name.rsplit(".", 1)[0]
             close = difflib.get_close_matches(f"{stem}.csv", expected, n=1)
             if path.suffix.lower() != ".csv" and stem in ENTITIES:
@@ -348,7 +350,10 @@ def file_problems(entity: Entity, path: Path, root: Path | None = None) -> list[
             return [str(error)]
     if not path.is_file():
         return [f"{path}: not a regular file; put the CSV file itself in the landing folder."]
-    scan = scan_utf8(path)
+    try:
+        scan = scan_utf8(path)
+    except OSError as error:
+        return [f"{path}: cannot be read ({error.strerror or error}); check its permissions."]
     if scan.size == 0 or not scan.header.strip(b"\r\n\xef\xbb\xbf"):
         return [
             f"{path}: the file is empty (no header row). What to do: export it again with its "
