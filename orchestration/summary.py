@@ -232,6 +232,25 @@ def quarantine_summary(working_db: Path) -> str | None:
     return table
 
 
+def unmatched_files_summary(working_db: Path) -> str | None:
+    """Landing files no entity or source folder reads (raw._unmatched_files), or None."""
+    if not Path(working_db).exists():
+        return None
+    with duckdb.connect(str(working_db), read_only=True) as con:
+        if not _has_table(con, "raw", "_unmatched_files"):
+            return None
+        rows = con.execute("select path, reason from raw._unmatched_files order by path").fetchall()
+    if not rows:
+        return None
+    lines = [
+        f"Files in the landing folder that were NOT loaded: {len(rows):,} (their names match no "
+        "entity and they are not in a source folder; hidden files and README files are ignored "
+        "without a word)"
+    ]
+    lines += [f"  {path}: {reason}" for path, reason in rows]
+    return "\n".join(lines)
+
+
 def issues_summary(published_db: Path) -> str | None:
     """Counts of `data_quality_issues` by entity, rule and severity; None without the table."""
     if not Path(published_db).exists():
@@ -279,7 +298,10 @@ def run_report(working_db: Path, published_db: Path | None) -> str:
     `published_db` is None when the run did not publish (the published file is then the
     previous run's, so its issues are not this run's).
     """
-    sections = [quarantine_summary(working_db) or "Quarantined input rows: none"]
+    sections = [
+        unmatched_files_summary(working_db),
+        quarantine_summary(working_db) or "Quarantined input rows: none",
+    ]
     if published_db is not None:
         sections += [issues_summary(published_db), availability_summary(published_db)]
     return "\n\n".join(section for section in sections if section)

@@ -5,15 +5,20 @@ from dagster import AssetExecutionContext
 
 from orchestration.lib.canonical_schema import ENTITIES, ENTITY_ORDER
 from orchestration.lib.loader import (
+    LandingFileError,
     converted_files,
     discover_files,
     load_entity,
     new_load_id,
+    precheck_landing,
     record_conversions,
+    record_unmatched_files,
+    unmatched_files,
 )
 from orchestration.lib.reference import load_jp_public_holidays
 from orchestration.resources import WarehouseResource
-from orchestration.sources.registry import convert_sources
+from orchestration.sources.base import MappingError
+from orchestration.sources.registry import convert_sources, precheck_sources
 
 INGESTION_GROUP = "ingestion"
 CONVERTED_SOURCES_KEY = dg.AssetKey(["converted", "sources"])
@@ -24,7 +29,10 @@ CONVERTED_SOURCES_KEY = dg.AssetKey(["converted", "sources"])
     group_name=INGESTION_GROUP,
     description="CRM exports in source folders of the landing directory (Salesforce, HubSpot, "
     "mapped Japanese SFA or agency files, each with a source.yml) converted to canonical CSV "
-    "files with the original file and row kept; rejected input rows go to raw._quarantine.",
+    "files with the original file and row kept; rejected input rows go to raw._quarantine. "
+    "First checks every canonical landing file (encoding, header) and source.yml and fails "
+    "with one error listing every problem, so a bad input stops the run before any load; "
+    "landing files that match no entity are recorded in raw._unmatched_files.",
     kinds={"python", "csv"},
 )
 def converted_sources(
@@ -34,11 +42,30 @@ def converted_sources(
 
     settings = warehouse.settings()
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
-    conversions = convert_sources(
-        settings.landing_dir, settings.converted_dir, progress=context.log.info
-    )
+    load_id = context.run.run_id or new_load_id()
+    unmatched = unmatched_files(settings.landing_dir)
     with duckdb.connect(str(settings.working_db)) as con:
-        read, rejected = record_conversions(con, conversions, context.run.run_id)
+        record_unmatched_files(con, unmatched, load_id)
+    for path, reason in unmatched:
+        context.log.warning(f"Not loaded: {path}: {reason} (see raw._unmatched_files).")
+    problems = precheck_landing(settings.landing_dir)
+    source_problems = precheck_sources(settings.landing_dir)
+    conversions = []
+    if not source_problems:
+        try:
+            conversions = convert_sources(
+                settings.landing_dir, settings.converted_dir, progress=context.log.info
+            )
+        except MappingError as error:
+            source_problems.append(str(error))
+    problems += source_problems
+    if problems:
+        raise LandingFileError(
+            f"{len(problems)} problem(s) in the landing folder {settings.landing_dir}; nothing "
+            "was loaded. Fix them all and run again:\n\n" + "\n\n".join(problems)
+        )
+    with duckdb.connect(str(settings.working_db)) as con:
+        read, rejected = record_conversions(con, conversions, load_id)
     if rejected:
         context.log.warning(
             f"{rejected:,} of {read:,} source rows rejected; see raw._quarantine "
@@ -49,6 +76,7 @@ def converted_sources(
             "sources": dg.MetadataValue.json([c.source_system for c in conversions]),
             "source_rows_read": read,
             "source_rows_rejected": rejected,
+            "unmatched_files": dg.MetadataValue.json([path for path, _ in unmatched]),
         }
     )
 

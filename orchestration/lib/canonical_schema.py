@@ -6,8 +6,9 @@ checks landing files against it, the demo generator writes it, the docs
 
 Conventions of the format:
 
-- UTF-8 (a BOM is accepted), comma separated, a header row with these column
-  names; extra columns are kept out of the warehouse and reported in the load log.
+- UTF-8 (a BOM is accepted), comma separated, `"`-quoted, a header row with these column
+  names; extra columns are kept out of the warehouse and reported in the load log. The
+  dialect is fixed, never sniffed (see "How files are read" in `render_markdown`).
 - Timestamps are ISO 8601 (`2025-04-01 09:30:00`, optionally with an offset);
   without an offset they are read as Asia/Tokyo local time (with one, converted to it);
   timestamps are stored as Asia/Tokyo wall-clock time.
@@ -583,6 +584,37 @@ def render_markdown() -> str:
         "Rows that cannot be typed go to quarantine with the reason; a file without a required",
         "column fails the load with a message naming the file and the column.",
         "Personal data (marked ✱) is loaded for matching but never reaches a mart.",
+        "",
+        "## How files are read",
+        "",
+        "- **File names** match case-insensitively: `Spend.CSV`, `LEADS.csv` and `leads/part1.CSV`",
+        "  are loaded. A file or folder in the landing folder that matches no entity and is not a",
+        "  source folder (a folder with a `source.yml`) is not read: it is listed in",
+        "  `raw._unmatched_files`, logged as a warning and printed in the run report. Hidden files",
+        "  (`.name`), Office lock files (`~$name`) and README files are ignored without a word.",
+        '- **Dialect** is fixed, never guessed from a sample: `,` between fields, `"` around a',
+        '  value holding a comma, quote or line break, `""` for a quote inside it, one header row.',
+        "  Line ends may be LF, CRLF or CR; a file mixing CRLF and LF is read with every CRLF as LF.",
+        "- **Encoding** is UTF-8 (a BOM is allowed). A file whose header line is not UTF-8, whose",
+        "  bad lines read as Japanese in Shift_JIS (cp932), or with more than 10 lines (and 1 % of",
+        "  its lines) holding bytes that are not UTF-8 stops the run with an error naming the line",
+        "  and byte offset of the first bad byte; save it as CSV UTF-8, or put a Shift_JIS export in",
+        "  a source folder whose `source.yml` declares `encoding: cp932`. Fewer bad lines are",
+        "  quarantined one by one (`not UTF-8: line N, byte offset M (byte 0xXX)`).",
+        "- **Header**: an empty column name or the same name twice (ignoring case) stops the run",
+        "  with the positions; so does an empty (0-byte) file.",
+        "- **Rows** with the wrong number of fields, a line over 2,000,000 bytes (usually an",
+        "  unterminated quote) or a NUL byte in a value are quarantined with the reason",
+        "  (`raw._quarantine`), never loaded and never silently dropped: rows read = loaded +",
+        "  quarantined for every file.",
+        "- **Symlinks** whose target is outside the landing folder are refused (the target is",
+        "  never read); so are paths and patterns in `source.yml` or a mapping that are absolute",
+        "  or contain `..`. `source.yml` and mapping files may hold at most 1 MiB, and their aliases",
+        "  may expand to at most 100,000 values. Workbooks (.xlsx) that are empty, not a zip",
+        "  archive, or unpack to over 512 MiB (or one part at over 200 to 1) are refused.",
+        "- Every canonical file and `source.yml` is checked before anything is loaded; the run",
+        "  stops with one error listing every problem found.",
+        "",
         "",
         "This page is generated from `orchestration/lib/canonical_schema.py`",
         "(`python -m orchestration.cli docs`).",

@@ -14,7 +14,9 @@ load (idempotent: re-running a load gives the same raw tables); the load log
 from __future__ import annotations
 
 import csv
+import difflib
 import logging
+import tempfile
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -24,6 +26,14 @@ from pathlib import Path
 import duckdb
 
 from orchestration.lib.canonical_schema import ENTITIES, SQL_TYPES, Column, Entity
+from orchestration.lib.input_files import (
+    ENCODING_HINT,
+    MAX_BAD_UTF8_LINES,
+    Utf8Scan,
+    looks_like_cp932,
+    refuse_outside,
+    scan_utf8,
+)
 
 # Converted source files carry the original export file and row (orchestration/sources).
 LINEAGE_COLUMNS = ("_source_file", "_source_row")
@@ -66,16 +76,117 @@ def new_load_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
+def _is_ignored(path: Path) -> bool:
+    """Hidden files, Office lock files and README files are never data."""
+    return path.name.startswith((".", "~$")) or path.name.lower().startswith("readme")
+
+
 def discover_files(landing_dir: Path, entity: str) -> list[Path]:
-    """`<entity>.csv` and every `<entity>/*.csv`, in name order (later files win on duplicates)."""
-    files = []
-    single = landing_dir / f"{entity}.csv"
-    if single.is_file():
-        files.append(single)
-    folder = landing_dir / entity
-    if folder.is_dir():
-        files.extend(sorted(p for p in folder.glob("*.csv") if p.is_file()))
+    """`<entity>.csv` and every `<entity>/*.csv`, names matched case-insensitively (`Spend.CSV`,
+    `LEADS/part1.Csv`), in name order (later files win on duplicates)."""
+    if not landing_dir.is_dir():
+        return []
+    files, folders = [], []
+    for path in sorted(landing_dir.iterdir()):
+        if _is_ignored(path):
+            continue
+        if path.is_dir() and path.name.lower() == entity:
+            folders.append(path)
+        elif path.is_file() and path.name.lower() == f"{entity}.csv":
+            files.append(path)
+    for folder in folders:
+        files.extend(
+            sorted(
+                p
+                for p in folder.iterdir()
+                if p.is_file() and p.suffix.lower() == ".csv" and not _is_ignored(p)
+            )
+        )
     return files
+
+
+def unmatched_files(landing_dir: Path) -> list[tuple[str, str]]:
+    """(path, reason) of every landing file that no run reads: its name matches no entity and
+    it is not in a source folder. Hidden files, Office lock files (`~$...`) and README files
+    are ignored."""
+    if not landing_dir.is_dir():
+        return []
+    expected = [f"{name}.csv" for name in ENTITIES]
+    found: list[tuple[str, str]] = []
+    for path in sorted(landing_dir.iterdir()):
+        if _is_ignored(path):
+            continue
+        name = path.name.lower()
+        if path.is_dir():
+            if (path / "source.yml").is_file():
+                continue
+            if name in ENTITIES:
+                for inner in sorted(path.iterdir()):
+                    if not _is_ignored(inner) and inner.suffix.lower() != ".csv":
+                        found.append(
+                            (
+                                str(inner),
+                                f"not a .csv file: only .csv files in {path.name}/ are loaded "
+                                f"as {name}",
+                            )
+                        )
+                continue
+            close = difflib.get_close_matches(name, list(ENTITIES), n=1)
+            hint = f" (did you mean {close[0]}/?)" if close else ""
+            found.append(
+                (
+                    str(path),
+                    "folder matches no entity and has no source.yml" + hint + "; it is not read",
+                )
+            )
+        elif not path.is_file():
+            found.append((str(path), "a broken symbolic link or not a regular file; not read"))
+        elif name not in expected:
+            stem = name.rsplit(".", 1)[0]
+            close = difflib.get_close_matches(f"{stem}.csv", expected, n=1)
+            if path.suffix.lower() != ".csv" and stem in ENTITIES:
+                reason = (
+                    f"only .csv files are loaded from the landing folder; save it as {stem}.csv "
+                    "(CSV UTF-8), or put it in a source folder with a source.yml"
+                )
+            else:
+                hint = f"; did you mean {close[0]}?" if close else ""
+                reason = f"file name matches no entity{hint}; it is not read"
+            found.append((str(path), reason))
+    return found
+
+
+def precheck_landing(landing_dir: Path) -> list[str]:
+    """Every file-level problem of every canonical landing file (see `file_problems`),
+    collected so that one error lists them all before any row is loaded."""
+    problems: list[str] = []
+    for name, entity in ENTITIES.items():
+        for path in discover_files(landing_dir, name):
+            problems.extend(file_problems(entity, path, landing_dir))
+    return problems
+
+
+def record_unmatched_files(
+    con: duckdb.DuckDBPyConnection, files: list[tuple[str, str]], load_id: str
+) -> None:
+    """Replace raw._unmatched_files with this run's landing files that no entity reads."""
+    ensure_raw_schema(con)
+    con.execute(
+        f"""
+        create or replace table {RAW_SCHEMA}._unmatched_files (
+            load_id varchar not null,
+            path varchar not null,
+            reason varchar not null,
+            found_at timestamp not null
+        )
+        """
+    )
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if files:
+        con.executemany(
+            f"insert into {RAW_SCHEMA}._unmatched_files values (?, ?, ?, ?)",
+            [[load_id, path, reason, now] for path, reason in files],
+        )
 
 
 def converted_files(converted_dir: Path | None, entity: str) -> list[tuple[Path, str]]:
@@ -130,7 +241,11 @@ def _column_checks(col: Column, present: bool) -> tuple[str, str]:
         return f"cast(null as {SQL_TYPES[col.type]})", "cast(null as varchar)"
     raw = f"nullif(trim({_quote(col.name)}), '')"
     typed = _typed_expression(col, raw)
-    reasons = []
+    # A NUL byte is never data: the row is quarantined rather than published with it.
+    reasons = [
+        f"when contains({_quote(col.name)}, chr(0)) then "
+        f"{_literal(f'{col.name}: value holds a NUL byte (0x00); remove it from the file')}"
+    ]
     if col.required:
         reasons.append(
             f"when {raw} is null then {_literal(f'{col.name}: required value is empty')}"
@@ -151,7 +266,7 @@ def _column_checks(col: Column, present: bool) -> tuple[str, str]:
 
 def _read_header(path: Path) -> list[str]:
     """The header row, read with Python's csv module (UTF-8, BOM stripped)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         first = next(csv.reader(handle), [])
     return [c.strip() for c in first]
 
@@ -166,6 +281,95 @@ def check_header(entity: Entity, path: Path, header: list[str]) -> list[str]:
             f"the canonical format of '{entity.name}' is described in docs/canonical_format.md."
         )
     return [c for c in header if c not in entity.column_names and c not in LINEAGE_COLUMNS]
+
+
+def _header_problems(path: Path, header: list[str]) -> list[str]:
+    """Empty, duplicate (case-insensitively) or NUL-holding column names, with positions."""
+    problems = []
+    empty = [str(i) for i, name in enumerate(header, 1) if not name]
+    if empty:
+        problems.append(
+            f"{path}: empty column name at position(s) {', '.join(empty)} of the header "
+            f"(1-based, of {len(header)} columns). What to do: name the column(s) or delete "
+            "them (a trailing comma at the end of the header line makes an empty column)."
+        )
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(header, 1):
+        if name:
+            positions.setdefault(name.lower(), []).append(i)
+    duplicated = [
+        f"'{header[at[0] - 1]}' at positions {', '.join(map(str, at))}"
+        for at in positions.values()
+        if len(at) > 1
+    ]
+    if duplicated:
+        problems.append(
+            f"{path}: duplicate column name(s) in the header (names are compared ignoring "
+            f"case): {'; '.join(duplicated)}. What to do: keep one column of each name "
+            "(rename or delete the others)."
+        )
+    if any("\x00" in name for name in header):
+        problems.append(f"{path}: the header holds a NUL byte; save the file again as CSV UTF-8.")
+    return problems
+
+
+def _encoding_problem(path: Path, scan: Utf8Scan) -> str | None:
+    """A message when the file as a whole is not UTF-8 (a few bad rows are quarantined)."""
+    if not scan.bad_lines:
+        return None
+    first = scan.bad_lines[0]
+    limit = max(MAX_BAD_UTF8_LINES, scan.lines // 100)
+    header_bad = first.line == 1
+    shift_jis = looks_like_cp932(scan)
+    if not (header_bad or shift_jis or len(scan.bad_lines) > limit):
+        return None
+    if header_bad:
+        why = "the header line is not UTF-8"
+    else:
+        why = f"{len(scan.bad_lines):,} line(s) hold bytes that are not UTF-8"
+    if shift_jis:
+        why += "; they read as Japanese in Shift_JIS (cp932)"
+    return (
+        f"{path}: not UTF-8: {first.describe()} is not valid UTF-8 (encoding tried: utf-8; "
+        f"{why}). Canonical landing files must be UTF-8 (a BOM is allowed). " + ENCODING_HINT
+    )
+
+
+def file_problems(entity: Entity, path: Path, root: Path | None = None) -> list[str]:
+    """Every reason why `path` cannot be loaded at all as `entity` (empty when it can).
+
+    Checked before any row is read: a symlink leaving `root`, an empty file, a file that is
+    not UTF-8 (see `_encoding_problem`), empty or duplicate header names, a missing required
+    column. Row-level problems (bad values, bad bytes on a few rows, NUL bytes, over-long
+    lines, wrong field counts) are not file problems: those rows are quarantined.
+    """
+    if root is not None:
+        try:
+            refuse_outside(path, root, LandingFileError)
+        except LandingFileError as error:
+            return [str(error)]
+    if not path.is_file():
+        return [f"{path}: not a regular file; put the CSV file itself in the landing folder."]
+    try:
+        scan = scan_utf8(path)
+    except OSError as error:
+        return [f"{path}: cannot be read ({error.strerror or error}); check its permissions."]
+    if scan.size == 0 or not scan.header.strip(b"\r\n\xef\xbb\xbf"):
+        return [
+            f"{path}: the file is empty (no header row). What to do: export it again with its "
+            "header row, or remove it from the landing folder."
+        ]
+    encoding = _encoding_problem(path, scan)
+    if encoding:
+        return [encoding]
+    header = _read_header(path)
+    problems = _header_problems(path, header)
+    if not problems:
+        try:
+            check_header(entity, path, header)
+        except LandingFileError as error:
+            problems.append(str(error))
+    return problems
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -206,6 +410,55 @@ def _create_entity_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None
     con.execute(f"create or replace table {RAW_SCHEMA}.{entity.name} ({', '.join(cols)})")
 
 
+def _lf_copy(path: Path) -> Path:
+    """A temporary copy of `path` with every CRLF written as LF (mixed line endings)."""
+    with (
+        tempfile.NamedTemporaryFile(prefix="landing-", suffix=".csv", delete=False) as handle,
+        path.open("rb") as source,
+    ):
+        carry = b""
+        while block := source.read(8 * 1024 * 1024):
+            data = carry + block
+            carry = b"\r" if data.endswith(b"\r") else b""
+            handle.write(data[: len(data) - len(carry)].replace(b"\r\n", b"\n"))
+        handle.write(carry)
+    return Path(handle.name)
+
+
+READ_CSV_SQL = """
+create temp table _staged_file as select row_number() over () as _row_number, *
+from read_csv(
+    ?, header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '"',
+    escape = '"', encoding = 'utf-8', all_varchar = true, strict_mode = true,
+    store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans'
+)
+"""
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], scan) -> None:
+    """Read the file into temp table _staged_file; the dialect is fixed, nothing is sniffed.
+
+    Canonical files are comma-separated, `"`-quoted (`""` inside a quoted value), UTF-8 with
+    an optional BOM, one header row; LF, CRLF or CR line ends (a file mixing CRLF and LF is
+    read with every CRLF as LF).
+    """
+    columns = "{" + ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in header) + "}"
+    source = _lf_copy(path) if scan.mixed_line_endings else path
+    try:
+        con.execute("drop table if exists _staged_file")
+        con.execute(READ_CSV_SQL.format(columns=columns), [str(source)])
+    except duckdb.Error as error:
+        detail = str(error).strip().splitlines()[0]
+        raise LandingFileError(
+            f"{path}: cannot be read as a canonical CSV file (comma-separated, double-quoted, "
+            f"UTF-8, one header row): {detail}. What to do: save it again as CSV UTF-8 from "
+            "the spreadsheet or export tool, and check for an unterminated quote."
+        ) from error
+    finally:
+        if source != path:
+            source.unlink(missing_ok=True)
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
@@ -213,8 +466,16 @@ def load_file(
     load_id: str,
     loaded_at: datetime,
     source_system: str = "canonical",
+    root: Path | None = None,
 ) -> FileLoadResult:
-    """Append one file's good rows to raw.<entity> and its bad rows to raw._quarantine."""
+    """Append one file's good rows to raw.<entity> and its bad rows to raw._quarantine.
+
+    `root`: the folder the file must stay in (a symlink leading out of it is refused).
+    """
+    problems = file_problems(entity, path, root)
+    if problems:
+        raise LandingFileError("\n".join(problems))
+    scan = scan_utf8(path)
     header = _read_header(path)
     extra = check_header(entity, path, header)
     present = set(header)
@@ -224,13 +485,13 @@ def load_file(
         origin_row = 'coalesce(try_cast("_source_row" as bigint), _row_number)'
     else:
         origin_file, origin_row = _literal(str(path)), "_row_number"
-    con.execute("drop table if exists _staged_file")
-    con.execute(
-        "create temp table _staged_file as select row_number() over () as _row_number, * "
-        "from read_csv(?, header = true, all_varchar = true, store_rejects = true, "
-        "strict_mode = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')",
-        [str(path)],
-    )
+    _stage_csv(con, path, header, scan)
+    con.execute("create or replace temp table _bad_bytes (line bigint, reason varchar)")
+    if scan.bad_lines:
+        con.executemany(
+            "insert into _bad_bytes values (?, ?)",
+            [[b.line, f"not UTF-8: {b.describe()}"] for b in scan.bad_lines],
+        )
     checks = {c.name: _column_checks(c, c.name in present) for c in entity.columns}
     reasons = ", ".join(reason for _, reason in checks.values())
     con.execute(
@@ -268,11 +529,19 @@ def load_file(
         insert into {RAW_SCHEMA}._quarantine
         select ?, ?, ?, null, errors.line,
             'malformed row: ' || string_agg(
-                errors.error_type || ' (' || errors.error_message || ')', '; '
+                errors.error_type || ' (' || case
+                    when errors.error_type = 'INVALID ENCODING' then coalesce(
+                        bad.reason, errors.error_message
+                    ) || '; the file must be UTF-8'
+                    when errors.error_type = 'LINE SIZE OVER MAXIMUM' then errors.error_message
+                        || '; a record this long is usually an unterminated quote'
+                    else errors.error_message
+                end || ')', '; '
             ),
-            any_value(errors.csv_line), ?
+            left(any_value(errors.csv_line), 2000), ?
         from _csv_rejects as errors
-        group by errors.line
+        left join _bad_bytes as bad on bad.line = errors.line
+        group by errors.line, bad.reason
         """,
         [load_id, entity.name, str(path), loaded_at],
     )
@@ -286,6 +555,7 @@ def load_file(
     con.execute("drop table if exists _csv_scans")
     con.execute("drop table if exists _staged_file")
     con.execute("drop table if exists _typed_file")
+    con.execute("drop table if exists _bad_bytes")
     result = FileLoadResult(
         load_id=load_id,
         entity=entity.name,
@@ -331,8 +601,10 @@ def load_entity(
         con.execute(f"delete from {RAW_SCHEMA}._quarantine where entity = ?", [entity_name])
         _create_entity_table(con, entity)
         results = []
+        roots = {"canonical": landing_dir}
         for path, source_system in files:
-            result = load_file(con, entity, path, load_id, loaded_at, source_system)
+            root = roots.get(source_system, converted_dir)
+            result = load_file(con, entity, path, load_id, loaded_at, source_system, root)
             results.append(result)
             if progress:
                 progress(

@@ -20,6 +20,8 @@ Keys read from the source's `source.yml` (the `config` dict):
   converted to Asia/Tokyo wall time.
 - `files`: kind -> glob pattern(s) (a list, or one string with `|` between patterns).
   `ignore_files`: patterns of CSV/xlsx files in the folder that are not exports to convert.
+  Patterns are file names in the folder: a path (`/`, `..`) is refused.
+- `encoding`: the encoding of the CSV exports; default UTF-8 (BOM allowed), else cp932.
 - `columns`: kind -> {field: header label} to override a default label (e.g. a portal that
   exports Japanese labels); the fields are the keys of `FIELDS` below.
 - `owner_roles` (required with an owners file): owner id or team name -> `{role, motion,
@@ -63,6 +65,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -82,6 +85,7 @@ from orchestration.lib.canonical_schema import (
     OPPORTUNITY_TYPES,
     ROLES,
 )
+from orchestration.lib.input_files import bad_byte, check_relative, check_xlsx, refuse_outside
 from orchestration.sources.base import (
     LINEAGE_COLUMNS,
     TOKYO,
@@ -91,6 +95,7 @@ from orchestration.sources.base import (
     Reject,
     namespaced,
 )
+from orchestration.sources.readers import SOURCE_ENCODING_HINT, decode_export
 
 DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 KINDS = ("owners", "companies", "contacts", "deals", "calls", "emails", "meetings")
@@ -452,20 +457,46 @@ class _Table:
         return ((n, r) for n, r in self.numbered() if n not in self.superseded)
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
+def _decode_csv(path: Path, encoding: str | None) -> str:
+    """The declared encoding, else UTF-8 (BOM allowed), else cp932 (Shift_JIS)."""
+    data = path.read_bytes()
+    if encoding:
+        return decode_export(path, encoding, SOURCE_ENCODING_HINT, data)
+    for codec in ("utf-8-sig", "cp932"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    first = bad_byte(data.removeprefix(b"\xef\xbb\xbf"), "utf-8")
+    where = f": {first.describe()} is not valid UTF-8" if first else ""
+    raise MappingError(
+        f"{path}: cannot be read as UTF-8 nor as cp932 (Shift_JIS) (encodings tried: utf-8, "
+        f"cp932){where}. {SOURCE_ENCODING_HINT}"
+    )
+
+
+def _read_frame(path: Path, encoding: str | None = None) -> pd.DataFrame:
     """A CSV (UTF-8 with or without BOM, else cp932) or xlsx export as text cells."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-        frame = frame.map(_cell_text)
-    else:
-        for encoding in ("utf-8-sig", "cp932"):
-            try:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-                break
-            except UnicodeDecodeError:
-                continue
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            check_xlsx(path, MappingError)
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            frame = frame.map(_cell_text)
         else:
-            raise MappingError(f"{path}: cannot decode the file as UTF-8 or cp932 (Shift_JIS)")
+            text = _decode_csv(path, encoding)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except MappingError:
+        raise
+    except pd.errors.EmptyDataError as error:
+        raise MappingError(
+            f"{path}: the file is empty (no header row). Export it again, or list it under "
+            "`ignore_files:` in source.yml."
+        ) from error
+    except Exception as error:  # pandas / openpyxl raise many types for a damaged file
+        raise MappingError(
+            f"{path}: cannot be read ({type(error).__name__}: {str(error)[:300]}). Export the "
+            "file again (CSV UTF-8 or .xlsx), or list it under `ignore_files:` in source.yml."
+        ) from error
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -517,8 +548,12 @@ def _patterns(config: Mapping[str, Any], kind: str) -> tuple[str, ...]:
     if value is None:
         return DEFAULT_FILES[kind]
     if isinstance(value, str):
-        return tuple(p.strip() for p in value.split("|") if p.strip())
-    return tuple(str(p) for p in value)
+        patterns = tuple(p.strip() for p in value.split("|") if p.strip())
+    else:
+        patterns = tuple(str(p) for p in value)
+    for pattern in patterns:
+        check_relative(pattern, f"source.yml: files.{kind}", MappingError)
+    return patterns
 
 
 def _kind_of(path: Path, config: Mapping[str, Any]) -> str | None:
@@ -550,7 +585,8 @@ def _discover(folder: Path, config: Mapping[str, Any]) -> dict[str, list[_Table]
                 f"{path}: not a recognised HubSpot export (kinds: {', '.join(KINDS)}). Name it "
                 "like the patterns under `files:` in source.yml, or list it under `ignore_files:`."
             )
-        frame = _read_frame(path)
+        refuse_outside(path, folder.parent, MappingError)
+        frame = _read_frame(path, config.get("encoding"))
         header = list(frame.columns)
         rows = [{k: str(v) for k, v in r.items()} for r in frame.to_dict("records")]
         labels = _resolve_labels(kind, path, header, config)

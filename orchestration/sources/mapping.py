@@ -111,6 +111,7 @@ import pandas as pd
 import yaml
 
 from orchestration.lib.canonical_schema import ENTITIES, Column, Entity
+from orchestration.lib.input_files import check_relative, load_yaml, refuse_outside
 from orchestration.sources.base import Conversion, FileAccount, MappingError, Reject, namespaced
 from orchestration.sources.readers import (
     EXCEL_SUFFIXES,
@@ -411,6 +412,7 @@ def _parse_lookup(path: Path, where: str, raw: Any) -> Lookup:
     for key, text in texts.items():
         if not text:
             raise _fail(path, f"{where}.{key}", "is required (a file pattern or a column label).")
+    check_relative(texts["pattern"], f"{path}: {where}.pattern", MappingError)  # type: ignore[arg-type]
     return Lookup(pattern=texts["pattern"], key=texts["key"], value=texts["value"])  # type: ignore[arg-type]
 
 
@@ -546,6 +548,7 @@ def _parse_file(path: Path, index: int, raw: Any, maps: dict) -> FileSpec:
     for key in ("pattern", "entity", *(() if "derive" in raw else ("columns",))):
         if key not in raw:
             raise _fail(path, where, f"`{key}` is required.")
+    check_relative(str(raw["pattern"]), f"{path}: {where}.pattern", MappingError)
     entity_name = str(raw["entity"])
     if entity_name not in ENTITIES:
         hint = _suggest(entity_name, ENTITIES)
@@ -666,10 +669,7 @@ def _check_literals(
 def load_mapping(path: Path | str) -> Mapping:
     """Read and validate a mapping YAML; errors name the file and the YAML key."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise MappingError(f"{path}: cannot be read as YAML: {error}") from error
+    raw = load_yaml(path, MappingError)
     if not isinstance(raw, dict):
         raise _fail(path, "top level", "must be a mapping with `files:` (and `value_maps:`).")
     _check_keys(path, "top level", raw, TOP_KEYS)
@@ -694,10 +694,17 @@ def load_mapping(path: Path | str) -> Mapping:
 
 
 def resolve_mapping(folder: Path, name: str) -> Path:
-    """The mapping file: `name` in the folder (.yml/.yaml optional), else a shipped example."""
+    """The mapping file: `name` in the folder (.yml/.yaml optional), else a shipped example.
+
+    `name` must be a relative path without `..`; a file (or symlink) resolving outside the
+    landing folder (the folder's parent) is refused.
+    """
+    check_relative(name, f"{folder / 'source.yml'}: mapping", MappingError)
     for base in (folder, SHIPPED_MAPPINGS):
         for candidate in (base / name, base / f"{name}.yml", base / f"{name}.yaml"):
             if candidate.is_file():
+                if base == folder:
+                    refuse_outside(candidate, folder.parent, MappingError, "mapping file")
                 return candidate
     shipped = sorted(p.stem for p in SHIPPED_MAPPINGS.glob("*.yml"))
     raise MappingError(
@@ -1328,6 +1335,7 @@ def _candidate_files(folder: Path) -> list[tuple[str, Path]]:
         relative = path.relative_to(folder)
         if not path.is_file() or any(p.startswith((".", "~$")) for p in relative.parts):
             continue
+        refuse_outside(path, folder.parent, MappingError)
         found.append((unicodedata.normalize("NFC", relative.as_posix()), path))
     return found
 

@@ -57,6 +57,7 @@ import charset_normalizer
 import numpy as np
 import pandas as pd
 
+from orchestration.lib.input_files import bad_byte, check_xlsx, decode_text
 from orchestration.sources.base import TOKYO, MappingError
 
 SOURCE_ROW = "_source_row"
@@ -108,30 +109,55 @@ def detect_encoding(data: bytes) -> str:
     return normalise_encoding(best.encoding)
 
 
-def _decode(path: Path, encoding: str | None) -> str:
-    data = path.read_bytes()
+MAPPING_ENCODING_HINT = (
+    "What to do: declare the file's encoding in the mapping (`encoding: cp932` for Shift_JIS, "
+    "`encoding: utf-8` for UTF-8), or save the file as UTF-8."
+)
+SOURCE_ENCODING_HINT = (
+    "What to do: declare the file's encoding in source.yml (`encoding: cp932` for Shift_JIS, "
+    "`encoding: utf-8` for UTF-8), or save the file as UTF-8."
+)
+
+
+def decode_export(
+    path: Path, encoding: str | None, hint: str = MAPPING_ENCODING_HINT, data: bytes | None = None
+) -> str:
+    """The text of an export in its declared (else detected) encoding; a MappingError naming
+    the file, the line and byte offset of the first bad byte and the encoding tried."""
+    data = path.read_bytes() if data is None else data
     try:
         codec = normalise_encoding(encoding) if encoding else detect_encoding(data)
     except ValueError as error:
-        raise MappingError(
-            f"{path}: {error}; declare it in the mapping, e.g. `encoding: cp932`."
-        ) from error
+        first = bad_byte(data, "utf-8")
+        where = f" (not UTF-8 from {first.describe()})" if first else ""
+        raise MappingError(f"{path}: {error}{where}. {hint}") from error
     if codec == "utf-8" and data.startswith(UTF8_BOM):
         codec = "utf-8-sig"
-    try:
-        return data.decode(codec)
-    except (UnicodeDecodeError, LookupError) as error:
-        raise MappingError(
-            f"{path}: cannot be read as {codec} ({error}); declare the right `encoding:` in the "
-            "mapping (cp932 for Shift_JIS, utf-8 for UTF-8)."
-        ) from error
+    return decode_text(data, codec, path, MappingError, hint)
+
+
+def _decode(path: Path, encoding: str | None) -> str:
+    return decode_export(path, encoding)
 
 
 def _csv_records(path: Path, encoding: str | None) -> list[list[str]]:
     text = _decode(path, encoding)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return csv_records(path, text, delimiter)
+
+
+def csv_records(path: Path, text: str, delimiter: str = ",") -> list[list[str]]:
+    """Every record of a CSV text; a MappingError naming the file and line when the csv
+    module refuses one (e.g. a field over its 128 KiB limit)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as error:
+        raise MappingError(
+            f"{path}: line {reader.line_num}: cannot be read as CSV ({error}). What to do: "
+            "check that line for an unterminated quote, or export the file again."
+        ) from error
 
 
 def _float_text(value: float) -> str:
@@ -161,7 +187,14 @@ def cell_text(value: object) -> str | None:
 def _xlsx_records(path: Path, sheet: str | None) -> tuple[list[list[str | None]], str]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    check_xlsx(path, MappingError)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a damaged workbook
+        raise MappingError(
+            f"{path}: not a readable .xlsx workbook ({type(error).__name__}: {error}). "
+            "Open it in Excel and save it again as .xlsx (or export CSV UTF-8)."
+        ) from error
     try:
         if sheet is None:
             worksheet = workbook.worksheets[0]

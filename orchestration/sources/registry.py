@@ -20,9 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from orchestration.lib.canonical_schema import ENTITIES
+from orchestration.lib.input_files import load_yaml, refuse_outside
 from orchestration.sources.base import Conversion, MappingError, write_conversion
 
 SOURCE_FILE = "source.yml"
@@ -43,11 +42,9 @@ class SourceFolder:
     source_system: str
 
 
-def _read_config(path: Path) -> dict:
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise MappingError(f"{path}: not valid YAML ({error}).") from error
+def _read_config(path: Path, landing_dir: Path | None = None) -> dict:
+    """source.yml: at most 1 MiB, UTF-8, aliases expanding to at most 100,000 values."""
+    config = load_yaml(path, MappingError, landing_dir) or {}
     if not isinstance(config, dict):
         raise MappingError(f"{path}: expected a mapping of keys, e.g. 'type: salesforce'.")
     return config
@@ -57,9 +54,23 @@ def discover_sources(landing_dir: Path) -> list[SourceFolder]:
     """Every sub-folder of the landing directory with a source.yml, in name order."""
     if not landing_dir.is_dir():
         return []
+    sources = discover_sources_in(sorted(landing_dir.glob(f"*/{SOURCE_FILE}")), landing_dir)
+    names = [s.source_system for s in sources]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise MappingError(
+            f"{landing_dir}: several source folders use source_system {', '.join(duplicates)}; "
+            "give each a distinct source_system in its source.yml."
+        )
+    return sources
+
+
+def discover_sources_in(paths: list[Path], landing_dir: Path) -> list[SourceFolder]:
+    """The source folders of these source.yml files (each checked and read safely)."""
     sources = []
-    for path in sorted(landing_dir.glob(f"*/{SOURCE_FILE}")):
-        config = _read_config(path)
+    for path in paths:
+        refuse_outside(path.parent, landing_dir, MappingError, "source folder")
+        config = _read_config(path, landing_dir)
         source_type = str(config.get("type", "")).strip()
         if source_type not in CONVERTERS:
             raise MappingError(
@@ -73,14 +84,26 @@ def discover_sources(landing_dir: Path) -> list[SourceFolder]:
                 f"and not one of {', '.join(sorted(RESERVED))}; set source_system in the file."
             )
         sources.append(SourceFolder(path.parent, config, source_type, system))
-    names = [s.source_system for s in sources]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise MappingError(
-            f"{landing_dir}: several source folders use source_system {', '.join(duplicates)}; "
-            "give each a distinct source_system in its source.yml."
-        )
     return sources
+
+
+def precheck_sources(landing_dir: Path) -> list[str]:
+    """Every problem of every source.yml (symlink out, size, YAML bomb, not YAML, bad type or
+    source_system), collected instead of stopping at the first; empty when none."""
+    if not landing_dir.is_dir():
+        return []
+    problems = []
+    for path in sorted(landing_dir.glob(f"*/{SOURCE_FILE}")):
+        try:
+            discover_sources_in([path], landing_dir)
+        except MappingError as error:
+            problems.append(str(error))
+    if not problems:
+        try:
+            discover_sources(landing_dir)
+        except MappingError as error:
+            problems.append(str(error))
+    return problems
 
 
 def converter_for(source_type: str) -> Callable[[Path, dict, str], Conversion]:

@@ -34,6 +34,8 @@ The source.yml keys read (the `config` dict):
 - `agencies`: agency id -> name, or -> `{name: ..., fee_model: ...}`; emitted as the agencies
   entity (with namespaced ids, like the agency ids on users and leads; lineage
   `<folder>/source.yml#agencies` and the entry's position).
+- `encoding` (default utf-8, a BOM allowed): the encoding of the export files; a file that
+  does not decode is a MappingError naming the file, line and byte offset of the first bad byte.
 - `hired_date_field`: a User date field holding the hiring date (e.g. a custom `HireDate__c`).
 - `name_order`: `last_first` (default, 山田 花子) or `first_last`, used only when a file has no
   `Name` column and the full name is built from LastName/FirstName.
@@ -71,7 +73,6 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections import Counter
@@ -91,6 +92,7 @@ from orchestration.lib.canonical_schema import (
     OPPORTUNITY_TYPES,
     ROLES,
 )
+from orchestration.lib.input_files import refuse_outside
 from orchestration.sources.base import (
     LINEAGE_COLUMNS,
     TOKYO,
@@ -100,6 +102,7 @@ from orchestration.sources.base import (
     Reject,
     namespaced,
 )
+from orchestration.sources.readers import SOURCE_ENCODING_HINT, csv_records, decode_export
 
 DELETED_REASON = "deleted in Salesforce (IsDeleted = true)"
 OBJECT_FILES = (
@@ -398,13 +401,18 @@ def role_spec(value: Any, where: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- files
 
 
-def read_export(path: Path) -> SfFile:
-    """Read one export file; rows with IsDeleted = true are rejected straight away."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        keys = [h.strip().lower() for h in header]
-        records = [(n, dict(zip(keys, values, strict=False))) for n, values in enumerate(reader, 1)]
+def read_export(path: Path, encoding: str | None = None) -> SfFile:
+    """Read one export file; rows with IsDeleted = true are rejected straight away.
+
+    Data Export files are UTF-8 (BOM allowed); source.yml `encoding:` declares another.
+    """
+    text = decode_export(path, encoding or "utf-8", SOURCE_ENCODING_HINT)
+    all_records = csv_records(path, text)
+    header = all_records[0] if all_records else []
+    keys = [h.strip().lower() for h in header]
+    records = [
+        (n, dict(zip(keys, values, strict=False))) for n, values in enumerate(all_records[1:], 1)
+    ]
     records = [(n, row) for n, row in records if any(v.strip() for v in row.values())]
     export = SfFile(path.name, path, header, [], len(records))
     for number, row in records:
@@ -415,14 +423,18 @@ def read_export(path: Path) -> SfFile:
     return export
 
 
-def open_exports(folder: Path) -> dict[str, SfFile]:
-    """The known object files present in the folder (file names matched case-insensitively)."""
+def open_exports(folder: Path, encoding: str | None = None) -> dict[str, SfFile]:
+    """The known object files present in the folder (file names matched case-insensitively).
+
+    A file (or symlink) resolving outside the landing folder (the folder's parent) is refused.
+    """
     present = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
     files = {}
     for name in OBJECT_FILES:
         path = present.get(name.lower())
         if path is not None:
-            files[name] = read_export(path)
+            refuse_outside(path, folder.parent, MappingError)
+            files[name] = read_export(path, encoding)
     return files
 
 
@@ -1098,7 +1110,7 @@ def convert_exchange_rates(ctx: Context, conversion: Conversion) -> None:
 def convert(folder: Path, config: dict, source_system: str) -> Conversion:
     """Convert a Salesforce Data Export folder to canonical frames, rejects and file accounts."""
     folder = Path(folder)
-    files = open_exports(folder)
+    files = open_exports(folder, (config or {}).get("encoding"))
     if not files:
         raise MappingError(
             f"{folder}: no Salesforce export file found (expected some of {', '.join(OBJECT_FILES)})"
