@@ -11,14 +11,22 @@ from orchestration.schedules import sales_kpi_pipeline
 
 
 def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
-    """Path -> [size, mtime_ns] of every CSV file under the landing directory."""
+    """Path -> [size, mtime_ns] of every file under the landing directory.
+
+    Every file counts, whatever the case of its name (`Spend.CSV`) or its kind (a source
+    export's .xlsx, .jsonl, .parquet or source.yml); hidden files and Excel's `~$` lock files
+    do not.
+    """
     if not landing_dir.is_dir():
         return {}
-    return {
-        str(path.relative_to(landing_dir)): [path.stat().st_size, path.stat().st_mtime_ns]
-        for path in sorted(landing_dir.rglob("*.csv"))
-        if path.is_file()
-    }
+    stamps = {}
+    for path in sorted(landing_dir.rglob("*")):
+        relative = path.relative_to(landing_dir)
+        if any(part.startswith((".", "~$")) for part in relative.parts) or not path.is_file():
+            continue
+        stat = path.stat()
+        stamps[str(relative)] = [stat.st_size, stat.st_mtime_ns]
+    return stamps
 
 
 @dg.sensor(
@@ -26,7 +34,7 @@ def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
     job=sales_kpi_pipeline,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts the pipeline when a CSV file is added to or changed in the landing dir.",
+    description="Starts the pipeline when a file is added to or changed in the landing dir.",
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext):
     landing_dir = Settings.from_env().landing_dir

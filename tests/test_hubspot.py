@@ -355,10 +355,16 @@ def test_owner_role_keyed_by_owner_id(folder):
     assert (users["hubspot:70103"]["role"], users["hubspot:70102"]["role"]) == ("MANAGER", "AE")
 
 
-def test_unknown_deal_owner_needs_an_alias(folder):
+def test_unknown_deal_owner_is_kept_without_the_name(folder):
+    """A deactivated owner missing from the owners export: the deal is kept (dbt flags it
+    unknown_owner) under an id that does not carry the name; an alias gives the real id."""
     _set(folder / "deals.csv", "91004", **{"Deal owner": "高橋 退職者"})
-    with pytest.raises(MappingError, match=r"'Deal owner'.*'高橋 退職者'.*owner_aliases"):
-        convert(folder, _config(), SOURCE)
+    opps = _by_id(convert(folder, _config(), SOURCE), "opportunities", "opportunity_id")
+    owner = opps["hubspot:91004"]["owner_id"]
+    assert owner.startswith("hubspot:unlisted-") and "高橋" not in owner
+    _set(folder / "deals.csv", "91003", **{"Deal owner": "高橋 退職者"})
+    again = _by_id(convert(folder, _config(), SOURCE), "opportunities", "opportunity_id")
+    assert again["hubspot:91003"]["owner_id"] == owner  # stable: one unknown owner, one id
     config = _config() | {"owner_aliases": {"高橋 退職者": 70999}}
     opps = _by_id(convert(folder, config, SOURCE), "opportunities", "opportunity_id")
     assert opps["hubspot:91004"]["owner_id"] == "hubspot:70999"

@@ -27,7 +27,8 @@ Keys read from the source's `source.yml` (the `config` dict):
 - `owner_roles` (required with an owners file): owner id or team name -> `{role, motion,
   agency_id?, team_id?}`; an owner id entry wins over its team's entry.
 - `owner_aliases`: owner value as it appears in an export (name, e-mail) -> owner id, for
-  owners missing from the owners export.
+  owners missing from the owners export. Without an alias such a record is kept with the owner
+  id `unlisted-<hash of the value>` and flagged `unknown_owner` in `data_quality_issues`.
 - `agencies`: agency id -> name (or `{name, fee_model}`); emitted as agencies.
 - `agency_property`: contact property naming the lead's agency (agency id or name). Without it,
   or when empty, a lead's agency is its owner's agency (from `owner_roles`).
@@ -64,6 +65,7 @@ without a company) pass through empty and are quarantined by the loader.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import fnmatch
 import io
 import re
@@ -714,9 +716,11 @@ class _OwnerIndex:
                 return self.by_key[key]
         if value.isdigit():
             return value
-        raise _Unmapped(
-            "owner_aliases", "owner", value, "an owner missing from the owners export: name -> id"
-        )
+        # An owner missing from the owners export (typically a deactivated user) is a defect of
+        # the record, not of the night: the record keeps a stable id derived from the value
+        # (never the name itself, which is personal data), and dbt flags it `unknown_owner`.
+        # `owner_aliases` in source.yml maps such a value to the owner's real id.
+        return "unlisted-" + hashlib.sha256(_key(value).encode()).hexdigest()[:12]
 
 
 def _owner_entry(roles: Mapping[str, Any], owner_id: str, team: str) -> Mapping | None:

@@ -176,7 +176,7 @@ def _(landing: Path) -> None:
     "a landing file that is a symlink out of the folder",
     "error",
     "leads.csv",
-    "symlink",
+    "symbolic link",
     why="Only files inside the landing folder are read; the target's content is never shown.",
 )
 def _(landing: Path) -> None:
@@ -609,8 +609,12 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "lead_link_conflict", "canonical", "a lead and a deal that name each other differently",
-    "defect", "lead_link_conflict", "LQ-CONFLICT",
+    "lead_link_conflict",
+    "canonical",
+    "a lead and a deal that name each other differently",
+    "defect",
+    "lead_link_conflict",
+    "LQ-CONFLICT",
     why="The deal's own lead id wins; the lead is flagged.",
 )
 def _(landing: Path) -> None:
@@ -626,8 +630,12 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "created_date_missing", "canonical", "a deal without a created date", "defect",
-    "opportunity_created_unknown", "BQ-NOCREATED",
+    "created_date_missing",
+    "canonical",
+    "a deal without a created date",
+    "defect",
+    "opportunity_created_unknown",
+    "BQ-NOCREATED",
     why="It counts as won or lost and in the pipeline; cohort KPIs leave it out.",
 )
 def _(landing: Path) -> None:
@@ -635,8 +643,12 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "won_without_date", "canonical", "a won deal without a close date", "defect",
-    "won_date_unknown", "BQ-NOCLOSE",
+    "won_without_date",
+    "canonical",
+    "a won deal without a close date",
+    "defect",
+    "won_date_unknown",
+    "BQ-NOCLOSE",
     why="It cannot be placed in a period; dated KPIs leave it out.",
 )
 def _(landing: Path) -> None:
@@ -644,8 +656,12 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "lost_before_created", "canonical", "a deal lost before it was created", "defect",
-    "lost_before_opportunity_created", "BQ-LOSTEARLY",
+    "lost_before_created",
+    "canonical",
+    "a deal lost before it was created",
+    "defect",
+    "lost_before_opportunity_created",
+    "BQ-LOSTEARLY",
     why="It counts as lost; flagged so the dates get corrected.",
 )
 def _(landing: Path) -> None:
@@ -662,8 +678,12 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "user_conflicting_rows", "canonical", "one user twice with different teams", "defect",
-    "user_conflicting_attributes", "U6",
+    "user_conflicting_rows",
+    "canonical",
+    "one user twice with different teams",
+    "defect",
+    "user_conflicting_attributes",
+    "U6",
     why="The latest row's team is used; rep_team_history.csv is the way to record a move.",
 )
 def _(landing: Path) -> None:
@@ -807,7 +827,10 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "optional_file_missing", "canonical", "an optional file missing (targets)", "accepted",
+    "optional_file_missing",
+    "canonical",
+    "an optional file missing (targets)",
+    "accepted",
     why="Every KPI that does not need it is published; kpi_availability says which cannot be.",
     check=lambda con: _assert_count(con, "kpi_availability", "not is_available", 1, True),
 )
@@ -858,7 +881,8 @@ def _(landing: Path) -> None:
     "invalid UTF-8 bytes in a Salesforce export",
     "error",
     "Opportunity.csv",
-    "UTF-8",
+    "utf-8",
+    "line",
     why="A Data Export is UTF-8; broken bytes mean a damaged file, named with its line.",
 )
 def _(landing: Path) -> None:
@@ -869,14 +893,21 @@ def _(landing: Path) -> None:
 @case(
     "declared_utf8_is_cp932",
     "sources",
-    "a CP932 file where source.yml says UTF-8",
+    "a CP932 file where the mapping says UTF-8",
     "error",
-    "encoding",
+    "cannot be read as utf-8",
+    "encoding: cp932",
     why="The declaration is wrong; the message says which encoding to declare.",
 )
 def _(landing: Path) -> None:
-    path = landing / "jp_sfa" / "source.yml"
-    path.write_text(path.read_text() + "encoding: utf-8\n")
+    mapping = Path(__file__).resolve().parents[2] / "orchestration/sources/mappings"
+    text = (mapping / "jp_sfa_example.yml").read_text(encoding="utf-8")
+    (landing / "jp_sfa" / "mapping.yml").write_text(
+        text.replace("encoding: cp932", "encoding: utf-8"), encoding="utf-8"
+    )
+    replace_text(
+        landing / "jp_sfa" / "source.yml", "mapping: jp_sfa_example", "mapping: mapping.yml"
+    )
 
 
 @case(
@@ -991,8 +1022,12 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "salesforce_duplicate_header", "sources", "a Salesforce export with a column named twice",
-    "error", "Lead.csv", "Status",
+    "salesforce_duplicate_header",
+    "sources",
+    "a Salesforce export with a column named twice",
+    "error",
+    "Lead.csv",
+    "Status",
     why="Which column holds the value is a guess; re-export or rename one.",
 )
 def _(landing: Path) -> None:
@@ -1000,8 +1035,12 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "jsonl_broken_line", "deals_jsonl", "a JSON Lines export with a broken line", "error",
-    "sales_pipeline.jsonl", "line 3",
+    "jsonl_broken_line",
+    "deals_jsonl",
+    "a JSON Lines export with a broken line",
+    "error",
+    "sales_pipeline.jsonl",
+    "line 3",
     why="A line that is not JSON means a truncated or damaged export; its line is named.",
 )
 def _(landing: Path) -> None:
@@ -1012,8 +1051,12 @@ def _(landing: Path) -> None:
 
 
 @case(
-    "parquet_corrupt", "deals_parquet", "a truncated Parquet file", "error",
-    "sales_pipeline.parquet", "Parquet",
+    "parquet_corrupt",
+    "deals_parquet",
+    "a truncated Parquet file",
+    "error",
+    "sales_pipeline.parquet",
+    "Parquet",
     why="A Parquet file without its footer cannot be read; re-export it.",
 )
 def _(landing: Path) -> None:
