@@ -65,8 +65,8 @@ without a company) pass through empty and are quarantined by the loader.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import fnmatch
+import hashlib
 import io
 import re
 import unicodedata
