@@ -123,7 +123,9 @@ mapped as (
         entries.transition_source,
         row_number() over (
             partition by entries.opportunity_id
-            order by entries.stage_entered_at, stage_lookup.funnel_step_order
+            -- A total order (the stage name breaks ties), so every run numbers stages alike.
+            order by
+                entries.stage_entered_at, stage_lookup.funnel_step_order, entries.opportunity_stage
         ) as stage_sequence
     from entries
     left join stage_lookup
