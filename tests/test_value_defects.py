@@ -254,7 +254,10 @@ def test_unreadable_values_are_quarantined(working, published, kind, row, reason
     }
     assert reason in reasons[row]
     # Quarantined rows are BADV-01, -03, -04, -10 and -11: none reaches a mart.
-    loaded = {r[0] for r in published.execute("select opportunity_id from core.fct_opportunities")}
+    loaded = {
+        r[0]
+        for r in published.execute("select opportunity_id from core.fct_opportunities").fetchall()
+    }
     assert not loaded & {"BADV-01", "BADV-03", "BADV-04", "BADV-10", "BADV-11"}
 
 

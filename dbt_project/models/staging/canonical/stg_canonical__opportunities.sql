@@ -28,7 +28,10 @@ final as (
         is_closed or is_won as is_closed,
         is_won,
         {{ neutralised_text('lost_reason') }} as lost_reason,
-        _loaded_at as loaded_at
+        _loaded_at as loaded_at,
+        -- When the nightly snapshot (snap_opportunities) sees this state: the as-of date, never
+        -- the wall clock, so a night re-run on the same inputs gives the same stage history.
+        cast({{ as_of_date() }} as {{ dbt.type_timestamp() }}) as snapshot_at
     from deduplicated
 )
 
