@@ -42,8 +42,11 @@ snapshot_versions as (
         snapshots.created_at,
         snapshots.is_closed,
         snapshots.dbt_valid_from,
+        -- Versions seen by runs of one as-of date share dbt_valid_from (snapshot_at): the load
+        -- time of the run that saw each one keeps them in the order they were seen.
         row_number() over (
-            partition by snapshots.opportunity_id order by snapshots.dbt_valid_from
+            partition by snapshots.opportunity_id
+            order by snapshots.dbt_valid_from, snapshots.loaded_at, snapshots.dbt_scd_id
         ) as version_number
     from snapshots
     left join with_history
