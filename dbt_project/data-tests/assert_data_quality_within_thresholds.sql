@@ -14,6 +14,7 @@
     'activities': 'stg_canonical__activities',
     'subscriptions': 'stg_canonical__subscriptions',
     'orders': 'stg_canonical__orders',
+    'spend': 'stg_canonical__spend',
 } %}
 with entity_records as (
     {%- for entity, model in entities.items() %}

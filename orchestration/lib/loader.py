@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import difflib
 import logging
+import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable
@@ -225,11 +226,13 @@ def _typed_expression(col: Column, raw: str) -> str:
     if col.type == "date":
         return f"try_cast({raw} as date)"
     if col.type == "timestamp":
-        # With an offset: convert to Asia/Tokyo wall time. Without: already local time.
-        has_offset = rf"regexp_matches({raw}, '([+-]\d{{2}}:?\d{{2}}|Z)$')"
+        # With an offset after the time (Z, +09, +09:00, -0500): the instant converted to wall
+        # time in the configured zone (SALES_KPI_TIMEZONE, Asia/Tokyo). Without: already local.
+        zone = os.environ.get("SALES_KPI_TIMEZONE") or SOURCE_TIMEZONE
+        has_offset = rf"regexp_matches({raw}, '\d{{2}}:\d{{2}}(:\d{{2}}(\.\d+)?)? ?([+-]\d{{2}}(:?\d{{2}})?|Z)$')"
         return (
             f"case when {has_offset} then "
-            f"timezone({_literal(SOURCE_TIMEZONE)}, try_cast({raw} as timestamptz)) "
+            f"timezone({_literal(zone)}, try_cast({raw} as timestamptz)) "
             f"else try_cast({raw} as timestamp) end"
         )
     return f"try_cast({raw} as {target})"

@@ -1,7 +1,9 @@
 {#- Every dated event of the staged inputs, one row per record and date column: what the
     calendar (dim_date) must cover. Used by dim_date for its bounds and by the test
     assert_events_inside_calendar, which names the record, file and row of an event outside
-    fixed bounds. -#}
+    fixed bounds. A date outside the plausible window (rule implausible_date, macro
+    is_implausible_date; 'plan' for the dates of plans and expectations) is no event: it never
+    stretches the calendar, and without a calendar day it counts in no dated KPI. -#}
 {% macro calendar_event_dates(with_lineage=false) -%}
     {%- set events = [
         ('leads', 'stg_canonical__leads', 'lead_id', 'created_at'),
@@ -19,6 +21,7 @@
         ('rep_team_history', 'stg_canonical__rep_team_history', 'user_id', 'valid_from_date'),
         ('users', 'stg_canonical__users', 'user_id', 'hired_date'),
     ] -%}
+    {%- set plan_columns = ['close_date', 'end_date', 'period_start_date', 'spend_month_start_date'] %}
     {%- for entity, model, id_column, date_column in events %}
     select
         {%- if with_lineage %}
@@ -30,7 +33,11 @@
         {%- endif %}
         cast({{ date_column }} as date) as event_date
     from {{ ref(model) }}
-    where {{ date_column }} is not null
+    where
+        {{ date_column }} is not null
+        and not {{ is_implausible_date(
+            date_column, 'plan' if date_column in plan_columns else 'event'
+        ) }}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}

@@ -1,7 +1,7 @@
 {#-
     Rate to the reporting currency (dbt var reporting_currency) for each row of `relation`:
     the latest exchange rate dated on or before `date_column`; 1 for the reporting currency;
-    null when no rate exists (singular test assert_exchange_rate_for_every_amount fails then).
+    null when no rate exists (rule missing_exchange_rate reports the record).
     Returns a select of (key_column, reporting_rate) to join back on key_column.
 -#}
 {% macro reporting_rates(relation, key_column, currency_column, date_column) -%}
@@ -18,7 +18,7 @@
             end as reporting_rate,
             row_number() over (
                 partition by rows_to_convert.{{ key_column }}
-                order by rates.rate_date desc
+                order by rates.rate_date desc, rates.rate desc
             ) as rate_rank
         from {{ relation }} as rows_to_convert
         left join {{ ref('stg_canonical__exchange_rates') }} as rates

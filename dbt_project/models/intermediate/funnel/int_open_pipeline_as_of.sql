@@ -18,7 +18,8 @@ stage_on_as_of as (
         stages.opportunity_id,
         stage_lookup.default_probability,
         row_number() over (
-            partition by stages.opportunity_id order by stages.stage_entered_at desc
+            partition by stages.opportunity_id
+            order by stages.stage_entered_at desc, stages.stage_sequence desc
         ) as recency
     from stages
     inner join stage_lookup

@@ -42,8 +42,11 @@ snapshot_versions as (
         snapshots.created_at,
         snapshots.is_closed,
         snapshots.dbt_valid_from,
+        -- Versions seen by runs of one as-of date share dbt_valid_from (snapshot_at): the load
+        -- time of the run that saw each one keeps them in the order they were seen.
         row_number() over (
-            partition by snapshots.opportunity_id order by snapshots.dbt_valid_from
+            partition by snapshots.opportunity_id
+            order by snapshots.dbt_valid_from, snapshots.loaded_at, snapshots.dbt_scd_id
         ) as version_number
     from snapshots
     left join with_history
@@ -123,7 +126,9 @@ mapped as (
         entries.transition_source,
         row_number() over (
             partition by entries.opportunity_id
-            order by entries.stage_entered_at, stage_lookup.funnel_step_order
+            -- A total order (the stage name breaks ties), so every run numbers stages alike.
+            order by
+                entries.stage_entered_at, stage_lookup.funnel_step_order, entries.opportunity_stage
         ) as stage_sequence
     from entries
     left join stage_lookup

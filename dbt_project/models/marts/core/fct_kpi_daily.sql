@@ -322,8 +322,8 @@ aggregated as (
         end as company_size,
         coalesce(facts.product, 'n/a') as product,
         facts.kpi_code,
-        sum(facts.numerator) as numerator,
-        sum(facts.denominator) as denominator
+        {{ exact_sum('facts.numerator') }} as numerator,
+        {{ exact_sum('facts.denominator') }} as denominator
     from facts
     left join accounts
         on facts.account_id = accounts.account_id

@@ -26,7 +26,8 @@ final as (
             as created_month_start_date,
         opportunities.close_date,
         opportunities.opportunity_stage,
-        opportunities.funnel_step,
+        -- A stage in no stage map (rule unknown_stage in data_quality_issues): 'unmapped'.
+        coalesce(opportunities.funnel_step, 'unmapped') as funnel_step,
         opportunities.funnel_step_order,
         opportunities.highest_funnel_step_order,
         opportunities.highest_funnel_step_order >= {{ var('qualified_funnel_step_order') }}

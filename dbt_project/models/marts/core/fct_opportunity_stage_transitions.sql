@@ -10,7 +10,8 @@ final as (
         stages.opportunity_id,
         stages.stage_sequence,
         stages.opportunity_stage,
-        stages.funnel_step,
+        -- A stage in no stage map (rule unknown_stage in data_quality_issues): 'unmapped'.
+        coalesce(stages.funnel_step, 'unmapped') as funnel_step,
         stages.funnel_step_order,
         stages.is_won_stage,
         stages.is_lost_stage,

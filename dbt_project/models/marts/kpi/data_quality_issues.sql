@@ -14,6 +14,8 @@ with defects as (
     select * from {{ ref('int_user_defects') }}
     union all
     select * from {{ ref('int_duplicate_key_defects') }}
+    union all
+    select * from {{ ref('int_value_defects') }}
 ),
 
 rules as (
@@ -25,7 +27,8 @@ final as (
         {{ dbt.hash(
             "defects.rule_code || '|' || defects.entity || '|' || defects.record_id || '|' || "
             ~ "coalesce(defects.source_file, '') || '|' || "
-            ~ "coalesce(cast(defects.source_row as " ~ text ~ "), '')"
+            ~ "coalesce(cast(defects.source_row as " ~ text ~ "), '') || '|' || "
+            ~ "coalesce(defects.offending_values, '')"
         ) }} as issue_id,
         defects.rule_code,
         rules.severity,

@@ -236,7 +236,7 @@ period_surveys as (
         count(*) as survey_responses,
         sum(scoped_surveys.score) as score_sum,
         count(scoped_surveys.normalised_score) as normalised_responses,
-        sum(scoped_surveys.normalised_score) as normalised_score_sum
+        {{ exact_sum('scoped_surveys.normalised_score') }} as normalised_score_sum
     from scoped_surveys
     inner join date_periods
         on scoped_surveys.responded_date = date_periods.date_day

@@ -77,8 +77,8 @@ daily_scoped as (
     select
         daily.fact_date,
         daily.kpi_code,
-        sum(daily.numerator) as numerator,
-        sum(daily.denominator) as denominator,
+        {{ exact_sum('daily.numerator') }} as numerator,
+        {{ exact_sum('daily.denominator') }} as denominator,
         '{{ scope_type }}' as scope_type,
         {{ scope_column }} as scope_id
     from daily
@@ -92,8 +92,8 @@ daily_scoped as (
     select
         daily.fact_date,
         daily.kpi_code,
-        sum(daily.numerator) as numerator,
-        sum(daily.denominator) as denominator,
+        {{ exact_sum('daily.numerator') }} as numerator,
+        {{ exact_sum('daily.denominator') }} as denominator,
         'org_unit' as scope_type,
         team_ancestors.ancestor_team_id as scope_id
     from daily
@@ -109,8 +109,8 @@ actuals as (
         daily_scoped.scope_type,
         daily_scoped.scope_id,
         daily_scoped.kpi_code,
-        sum(daily_scoped.numerator) as numerator,
-        sum(daily_scoped.denominator) as denominator
+        {{ exact_sum('daily_scoped.numerator') }} as numerator,
+        {{ exact_sum('daily_scoped.denominator') }} as denominator
     from daily_scoped
     inner join day_periods
         on daily_scoped.fact_date = day_periods.date_day
@@ -150,7 +150,7 @@ remaining_pipeline as (
         pipeline_scoped.scope_type,
         pipeline_scoped.scope_id,
         'won_amount' as kpi_code,
-        sum(pipeline_scoped.weighted_amount) as weighted_pipeline_amount
+        {{ exact_sum('pipeline_scoped.weighted_amount') }} as weighted_pipeline_amount
     from pipeline_scoped
     inner join periods
         on

@@ -12,12 +12,12 @@ final as (
         _source_file as source_file,
         _row_number as source_row,
         account_id,
-        account_name,
+        {{ neutralised_text('account_name') }} as account_name,
         corporate_number,
-        coalesce(industry, 'unknown') as industry,
-        coalesce(employee_band, {{ company_size_band('employee_count') }}, 'unknown') as employee_band,
+        coalesce({{ neutralised_text('industry') }}, 'unknown') as industry,
+        coalesce({{ neutralised_text('employee_band') }}, {{ company_size_band('employee_count') }}, 'unknown') as employee_band,
         employee_count,
-        prefecture,
+        {{ neutralised_text('prefecture') }} as prefecture,
         created_at,
         _loaded_at as loaded_at
     from deduplicated

@@ -17,7 +17,7 @@ final as (
         activity_at,
         owner_id,
         outcome as activity_outcome,
-        duration_minutes,
+        {{ non_negative_value('duration_minutes') }} as duration_minutes,
         lead_id,
         opportunity_id,
         account_id,

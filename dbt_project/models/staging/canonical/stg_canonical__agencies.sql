@@ -12,8 +12,8 @@ final as (
         _source_file as source_file,
         _row_number as source_row,
         agency_id,
-        agency_name,
-        lower(fee_model) as fee_model,
+        {{ neutralised_text('agency_name') }} as agency_name,
+        {{ neutralised_text('lower(fee_model)') }} as fee_model,
         _loaded_at as loaded_at
     from deduplicated
 )

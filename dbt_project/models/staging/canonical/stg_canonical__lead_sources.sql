@@ -17,8 +17,8 @@ final as (
         _source_system as source_system,
         lead_source_key as lead_source,
         lower(channel) as channel,
-        lead_source_name_ja,
-        channel_name_ja,
+        {{ neutralised_text('lead_source_name_ja') }} as lead_source_name_ja,
+        {{ neutralised_text('channel_name_ja') }} as channel_name_ja,
         _loaded_at as loaded_at
     from deduplicated
 )

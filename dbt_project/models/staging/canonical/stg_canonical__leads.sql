@@ -14,13 +14,13 @@ final as (
         lead_id,
         created_at,
         -- An empty origin is a lead source of its own, never a reason to drop the lead.
-        coalesce(lower(lead_source), 'unknown') as lead_source,
+        coalesce({{ neutralised_text('lower(lead_source)') }}, 'unknown') as lead_source,
         lead_status,
         owner_id,
         agency_id,
         account_id,
         contact_id,
-        converted_at,
+        {{ plausible_date('converted_at', 'event') }} as converted_at,
         converted_opportunity_id,
         _loaded_at as loaded_at
     from deduplicated

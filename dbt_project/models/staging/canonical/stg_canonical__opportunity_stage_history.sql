@@ -16,7 +16,7 @@ final as (
         _source_file as source_file,
         _row_number as source_row,
         opportunity_id,
-        opportunity_stage,
+        {{ neutralised_text('opportunity_stage') }} as opportunity_stage,
         changed_at as stage_entered_at,
         changed_by_id,
         _loaded_at as loaded_at

@@ -13,7 +13,7 @@ final as (
         _source_system as source_system,
         _source_file as source_file,
         _row_number as source_row,
-        product,
+        {{ neutralised_text('product') }} as product,
         {{ product_match_key('product') }} as product_match_key,
         series,
         list_price,

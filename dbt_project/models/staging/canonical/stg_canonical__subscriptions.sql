@@ -14,7 +14,7 @@ final as (
         subscription_item_id,
         subscription_id,
         account_id,
-        product,
+        {{ neutralised_text('product') }} as product,
         start_date,
         end_date,
         mrr_amount,

@@ -14,7 +14,7 @@ final as (
         _source_file as source_file,
         _row_number as source_row,
         team_id,
-        coalesce(team_name, team_id) as team_name,
+        coalesce({{ neutralised_text('team_name') }}, team_id) as team_name,
         parent_team_id,
         coalesce(lower(unit_level), 'team') as unit_level,
         _loaded_at as loaded_at

@@ -39,7 +39,9 @@ final as (
         deduplicated.user_name,
         deduplicated.email as user_email,
         coalesce(deduplicated.team_id, 'unassigned') as team_id,
-        coalesce(deduplicated.team_name, deduplicated.team_id, 'unassigned') as team_name,
+        coalesce(
+            {{ neutralised_text('deduplicated.team_name') }}, deduplicated.team_id, 'unassigned'
+        ) as team_name,
         upper(deduplicated.role) as rep_role,
         roles.rep_roles,
         roles.role_count > 1 as has_several_roles,
