@@ -12,6 +12,7 @@ from orchestration.lib.loader import (
     record_conversions,
 )
 from orchestration.lib.reference import load_jp_public_holidays
+from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
 from orchestration.sources.registry import convert_sources
 
@@ -32,6 +33,7 @@ def converted_sources(
 ) -> dg.MaterializeResult:
     import duckdb
 
+    mark_phase("convert")
     settings = warehouse.settings()
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
     conversions = convert_sources(
@@ -73,6 +75,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         import duckdb
 
+        mark_phase("load")
         settings = warehouse.settings()
         settings.working_db.parent.mkdir(parents=True, exist_ok=True)
         files = discover_files(settings.landing_dir, entity_name)
