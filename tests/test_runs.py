@@ -402,9 +402,9 @@ def test_recovery_publishes_cleans_up_and_marks_the_killed_runs_failed(scenario)
 
 def test_a_warn_level_failure_is_published_with_warnings(scenario):
     out = scenario["recovery_out"]
-    assert "Published with 1 warning(s)" in out, out
     warning_lines = [line for line in out.splitlines() if line.startswith("  warning: ")]
-    assert len(warning_lines) == 1 and WARN_CHECK in warning_lines[0], out
+    assert f"Published with {len(warning_lines)} warning(s)" in out, out
+    assert any(WARN_CHECK in line for line in warning_lines), out
     assert "1 failing row(s) (dbt test)" in out
     assert "did not publish" not in out and "unchanged" not in out
 
@@ -429,3 +429,27 @@ def test_reused_and_fresh_working_databases_publish_identical_tables(scenario):
         for name in differing
     }
     assert differing == [], details
+
+
+def test_the_message_about_the_published_file_is_what_its_publication_table_says(tmp_path):
+    """Exit 1 says "unchanged" only when `_publication` is the same before and after."""
+    from orchestration.cli import _published_state
+    from orchestration.pipeline import PipelineOutcome, settings_for
+
+    settings = settings_for(tmp_path, tmp_path / "landing")
+    old = {"run_id": "r-old", "published_at": "2025-11-01 02:00:00", "as_of_date": None}
+    new = {"run_id": "r-new", "published_at": "2025-11-02 02:00:00", "as_of_date": None}
+
+    def state(published: bool, before, after) -> str:
+        outcome = PipelineOutcome(success=published, published=published, run_id="r-new")
+        outcome.publication_before, outcome.publication_after = before, after
+        return _published_state(outcome, settings)
+
+    assert state(False, old, old).startswith(
+        "The published file is unchanged: it still holds run r-old"
+    )
+    assert state(False, None, None).startswith("There is no published file yet")
+    assert state(True, old, new).startswith(
+        "The published file now holds this run's marts (run r-new"
+    )
+    assert "was replaced by another process" in state(False, old, new)
