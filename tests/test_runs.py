@@ -453,3 +453,34 @@ def test_the_message_about_the_published_file_is_what_its_publication_table_says
         "The published file now holds this run's marts (run r-new"
     )
     assert "was replaced by another process" in state(False, old, new)
+
+
+def test_a_job_run_outside_the_cli_holds_the_lock_too(tmp_path, monkeypatch):
+    """Runs the Dagster daemon launches (schedule, sensor, UI) execute the job without the CLI
+    or run_pipeline: the warehouse resource takes the run lock when the run starts, so such a
+    run fails at once with the in-progress message while another run holds the lock."""
+    from orchestration.definitions import defs
+    from orchestration.schedules import PIPELINE_JOB_NAME
+
+    working = tmp_path / "warehouse" / "working.duckdb"
+    monkeypatch.setenv("SALES_KPI_HOME", str(tmp_path))
+    monkeypatch.setenv("SALES_KPI_LANDING_DIR", str(tmp_path / "landing"))
+    for name in ("SALES_KPI_WORKING_DB", "SALES_KPI_PUBLISHED_DB", "SALES_KPI_QUALITY_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    holder = _holder(working, "nightly-run")
+    try:
+        with dg.DagsterInstance.ephemeral() as instance:
+            result = defs.resolve_job_def(PIPELINE_JOB_NAME).execute_in_process(
+                instance=instance, raise_on_error=False
+            )
+            failure = [e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE"]
+            messages = " ".join(
+                str(e.message) + str(e.event_specific_data) for e in result.all_events
+            )
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    events = [(e.event_type_value, str(e.message)[:300]) for e in result.all_events]
+    assert not result.success and failure, events
+    assert "Another run (run nightly-run, pid" in messages, messages
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_START"]

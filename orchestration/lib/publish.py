@@ -5,8 +5,8 @@ and the core facts and dimensions (schema `core`): no staging, no raw data, no p
 plus a `_publication` table saying when and from what it was built. It is
 written next to its final path under a temporary name, in a storage version DuckDB 1.x
 clients can read, checkpointed, fsynced, and then renamed over the old file. A BI tool that
-holds the old file open keeps reading the old, complete marts; the next connection sees the
-new ones. Nothing ever writes into the file a reader has open, so readers never block a run.
+holds the old file open keeps reading the old, complete marts; a connection opened later sees
+the new ones (in the same process: see below). Nothing ever writes into the file a reader has open, so readers never block a run.
 
 What a reader in a long-lived process sees (proved by tests/test_runs.py): a connection keeps
 the publication that was current when it was opened; `duckdb.connect(path)` in a process
