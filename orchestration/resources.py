@@ -32,7 +32,8 @@ class WarehouseResource(dg.ConfigurableResource):
         a run killed before it could release the lock is marked failed.
         """
         settings = self.settings()
-        lock = run_lock.acquire(settings.working_db, context.run_id)
+        run_id = context.run.run_id if context.run is not None else None
+        lock = run_lock.acquire(settings.working_db, run_id)
         self._run_lock = lock
         if lock.stale and context.instance is not None:
             note = run_lock.mark_stale_run_failed(context.instance, lock.stale)
