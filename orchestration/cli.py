@@ -8,11 +8,20 @@
 - metrics: regenerate the dbt semantic layer, docs/kpi_catalog.md and the README KPI table from
   seeds/kpi_definitions.csv.
 
-Exit codes of `run` and `demo`: 0 published; 1 not published because a quality check or a
-step failed (the failing rule is printed); 2 a configuration or input error the user fixes
-before running again (a mapping that does not fit the export, a landing file missing a
-required column, an invalid SALES_KPI_* variable): its message is printed once, without a
-stack trace. After every run the command also prints what was quarantined and flagged.
+Exit codes of `run` and `demo`:
+- 0 published, no warnings.
+- 1 not published because a quality check or a step failed (the failing rule is printed);
+  the message says what the published file holds, from its `_publication` table (unchanged:
+  still the previous run's, or no file yet).
+- 2 a configuration or input error the user fixes before running again (a mapping that does
+  not fit the export, a landing file missing a required column, an invalid SALES_KPI_*
+  variable): its message is printed once, without a stack trace; nothing was published.
+- 3 published with warnings: warn-severity dbt tests failed (printed with their failing row
+  counts); they never block publication, and the published file holds this run's marts.
+- 4 another run is in progress on the same working database (the run lock, see
+  orchestration/lib/run_lock.py): nothing was run; the message names that run (id, pid, host,
+  start time, phase). Run again when it has finished.
+After every run the command also prints what was quarantined and flagged.
 """
 
 from __future__ import annotations
@@ -27,8 +36,11 @@ from pathlib import Path
 from orchestration.lib.settings import REPO_ROOT, Settings
 from orchestration.summary import run_report
 
+EXIT_PUBLISHED = 0
 EXIT_NOT_PUBLISHED = 1
 EXIT_CONFIGURATION = 2
+EXIT_PUBLISHED_WITH_WARNINGS = 3
+EXIT_RUN_IN_PROGRESS = 4
 
 
 class ConfigurationError(Exception):
@@ -60,8 +72,25 @@ def _dagster_home() -> Path:
 
 
 def _run(settings: Settings) -> int:
+    from orchestration.lib import run_lock
+
+    # The run lock comes first: before Dagster's storage or DuckDB is opened, so a second run
+    # says "another run is in progress" instead of failing on a storage or DuckDB lock.
+    try:
+        lock = run_lock.acquire(settings.working_db)
+    except run_lock.RunInProgressError as error:
+        _say(f"{error}\nNothing was run; the published file is untouched.")
+        return EXIT_RUN_IN_PROGRESS
+    try:
+        return _run_locked(settings, lock)
+    finally:
+        run_lock.release(lock)
+
+
+def _run_locked(settings: Settings, lock) -> int:
     import dagster as dg
 
+    from orchestration.lib import run_lock
     from orchestration.pipeline import run_pipeline
 
     _dagster_home()
@@ -73,6 +102,9 @@ def _run(settings: Settings) -> int:
     )
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
+        if lock.stale:
+            _say("  " + run_lock.mark_stale_run_failed(instance, lock.stale))
+            lock.stale = None
         # Dagster's own log repeats every failure with its stack trace; what the user needs
         # is printed below, so it stays quiet unless asked for.
         outcome = run_pipeline(
@@ -81,41 +113,80 @@ def _run(settings: Settings) -> int:
             log_level=os.environ.get("SALES_KPI_LOG_LEVEL", "CRITICAL"),
         )
     elapsed = time.perf_counter() - started
+    for note in outcome.lock_notes:
+        _say(f"  {note}")
+    if outcome.run_in_progress:  # cannot happen while this process holds the lock
+        _say(outcome.run_in_progress)
+        return EXIT_RUN_IN_PROGRESS
     if outcome.input_errors:
         _say(f"\nThe input does not fit (run {outcome.run_id}); nothing was published:\n")
         for message in outcome.input_errors:
             _say(message + "\n")
-        _say(
-            "Fix the mapping/file and run again. The previously published file, if any, is "
-            f"unchanged: {settings.published_db}"
-        )
+        _say("Fix the mapping/file and run again. " + _published_state(outcome, settings))
         return EXIT_CONFIGURATION
     _print_steps(outcome.step_seconds)
-    if not outcome.success:
+    if not outcome.published:
         _say(f"\nThe pipeline did not publish (run {outcome.run_id}, {elapsed:.0f} s).")
-        for check in outcome.failed_checks:
-            _say(f"  failed quality check: {check}")
-            message = outcome.check_messages.get(check)
-            if message:
-                _say(_indent(message))
-        for step in outcome.failed_steps:
-            if not any(step.endswith(check.split(":")[-1]) for check in outcome.failed_checks):
-                _say(f"  failed step: {step}")
-                message = outcome.step_errors.get(step)
-                if message:
-                    _say(_indent(message))
+        _print_failures(outcome)
         _say("\n" + run_report(settings.working_db, None))
         data_docs = settings.quality_dir / "data_docs" / "index.html"
         _say(
-            f"\nThe previously published file, if any, is unchanged: {settings.published_db}\n"
+            f"\n{_published_state(outcome, settings)}\n"
             f"Quality check results: {data_docs}; dbt test failures and every step's log: "
             "SALES_KPI_LOG_LEVEL=INFO, or the run in the UI (make ui). Fix the input, then run "
             "again."
         )
         return EXIT_NOT_PUBLISHED
-    _say(f"Pipeline finished in {elapsed:.0f} s (run {outcome.run_id}).")
-    _say("\n" + run_report(settings.working_db, settings.published_db))
-    return 0
+    report = "\n" + run_report(settings.working_db, settings.published_db)
+    if outcome.success and not outcome.warnings and not outcome.failed_steps:
+        _say(f"Pipeline finished in {elapsed:.0f} s (run {outcome.run_id}): published.")
+        _say(report)
+        return EXIT_PUBLISHED
+    problems = len(outcome.warnings) + len(outcome.failed_checks) + len(outcome.failed_steps)
+    _say(
+        f"\nPublished with {problems} warning(s) (run {outcome.run_id}, {elapsed:.0f} s): "
+        "warn-severity tests failed; they do not block publication. Look at them:"
+    )
+    for check in outcome.warnings:
+        _say(f"  warning: {check}")
+        message = outcome.warning_messages.get(check)
+        if message:
+            _say(_indent(message))
+    _print_failures(outcome)
+    _say(report)
+    _say("\n" + _published_state(outcome, settings))
+    return EXIT_PUBLISHED_WITH_WARNINGS
+
+
+def _print_failures(outcome) -> None:
+    for check in outcome.failed_checks:
+        _say(f"  failed quality check: {check}")
+        message = outcome.check_messages.get(check)
+        if message:
+            _say(_indent(message))
+    for step in outcome.failed_steps:
+        if not any(step.endswith(check.split(":")[-1]) for check in outcome.failed_checks):
+            _say(f"  failed step: {step}")
+            message = outcome.step_errors.get(step)
+            if message:
+                _say(_indent(message))
+
+
+def _published_state(outcome, settings: Settings) -> str:
+    """What the published file holds now, from its `_publication` table: only what is true."""
+    before, after = outcome.publication_before, outcome.publication_after
+    path = settings.published_db
+    if after is None:
+        return f"There is no published file yet ({path})."
+    held = f"run {after['run_id']}, published at {after['published_at']} UTC"
+    if outcome.published and after["run_id"] == outcome.run_id:
+        return f"The published file now holds this run's marts ({held}): {path}"
+    if before == after:
+        return f"The published file is unchanged: it still holds {held}: {path}"
+    return (
+        f"The published file was replaced by another process during this run: it now holds "
+        f"{held}: {path}"
+    )
 
 
 def _print_steps(step_seconds: dict[str, float]) -> None:
@@ -158,9 +229,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = dataclasses.replace(settings, as_of_date=settings.as_of_date or end)
     status = _run(settings)
-    if status == 0:
+    if status in (EXIT_PUBLISHED, EXIT_PUBLISHED_WITH_WARNINGS):
         _say("\n" + kpi_summary(settings.published_db))
-    if status != EXIT_CONFIGURATION:  # the message said what to fix; nothing else to look at
+    if status not in (
+        EXIT_CONFIGURATION,
+        EXIT_RUN_IN_PROGRESS,
+    ):  # the message said what to fix; nothing else to look at
         _print_locations(settings)
     return status
 
@@ -168,7 +242,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     status = _run(settings)
-    if status != EXIT_CONFIGURATION:
+    if status not in (EXIT_CONFIGURATION, EXIT_RUN_IN_PROGRESS):
         _print_locations(settings)
     return status
 

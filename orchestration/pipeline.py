@@ -21,10 +21,18 @@ INPUT_ERROR_CLASSES = frozenset({"MappingError", "LandingFileError"})
 
 @dataclass
 class PipelineOutcome:
+    """What a run did. `success`: published and no blocking failure. `warnings`: checks that
+    failed at WARN severity (dbt tests with `severity: warn`): they never block publication,
+    so a run can be published with warnings."""
+
     success: bool
     published: bool
     run_id: str
+    # Checks that failed at ERROR severity (they block publication).
     failed_checks: list[str] = field(default_factory=list)
+    # Checks that failed at WARN severity (published anyway), with what they found.
+    warnings: list[str] = field(default_factory=list)
+    warning_messages: dict[str, str] = field(default_factory=dict)
     failed_steps: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)
     # What a failed check found (its "failures" metadata), by check.
@@ -33,6 +41,22 @@ class PipelineOutcome:
     input_errors: list[str] = field(default_factory=list)
     # The first lines of the error of every other failed step (no stack trace), by step.
     step_errors: dict[str, str] = field(default_factory=dict)
+    # Set when another run held the run lock: the in-progress message; nothing was run.
+    run_in_progress: str | None = None
+    # `_publication` of the published file before and after the run (None: no file).
+    publication_before: dict | None = None
+    publication_after: dict | None = None
+    # What the run lock did before the run (a killed run taken over), and stale files removed.
+    lock_notes: list[str] = field(default_factory=list)
+
+    @property
+    def published_with_warnings(self) -> bool:
+        return self.published and bool(self.warnings)
+
+    @property
+    def published_file_unchanged(self) -> bool:
+        """The published file is the one that was there before the run (or still absent)."""
+        return self.publication_before == self.publication_after
 
 
 def apply_settings(settings: Settings) -> None:
@@ -80,33 +104,83 @@ def _first_lines(error: object, lines: int = 3) -> str:
     return "\n".join(parts)
 
 
+def _check_message(metadata: dict) -> str | None:
+    """What a failed check found: its "failures" metadata (GX suites, our checks), else the
+    failing row count dagster-dbt reports for a dbt test."""
+    failures = metadata.get("failures")
+    if failures is not None:
+        return str(failures.value)
+    rows = metadata.get("dagster_dbt/failed_row_count")
+    if rows is not None:
+        return f"{rows.value} failing row(s) (dbt test)"
+    return None
+
+
 def run_pipeline(
     settings: Settings,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
 ) -> PipelineOutcome:
-    """Materialise every asset and check once; never raises for a failed check or step."""
+    """Materialise every asset and check once; never raises for a failed check or step.
+
+    Holds the run lock of the working database for the whole run (re-entrant: the CLI takes
+    it first); when another run holds it, returns at once with `run_in_progress` set.
+    """
+    from orchestration.lib import run_lock
+    from orchestration.lib.publish import publication_info, remove_stale_temporary_files
+
     apply_settings(settings)
+    try:
+        lock = run_lock.acquire(settings.working_db)
+    except run_lock.RunInProgressError as error:
+        return PipelineOutcome(
+            success=False, published=False, run_id="", run_in_progress=str(error)
+        )
+    instance = instance or dg.DagsterInstance.ephemeral()
+    try:
+        notes = []
+        if lock.stale:
+            notes.append(run_lock.mark_stale_run_failed(instance, lock.stale))
+            lock.stale = None
+        removed = remove_stale_temporary_files(settings.published_db)
+        if removed:
+            notes.append(f"removed files left by a killed publication: {', '.join(removed)}")
+        before = publication_info(settings.published_db)
+        outcome = _execute(settings, instance, log_level)
+        outcome.publication_before = before
+        outcome.publication_after = publication_info(settings.published_db)
+        outcome.lock_notes = notes
+        return outcome
+    finally:
+        run_lock.release(lock)
+
+
+def _execute(settings: Settings, instance: dg.DagsterInstance, log_level: str) -> PipelineOutcome:
     from orchestration.assets.publication import PUBLISHED_ASSET_KEY
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def(PIPELINE_JOB_NAME)
-    instance = instance or dg.DagsterInstance.ephemeral()
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
     failed_checks, check_messages = [], {}
+    warnings, warning_messages = [], {}
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 name = evaluation.asset_check_key.to_user_string()
-                failed_checks.append(name)
-                failures = evaluation.metadata.get("failures")
-                if failures is not None:
-                    check_messages[name] = str(failures.value)
+                message = _check_message(evaluation.metadata)
+                if evaluation.severity == dg.AssetCheckSeverity.WARN:
+                    warnings.append(name)
+                    if message:
+                        warning_messages[name] = message
+                else:
+                    failed_checks.append(name)
+                    if message:
+                        check_messages[name] = message
     failed_steps, input_errors, step_errors = [], [], {}
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
@@ -131,6 +205,8 @@ def run_pipeline(
         published=published,
         run_id=result.run_id,
         failed_checks=sorted(set(failed_checks)),
+        warnings=sorted(set(warnings)),
+        warning_messages=warning_messages,
         failed_steps=sorted(set(failed_steps)),
         check_messages=check_messages,
         input_errors=input_errors,

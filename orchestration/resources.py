@@ -7,7 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+from pydantic import PrivateAttr
 
+from orchestration.lib import run_lock
 from orchestration.lib.settings import Settings
 
 
@@ -19,6 +21,35 @@ class WarehouseResource(dg.ConfigurableResource):
     published_db: str = ""
     quality_dir: str = ""
     as_of_date: str = ""
+    _run_lock: run_lock.RunLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Hold the run lock of the working database for the whole run (one run at a time).
+
+        Resources are set up once per run (in-process executor), in every process that runs
+        the job: the CLI, `run_pipeline` and the run workers the Dagster daemon launches for the
+        schedule and the sensor. A second run fails here at once with the in-progress message;
+        a run killed before it could release the lock is marked failed.
+        """
+        settings = self.settings()
+        run_id = context.run.run_id if context.run is not None else None
+        lock = run_lock.acquire(settings.working_db, run_id)
+        self._run_lock = lock
+        if lock.stale and context.instance is not None:
+            note = run_lock.mark_stale_run_failed(context.instance, lock.stale)
+            lock.stale = None
+            if note and context.log is not None:
+                context.log.warning(note)
+        from orchestration.lib.publish import remove_stale_temporary_files
+
+        removed = remove_stale_temporary_files(settings.published_db)
+        if removed and context.log is not None:
+            context.log.warning(f"removed files left by a killed publication: {removed}")
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._run_lock is not None:
+            run_lock.release(self._run_lock)
+            self._run_lock = None
 
     def settings(self) -> Settings:
         settings = Settings.from_env()

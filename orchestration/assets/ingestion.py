@@ -16,6 +16,7 @@ from orchestration.lib.loader import (
     unmatched_files,
 )
 from orchestration.lib.reference import load_jp_public_holidays
+from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
 from orchestration.sources.base import MappingError
 from orchestration.sources.registry import convert_sources, precheck_sources
@@ -40,6 +41,7 @@ def converted_sources(
 ) -> dg.MaterializeResult:
     import duckdb
 
+    mark_phase("convert")
     settings = warehouse.settings()
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
     load_id = context.run.run_id or new_load_id()
@@ -101,6 +103,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         import duckdb
 
+        mark_phase("load")
         settings = warehouse.settings()
         settings.working_db.parent.mkdir(parents=True, exist_ok=True)
         files = discover_files(settings.landing_dir, entity_name)

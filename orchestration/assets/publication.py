@@ -5,6 +5,7 @@ from dagster import AssetExecutionContext
 
 from orchestration.assets.transform import dbt_asset_keys
 from orchestration.lib.publish import PUBLISHED_SCHEMAS, publish_marts
+from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
 
 PUBLISHED_ASSET_KEY = dg.AssetKey(["published", "marts_duckdb"])
@@ -21,6 +22,7 @@ PUBLISHED_ASSET_KEY = dg.AssetKey(["published", "marts_duckdb"])
 def published_marts(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
+    mark_phase("publish")
     settings = warehouse.settings()
     result = publish_marts(
         settings.working_db,

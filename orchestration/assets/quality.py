@@ -14,6 +14,7 @@ from dagster import AssetCheckExecutionContext
 
 from orchestration.lib.inputs import REQUIRED_ANY, missing_required_inputs
 from orchestration.lib.quality import SuiteSpec, load_suites, validate
+from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import EXPECTATIONS_DIR
 from orchestration.resources import WarehouseResource
 
@@ -32,6 +33,7 @@ def _build_check(suite: SuiteSpec) -> dg.AssetChecksDefinition:
     def _check(
         context: AssetCheckExecutionContext, warehouse: WarehouseResource
     ) -> dg.AssetCheckResult:
+        mark_phase("checks")
         settings = warehouse.settings()
         report = validate(settings.working_db, [suite], LAYER_SCHEMAS, settings.quality_dir)
         result = report.suites[0]

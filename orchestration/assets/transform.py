@@ -19,6 +19,7 @@ from dagster_dbt import (
 
 from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.inputs import single_data_currency
+from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.resources import WarehouseResource
 
@@ -49,6 +50,7 @@ translator = SalesKpiTranslator(settings=DagsterDbtTranslatorSettings(enable_ass
 def sales_kpi_dbt_assets(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
+    mark_phase("dbt")
     settings = warehouse.settings()
     os.environ.update(settings.dbt_env())
     args = ["build"]

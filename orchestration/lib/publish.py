@@ -5,13 +5,24 @@ and the core facts and dimensions (schema `core`): no staging, no raw data, no p
 plus a `_publication` table saying when and from what it was built. It is
 written next to its final path under a temporary name, in a storage version DuckDB 1.x
 clients can read, checkpointed, fsynced, and then renamed over the old file. A BI tool that
-holds the old file open keeps reading the old, complete marts; the next connection sees the
-new ones. Nothing ever writes into the file a reader has open, so readers never block a run.
+holds the old file open keeps reading the old, complete marts; a connection opened later sees
+the new ones (in the same process: see below). Nothing ever writes into the file a reader has open, so readers never block a run.
+
+What a reader in a long-lived process sees (proved by tests/test_runs.py): a connection keeps
+the publication that was current when it was opened; `duckdb.connect(path)` in a process
+that still has any connection to `path` open returns DuckDB's cached database instance, i.e.
+the old file, and sees the new one only once every connection to it in that process is closed;
+an in-memory connection that ATTACHes the file (`duckdb.connect()` then
+`attach '<path>' as marts (read_only)`) always sees the newest publication.
+
+A publication killed mid-way leaves `.<name>.<pid>.tmp` (and its `.wal`); the next run removes
+those whose process is gone (`remove_stale_temporary_files`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +54,32 @@ def _tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tu
     ).fetchall()
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporary_files(published_db: Path) -> list[str]:
+    """Remove `.<name>.<pid>.tmp` and `.<name>.<pid>.tmp.wal` next to `published_db` left by a
+    publication whose process is gone (killed mid-way); return the names removed."""
+    published_db = Path(published_db)
+    if not published_db.parent.is_dir():
+        return []
+    pattern = re.compile(rf"^\.{re.escape(published_db.name)}\.(\d+)\.tmp(\.wal)?$")
+    removed = []
+    for path in sorted(published_db.parent.iterdir()):
+        match = pattern.match(path.name)
+        if match and not _pid_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 def publish_marts(
     working_db: Path,
     published_db: Path,
@@ -53,6 +90,7 @@ def publish_marts(
 ) -> PublishResult:
     """Copy the published schemas of `working_db` into `published_db`, atomically."""
     published_db.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporary_files(published_db)
     tmp_path = published_db.with_name(f".{published_db.name}.{os.getpid()}.tmp")
     tmp_path.unlink(missing_ok=True)
     published_at = datetime.now(UTC).replace(tzinfo=None)
@@ -103,3 +141,22 @@ def publish_marts(
         tmp_path.unlink(missing_ok=True)
         Path(str(tmp_path) + ".wal").unlink(missing_ok=True)
     return PublishResult(path=published_db, tables=counts, published_at=published_at)
+
+
+def publication_info(published_db: Path) -> dict | None:
+    """`_publication` of a published file ({run_id, published_at, as_of_date}), None without
+    the file. Opened through an in-memory connection, so the answer is the file on disk now,
+    never a database instance cached in this process."""
+    published_db = Path(published_db)
+    if not published_db.exists():
+        return None
+    with duckdb.connect() as con:
+        path = str(published_db).replace("'", "''")
+        con.execute(f"attach '{path}' as published (read_only)")
+        row = con.execute(
+            "select run_id, cast(published_at as varchar), cast(as_of_date as varchar) "
+            "from published.main._publication"
+        ).fetchone()
+    if row is None:
+        return None
+    return {"run_id": row[0], "published_at": row[1], "as_of_date": row[2]}
