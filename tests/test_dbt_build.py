@@ -118,3 +118,20 @@ def test_partial_parse_state_per_vars_and_working_database(tmp_path: Path, monke
 def test_dbt_runs_without_colour_codes() -> None:
     flags = transform.dbt_resource().global_config_flags
     assert "--no-use-colors" in flags and "--no-use-colors-file" in flags
+
+
+def test_run_summary_is_the_closing_lines_and_says_when_something_failed() -> None:
+    lines = [
+        "438 of 439 PASS unique_x ..... [PASS in 0.1s]",
+        "Finished running 1 seed, 366 data tests in 0 hours 1 minutes and 2.00 seconds (62.00s).",
+        "Completed with 1 error, 0 partial successes, and 0 warnings:",
+        "Failure in test not_null_kpi_cac_channel (models/marts/kpi/_kpi__models.yml)",
+        "Got 1 result, configured to fail if != 0",
+        "Done. PASS=437 WARN=0 ERROR=1 SKIP=0 NO-OP=1 TOTAL=439",
+    ]
+    summary, problems = transform.run_summary(lines)
+    assert summary == lines[1:] and problems
+    ok = [lines[0], lines[1], "Completed successfully", "Done. PASS=438 WARN=0 ERROR=0 SKIP=0"]
+    assert transform.run_summary(ok) == (ok[1:], False)
+    warned = [*ok[:3], "Done. PASS=437 WARN=1 ERROR=0 SKIP=0"]
+    assert transform.run_summary(warned)[1]

@@ -2,8 +2,9 @@
 
 Each build runs in its own target folder, `dbt_project/target/dbt-<run id>-<n>/` (compiled SQL,
 `dbt.log`); only the newest `KEEP_TARGET_DIRS` are kept. dbt's per-node lines are not printed
-(they go to the `orchestration.dbt` logger at DEBUG level and to that `dbt.log`); the run's
-summary is logged once. dbt reparses the whole project unless it finds the partial-parse state
+(they go to the `orchestration.dbt` logger at DEBUG level and to that `dbt.log`); dbt's closing
+lines (counts, and the failures it lists) are logged once, as a warning when a test failed or
+warned. dbt reparses the whole project unless it finds the partial-parse state
 of a previous build with the same vars and profile: that state is kept per vars and working
 database in `dbt_project/target/partial_parse/` and handed to the next such build (dbt checks
 it itself and parses in full when anything that matters changed).
@@ -16,6 +17,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -52,6 +54,8 @@ PARTIAL_PARSE_DIR = TARGET_DIR / "partial_parse"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # Saved partial-parse states (about 2 MB each), one per vars and working database.
 KEEP_PARTIAL_PARSE_STATES = 8
+# dbt's closing lines logged after the build (its failures and warnings are listed there).
+SUMMARY_LINES = 60
 dbt_logger = logging.getLogger("orchestration.dbt")
 
 
@@ -92,15 +96,27 @@ def sales_kpi_dbt_assets(
     target_path = TARGET_DIR / f"{BUILD_DIR_PREFIX}{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
     state = partial_parse_state(variables, settings)
     restore_partial_parse_state(state, target_path)
-    summary: collections.deque[str] = collections.deque(maxlen=6)
+    tail: collections.deque[str] = collections.deque(maxlen=SUMMARY_LINES)
     try:
         invocation = dbt.cli(args, context=context, target_path=target_path)
-        yield from _quietly(invocation.stream(), summary)
+        yield from _quietly(invocation.stream(), tail)
     finally:
         save_partial_parse_state(target_path, state)
         prune_build_dirs(TARGET_DIR, keep=KEEP_TARGET_DIRS)
+        summary, problems = run_summary(list(tail))
         if summary:
-            context.log.info("dbt: " + " | ".join(summary) + f" (log: {target_path / 'dbt.log'})")
+            log = context.log.warning if problems else context.log.info
+            log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
+
+
+def run_summary(lines: list[str]) -> tuple[list[str], bool]:
+    """dbt's closing lines (from "Finished running", with the failures and warnings it lists)
+    and whether they report an error or a warning."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("Finished running")]
+    summary = lines[starts[-1] :] if starts else lines[-3:]
+    counts = re.search(r"WARN=(\d+) ERROR=(\d+)", " ".join(summary))
+    problems = bool(counts and (int(counts[1]) or int(counts[2])))
+    return summary, problems or any(line.startswith("Failure in") for line in summary)
 
 
 class _LineSink(io.TextIOBase):
