@@ -8,6 +8,7 @@ import collections
 import os
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 from orchestration.assets import transform
@@ -135,3 +136,25 @@ def test_run_summary_is_the_closing_lines_and_says_when_something_failed() -> No
     assert transform.run_summary(ok) == (ok[1:], False)
     warned = [*ok[:3], "Done. PASS=437 WARN=1 ERROR=0 SKIP=0"]
     assert transform.run_summary(warned)[1]
+
+
+def test_dbt_version_is_asked_once_per_process_and_never_of_our_own_dbt(
+    monkeypatch, tmp_path: Path
+) -> None:
+    calls = []
+
+    def check_output(args):
+        calls.append(args)
+        return b"Core:\n  - installed: 1.11.16\n"
+
+    monkeypatch.setattr(transform.subprocess, "check_output", check_output)
+    transform.dbt_cli_version.cache_clear()
+    resource = transform.dbt_resource()
+    ours = resource._cli_version
+    assert str(ours) == metadata.version("dbt-core")
+    assert calls == []  # this virtualenv's dbt: the installed package's version
+    other = str(tmp_path / "bin" / "dbt")
+    assert str(transform.dbt_cli_version(other)) == "1.11.16"
+    assert str(transform.dbt_cli_version(other)) == "1.11.16"
+    assert calls == [[other, "--version"]]  # asked once
+    transform.dbt_cli_version.cache_clear()
