@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.assets.ingestion import ingestion_assets
 from orchestration.assets.publication import published_marts
-from orchestration.assets.quality import quality_checks
+from orchestration.assets.quality import QualityGateResource, quality_checks
 from orchestration.assets.transform import dbt_resource, sales_kpi_dbt_assets
 from orchestration.resources import WarehouseResource
 from orchestration.schedules import nightly_schedule, sales_kpi_pipeline
@@ -18,6 +18,10 @@ defs = dg.Definitions(
     jobs=[sales_kpi_pipeline],
     schedules=[nightly_schedule()],
     sensors=[landing_files_sensor],
-    resources={"dbt": dbt_resource(), "warehouse": WarehouseResource()},
+    resources={
+        "dbt": dbt_resource(),
+        "warehouse": WarehouseResource(),
+        "quality_gate": QualityGateResource(),
+    },
     executor=dg.in_process_executor,
 )

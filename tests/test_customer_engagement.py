@@ -21,7 +21,6 @@ answers (fiscal quarters from April: Q2 = July-September, Q3 = October-December)
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -264,13 +263,11 @@ def test_every_grain_present(engagement):
     assert (fiscal_year["ordering_customers"], fiscal_year["orders"]) == (2, 5)
 
 
-def test_mart_is_empty_without_orders_or_surveys(tmp_path: Path):
-    # The tiny fixture as is: neither optional export -> the pipeline still publishes and
-    # the mart exists with no rows.
-    landing = tmp_path / "landing"
-    shutil.copytree(TINY, landing)
-    settings = settings_for(tmp_path, landing, TINY_AS_OF)
-    outcome = run_pipeline(settings)
+def test_mart_is_empty_without_orders_or_surveys(tiny_run):
+    # The tiny fixture as is (the session's run of it): neither optional export -> the
+    # pipeline still publishes and the mart exists with no rows.
+    settings, outcome = tiny_run
+    assert not {"orders.csv", "satisfaction_surveys.csv"} & {p.name for p in TINY.iterdir()}
     assert outcome.success, outcome
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
         count = con.execute("select count(*) from kpi_customer_engagement").fetchone()

@@ -21,14 +21,17 @@ LAYERS = {"raw": "raw", "core": "core", "marts": "marts"}
 
 
 @pytest.fixture(scope="module")
-def published_once(tmp_path_factory):
-    """A base folder whose published file holds the good tiny marts."""
-    base = tmp_path_factory.mktemp("gate")
-    landing = base / "landing"
-    shutil.copytree(TINY, landing)
-    settings = settings_for(base, landing, TINY_AS_OF)
-    outcome = run_pipeline(settings)
+def published_once(tiny_run, tmp_path_factory):
+    """A base folder whose published file holds the good tiny marts: a copy of the session's
+    run of the tiny fixture (its landing folder and warehouse: working database, published
+    file, quality results), as if that run had been made here."""
+    tiny_settings, outcome = tiny_run
     assert outcome.success, outcome
+    base = tmp_path_factory.mktemp("gate")
+    shutil.copytree(tiny_settings.landing_dir, base / "landing")
+    shutil.copytree(tiny_settings.working_db.parent, base / "warehouse")
+    settings = settings_for(base, base / "landing", TINY_AS_OF)
+    assert settings.working_db.parent == base / "warehouse"
     shutil.copy(settings.working_db, base / "good_working.duckdb")
     return base, settings, outcome.run_id
 

@@ -12,9 +12,11 @@ from typing import Any
 import duckdb
 import pytest
 
+from orchestration.lib import quality
 from orchestration.lib.canonical_schema import ENTITIES, SQL_TYPES
 from orchestration.lib.quality import (
     REFERENCE_KEY,
+    GateSession,
     SuiteFormatError,
     SuiteSpec,
     build_expectation,
@@ -201,6 +203,60 @@ def test_separate_calls_accumulate_in_summary_and_data_docs(database: Path, tmp_
     index = (results / "data_docs/index.html").read_text(encoding="utf-8")
     assert "dim_reps" in index
     assert "kpi_rates" in index
+
+
+def test_one_session_one_gx_context_and_data_docs_built_once(
+    database: Path, tmp_path: Path, monkeypatch
+) -> None:
+    # The pipeline's checks validate one suite each through one session per run.
+    contexts, builds = [], []
+    make_context, build_docs = quality._make_context, quality._build_data_docs
+    monkeypatch.setattr(quality, "_make_context", lambda *a: contexts.append(a) or make_context(*a))
+    monkeypatch.setattr(quality, "_build_data_docs", lambda *a: builds.append(a) or build_docs(*a))
+    results = tmp_path / "quality"
+    root = tmp_path / "expectations"
+    _write_suite(root, "marts", "kpi_rates", PASSING)
+    _write_suite(
+        root, "marts", "dim_reps", [_exp("expect_column_values_to_be_unique", column="rep_id")]
+    )
+    _write_suite(root, "raw", "missing", PASSING)
+    dim_reps, kpi_rates = load_suites(root, layer="marts")
+    session = GateSession(results)
+    first = session.validate(database, [kpi_rates], LAYERS)
+    second = session.validate(database, [dim_reps], LAYERS)
+    again = session.validate(database, [kpi_rates], LAYERS)  # the same suite twice: fine
+    (missing,) = load_suites(root, layer="raw")
+    failed = session.validate(database, [missing], LAYERS)
+    assert (first.success, second.success, again.success, failed.success) == (
+        True,
+        True,
+        True,
+        False,
+    )
+    assert failed.suites[0].failures == [f"table raw.missing does not exist in {database}"]
+    assert first.data_docs_index is None
+    assert not session.data_docs_index.exists()  # rendered once, at the end
+    assert len(contexts) == 1
+    assert builds == []
+    summary = json.loads((results / "gate_summary.json").read_text())
+    assert [s["name"] for s in summary["suites"]] == [
+        "marts.dim_reps",
+        "marts.kpi_rates",
+        "raw.missing",
+    ]
+    assert summary["success"] is False
+    assert summary["data_docs_index"] is None
+
+    assert session.build_data_docs() == session.data_docs_index.resolve()
+    assert len(builds) == 1
+    assert session.build_data_docs() is None  # nothing validated since
+    assert len(builds) == 1 and len(contexts) == 1
+    index = session.data_docs_index.read_text(encoding="utf-8")
+    assert "dim_reps" in index and "kpi_rates" in index
+    pages = list((results / "data_docs/validations").rglob("*.html"))
+    assert len(pages) == 2  # the latest result of each suite that ran
+    summary = json.loads((results / "gate_summary.json").read_text())
+    assert summary["data_docs_index"] == str(session.data_docs_index)
 
 
 def test_database_is_not_locked_after_validate(database: Path, tmp_path: Path) -> None:

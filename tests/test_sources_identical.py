@@ -70,11 +70,12 @@ def _run(base: Path, landing: Path) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def canonical_marts(tmp_path_factory):
-    base = tmp_path_factory.mktemp("canonical")
-    landing = base / "landing"
-    shutil.copytree(TINY, landing)
-    return _run(base, landing)
+def canonical_marts(tiny_run):
+    """The marts of the canonical export: the session's run of tests/fixtures/tiny (same
+    as-of date and settings as the source runs below)."""
+    settings, outcome = tiny_run
+    assert outcome.success, outcome
+    return _marts(settings.published_db)
 
 
 @pytest.mark.parametrize("source_system", sorted(SOURCES))

@@ -7,19 +7,53 @@ assets downstream of its table are not materialised, so nothing is published.
 One more blocking check, `required_inputs` on raw/opportunities, fails only when neither
 leads nor opportunities were loaded (orchestration.lib.inputs): every other input is
 optional, and a suite's row-count floor is skipped when its `requires` inputs are empty.
+
+The checks of one run share one Great Expectations session (`QualityGateResource`): one GX
+context, and the Data Docs rendered once, when the run ends (also when a check failed).
 """
+
+from pathlib import Path
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
+from pydantic import PrivateAttr
 
 from orchestration.lib.inputs import REQUIRED_ANY, missing_required_inputs
-from orchestration.lib.quality import SuiteSpec, load_suites, validate
+from orchestration.lib.quality import GateSession, SuiteSpec, load_suites
 from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import EXPECTATIONS_DIR
 from orchestration.resources import WarehouseResource
 
 # Each suite layer is a schema of the working database and the first part of the asset key.
 LAYER_SCHEMAS = {"raw": "raw", "core": "core", "marts": "marts"}
+
+
+class QualityGateResource(dg.ConfigurableResource):
+    """The Great Expectations session of a run, shared by its checks.
+
+    With the in-process executor a run sets its resources up once and tears them down after
+    the last step, so every check of the run validates through one GX context and the Data
+    Docs are built once at teardown, for every suite the run validated.
+    """
+
+    _sessions: dict[Path, GateSession] = PrivateAttr(default_factory=dict)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._sessions = {}
+
+    def session(self, results_dir: Path) -> GateSession:
+        """The run's session writing into `results_dir` (created on first use)."""
+        key = Path(results_dir).resolve()
+        if key not in self._sessions:
+            self._sessions[key] = GateSession(key)
+        return self._sessions[key]
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        for session in self._sessions.values():
+            index = session.build_data_docs()
+            if index is not None and context.log:
+                context.log.info(f"Data Docs: {index}")
+        self._sessions = {}
 
 
 def _build_check(suite: SuiteSpec) -> dg.AssetChecksDefinition:
@@ -31,11 +65,14 @@ def _build_check(suite: SuiteSpec) -> dg.AssetChecksDefinition:
         blocking=True,
     )
     def _check(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
+        context: AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        quality_gate: QualityGateResource,
     ) -> dg.AssetCheckResult:
         mark_phase("checks")
         settings = warehouse.settings()
-        report = validate(settings.working_db, [suite], LAYER_SCHEMAS, settings.quality_dir)
+        session = quality_gate.session(settings.quality_dir)
+        report = session.validate(settings.working_db, [suite], LAYER_SCHEMAS)
         result = report.suites[0]
         if not result.success:
             context.log.error(report.summary_text())
@@ -52,8 +89,8 @@ def _build_check(suite: SuiteSpec) -> dg.AssetChecksDefinition:
             metadata["skipped"] = dg.MetadataValue.md(
                 "\n".join(f"- {line}" for line in result.skipped)
             )
-        if report.data_docs_index:
-            metadata["data_docs"] = dg.MetadataValue.url(report.data_docs_index.as_uri())
+        # Rendered once for the whole run, when it ends.
+        metadata["data_docs"] = dg.MetadataValue.url(session.data_docs_index.as_uri())
         return dg.AssetCheckResult(
             passed=result.success,
             severity=dg.AssetCheckSeverity.ERROR,

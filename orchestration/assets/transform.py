@@ -1,9 +1,32 @@
-"""dbt assets: staging, core facts and dimensions, and KPI marts (dbt build, tests as checks)."""
+"""dbt assets: staging, core facts and dimensions, and KPI marts (dbt build, tests as checks).
 
+Each build runs in its own target folder, `dbt_project/target/dbt-<run id>-<n>/` (compiled SQL,
+`dbt.log`); only the newest `KEEP_TARGET_DIRS` are kept. dbt's per-node lines are not printed
+(they go to the `orchestration.dbt` logger at DEBUG level and to that `dbt.log`); dbt's closing
+lines (counts, and the failures it lists) are logged once, as a warning when a test failed or
+warned. dbt reparses the whole project unless it finds the partial-parse state
+of a previous build with the same vars and profile: that state is kept per vars and working
+database in `dbt_project/target/partial_parse/` and handed to the next such build (dbt checks
+it itself and parses in full when anything that matters changed).
+"""
+
+import collections
+import contextlib
+import functools
+import hashlib
+import io
 import json
+import logging
 import os
+import re
+import shutil
+import subprocess
 import sys
-from collections.abc import Mapping
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +39,30 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging import version
 
 from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.inputs import single_data_currency
 from orchestration.lib.run_lock import mark_phase
-from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.lib.settings import DBT_PROJECT_DIR, Settings
 from orchestration.resources import WarehouseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 MANIFEST_PATH = ensure_manifest()
+
+TARGET_DIR = DBT_PROJECT_DIR / "target"
+# Per-build target folders (about 15 MB each) kept for inspection; older ones are removed.
+KEEP_TARGET_DIRS = 2
+BUILD_DIR_PREFIX = "dbt-"
+# A build folder touched this recently may belong to a build still running: never removed.
+ACTIVE_BUILD_SECONDS = 600
+PARTIAL_PARSE_DIR = TARGET_DIR / "partial_parse"
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# Saved partial-parse states (about 2 MB each), one per vars and working database.
+KEEP_PARTIAL_PARSE_STATES = 8
+# dbt's closing lines logged after the build (its failures and warnings are listed there).
+SUMMARY_LINES = 60
+dbt_logger = logging.getLogger("orchestration.dbt")
 
 
 class SalesKpiTranslator(DagsterDbtTranslator):
@@ -62,7 +100,134 @@ def sales_kpi_dbt_assets(
         )
     if variables:
         args += ["--vars", json.dumps(variables)]
-    yield from dbt.cli(args, context=context).stream()
+    target_path = TARGET_DIR / f"{BUILD_DIR_PREFIX}{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
+    state = partial_parse_state(variables, settings)
+    restore_partial_parse_state(state, target_path)
+    tail: collections.deque[str] = collections.deque(maxlen=SUMMARY_LINES)
+    try:
+        invocation = dbt.cli(args, context=context, target_path=target_path)
+        yield from _quietly(invocation.stream(), tail)
+    finally:
+        save_partial_parse_state(target_path, state)
+        prune_build_dirs(TARGET_DIR, keep=KEEP_TARGET_DIRS)
+        summary, problems = run_summary(list(tail))
+        if summary:
+            log = context.log.warning if problems else context.log.info
+            log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
+
+
+def run_summary(lines: list[str]) -> tuple[list[str], bool]:
+    """dbt's closing lines (from "Finished running", with the failures and warnings it lists)
+    and whether they report an error or a warning."""
+    starts = [i for i, line in enumerate(lines) if line.startswith("Finished running")]
+    summary = lines[starts[-1] :] if starts else lines[-3:]
+    counts = re.search(r"WARN=(\d+) ERROR=(\d+)", " ".join(summary))
+    problems = bool(counts and (int(counts[1]) or int(counts[2])))
+    return summary, problems or any(line.startswith("Failure in") for line in summary)
+
+
+class _LineSink(io.TextIOBase):
+    """Where dagster-dbt's copy of dbt's stdout goes: every line to the `orchestration.dbt`
+    logger at DEBUG level, the last ones (the run summary) kept in `tail`."""
+
+    def __init__(self, tail: collections.deque[str]) -> None:
+        self.tail = tail
+        self._partial = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        lines = (self._partial + text).split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            line = line.strip()
+            if line:
+                dbt_logger.debug("%s", line)
+                self.tail.append(line)
+        return len(text)
+
+
+def _quietly(events: Iterator[Any], tail: collections.deque[str]) -> Iterator[Any]:
+    """The events of `events`, with what producing them prints to stdout sent to `_LineSink`.
+
+    stdout is redirected only while the next event is produced, never while Dagster handles
+    the event yielded.
+    """
+    sink = _LineSink(tail)
+    iterator = iter(events)
+    while True:
+        with contextlib.redirect_stdout(sink):
+            try:
+                event = next(iterator)
+            except StopIteration:
+                return
+        yield event
+
+
+def partial_parse_state(variables: Mapping[str, Any], settings: Settings) -> Path:
+    """Where the partial-parse state of builds with these vars and this working database is.
+
+    dbt reparses everything when the vars or the profile (the database path) differ from the
+    state's, so one state is kept per combination.
+    """
+    key = json.dumps(
+        {
+            "vars": variables,
+            "working_db": str(settings.working_db),
+            "threads": os.environ.get("SALES_KPI_DBT_THREADS", ""),
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return PARTIAL_PARSE_DIR / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
+
+
+def restore_partial_parse_state(state: Path, target_path: Path) -> None:
+    """Put the saved state into the build's target folder, where dbt looks for it. Without one,
+    dagster-dbt copies `target/partial_parse.msgpack` (from `dbt parse`) there instead."""
+    if state.is_file():
+        target_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(state, target_path / PARTIAL_PARSE_FILE)
+
+
+def save_partial_parse_state(target_path: Path, state: Path) -> None:
+    """Keep the build's partial-parse state for the next build with the same vars and database
+    (atomically: concurrent builds may read it); only the newest few states are kept."""
+    produced = target_path / PARTIAL_PARSE_FILE
+    if not produced.is_file():
+        return
+    with contextlib.suppress(OSError):
+        state.parent.mkdir(parents=True, exist_ok=True)
+        temporary = state.with_name(f".{state.name}.{os.getpid()}.tmp")
+        shutil.copyfile(produced, temporary)
+        os.replace(temporary, state)
+        states = sorted(state.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime)
+        for old in states[:-KEEP_PARTIAL_PARSE_STATES]:
+            old.unlink(missing_ok=True)
+
+
+def prune_build_dirs(target_dir: Path, keep: int) -> list[Path]:
+    """Remove all but the newest `keep` build folders `dbt-*` (and dagster-dbt's default
+    `<op name>-*` folders) of `target_dir`, except folders still in use. Returns the removed."""
+    now = time.time()
+
+    def last_used(path: Path) -> float:
+        log = path / "dbt.log"
+        return max(path.stat().st_mtime, log.stat().st_mtime if log.exists() else 0.0)
+
+    folders = []
+    for path in target_dir.iterdir() if target_dir.is_dir() else []:
+        if path.is_dir() and path.name.startswith((BUILD_DIR_PREFIX, "sales_kpi_dbt_assets-")):
+            with contextlib.suppress(OSError):
+                folders.append((last_used(path), path))
+    folders.sort(reverse=True)
+    removed = []
+    for used, path in folders[keep:]:
+        if now - used > ACTIVE_BUILD_SECONDS:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 def resolved_dbt_vars(variables: dict[str, Any], working_db: Path) -> dict[str, Any]:
@@ -89,11 +254,35 @@ def dbt_asset_keys(schemas: tuple[str, ...]) -> list[dg.AssetKey]:
     return sorted(keys, key=lambda key: key.to_user_string())
 
 
+class SalesKpiDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, asking dbt for its version once per process: dagster-dbt runs
+    `dbt --version` (a Python start-up importing dbt, ~8 s of CPU) on every run otherwise."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return dbt_cli_version(self.dbt_executable)
+
+
+@functools.cache
+def dbt_cli_version(executable: str) -> version.Version:
+    """The version of the dbt executable: for this virtualenv's own `dbt`, the installed
+    dbt-core package's (no subprocess); for any other, what `dbt --version` says."""
+    if Path(executable) == Path(sys.executable).with_name("dbt"):
+        return version.parse(metadata.version("dbt-core"))
+    output = subprocess.check_output([executable, "--version"]).decode("utf-8")
+    match = re.search(r"(\d+\.\d+\.\d+)", output)
+    if not match:
+        raise ValueError(f"Could not parse the dbt version from `{executable} --version`: {output}")
+    return version.parse(match.group(1))
+
+
 def dbt_resource() -> DbtCliResource:
     """dbt from this virtualenv (next to the running Python), whatever PATH says."""
     executable = Path(sys.executable).with_name("dbt")
-    return DbtCliResource(
+    return SalesKpiDbtCliResource(
         project_dir=dbt_project,
         profiles_dir=str(DBT_PROJECT_DIR),
         dbt_executable=str(executable) if executable.exists() else "dbt",
+        # Plain text in messages and in dbt.log: no terminal colour codes.
+        global_config_flags=["--no-use-colors", "--no-use-colors-file"],
     )

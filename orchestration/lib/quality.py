@@ -663,6 +663,9 @@ def _run_suite(
         )
     )
     datasource = context.data_sources.get(DATASOURCE)
+    if suite.key in datasource.get_asset_names():  # validated before in this context
+        context.validation_definitions.delete(suite.key)
+        datasource.delete_asset(suite.key)
     asset = datasource.add_dataframe_asset(name=suite.key)
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
     definition = context.validation_definitions.add(
@@ -965,10 +968,16 @@ def _build_data_docs(context: Any, results_dir: Path, resources: list[Any]) -> P
 
 
 def _merge_summary(path: Path, report: GateReport, validated_at: str) -> None:
-    """Update `gate_summary.json`: the latest result of every suite validated into the folder."""
+    """Update `gate_summary.json`: the latest result of every suite validated into the folder.
+
+    The Data Docs index is kept from the previous summary when `report` has none (its pages are
+    built later, once per session: `GateSession.build_data_docs`).
+    """
     entries: dict[str, dict[str, Any]] = {}
+    previous_index = None
     with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
         previous = json.loads(path.read_text(encoding="utf-8"))
+        previous_index = previous.get("data_docs_index")
         entries = {entry["name"]: entry for entry in previous["suites"]}
     for suite in report.suites:
         entries[suite.name] = asdict(suite) | {"name": suite.name, "validated_at": validated_at}
@@ -976,11 +985,105 @@ def _merge_summary(path: Path, report: GateReport, validated_at: str) -> None:
     summary = {
         "success": all(entry["success"] for entry in suites),
         "updated_at": validated_at,
-        "data_docs_index": str(report.data_docs_index) if report.data_docs_index else None,
+        "data_docs_index": str(report.data_docs_index)
+        if report.data_docs_index
+        else previous_index,
         "last_call": report.to_dict(),
         "suites": suites,
     }
     _write_json(path, summary)
+
+
+def _set_summary_docs_index(path: Path, index: Path | None) -> None:
+    """Record the Data Docs index in `gate_summary.json` (if the summary exists)."""
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    summary["data_docs_index"] = str(index) if index else None
+    _write_json(path, summary)
+
+
+class GateSession:
+    """Validations into one `results_dir` that share one GX context and one GX run id, with
+    the Data Docs rendered once for all of them (`build_data_docs`).
+
+    Creating a GX context and rendering Data Docs are fixed costs of about a second each; the
+    pipeline's ~40 suites run as separate Dagster asset checks, so one session serves every
+    check of a run (`orchestration.assets.quality.QualityGateResource`) and the docs are built
+    when the run ends. `validate()` below is one session with one call.
+    """
+
+    def __init__(self, results_dir: Path) -> None:
+        self.results_dir = Path(results_dir).resolve()
+        self.run_time = dt.datetime.now(dt.UTC)
+        self.run_id = RunIdentifier(run_name=RUN_NAME, run_time=self.run_time)
+        self._context: Any = None
+        self._to_render: list[str] = []  # suites validated since the docs were last built
+
+    @property
+    def data_docs_index(self) -> Path:
+        """Where the Data Docs index is (once `build_data_docs` has run)."""
+        return self.results_dir / DATA_DOCS_DIR / "index.html"
+
+    def _gx_context(self) -> Any:
+        if self._context is None:
+            self._context = _make_context(self.results_dir)
+        return self._context
+
+    def validate(
+        self, database: Path, suites: list[SuiteSpec], schema_for_layer: Mapping[str, str]
+    ) -> GateReport:
+        """Validate each suite's table in `database`; write the validation JSON files and
+        update `gate_summary.json` (see `validate`). The report has no Data Docs index: the
+        pages are rendered by `build_data_docs`."""
+        database = Path(database).resolve()
+        if not database.exists():
+            raise FileNotFoundError(f"database {database} does not exist")
+        (self.results_dir / VALIDATIONS_DIR).mkdir(parents=True, exist_ok=True)
+        with _gx_runtime():
+            context = self._gx_context()
+            suite_results = []
+            for suite in suites:
+                summary, raw = _validate_suite(
+                    context, database, suite, schema_for_layer, self.run_id
+                )
+                _write_json(self.results_dir / VALIDATIONS_DIR / f"{suite.key}.json", raw)
+                suite_results.append(summary)
+                logger.debug("suite %s: success=%s", suite.name, summary.success)
+            with _results_lock(self.results_dir):
+                for suite in suites:
+                    if _prune_results(context, suite.name, self.run_id):
+                        self._to_render.append(suite.name)  # the suite ran: render it
+                report = GateReport(
+                    success=all(s.success for s in suite_results),
+                    suites=suite_results,
+                    data_docs_index=None,
+                    results_json=self.results_dir / SUMMARY_FILE,
+                )
+                _merge_summary(report.results_json, report, self.run_time.isoformat())
+        return report
+
+    def build_data_docs(self) -> Path | None:
+        """Render the pages of the suites validated since the last call (their result and
+        expectations pages) and rebuild the index, which lists the latest result of every
+        suite validated into `results_dir`. Returns the index, or None when nothing was
+        validated or rendering failed (the gate's verdict never depends on HTML rendering)."""
+        names = list(dict.fromkeys(self._to_render))
+        if not names:
+            return None
+        self._to_render.clear()
+        with _gx_runtime():
+            context = self._gx_context()
+            with _results_lock(self.results_dir):
+                resources: list[Any] = []
+                for name in names:
+                    current = _prune_results(context, name, self.run_id)
+                    if current:
+                        resources += [*current, ExpectationSuiteIdentifier(name=name)]
+                index = _build_data_docs(context, self.results_dir, resources)
+                _set_summary_docs_index(self.results_dir / SUMMARY_FILE, index)
+        return index
 
 
 def validate(
@@ -1000,34 +1103,9 @@ def validate(
 
     Several calls may share `results_dir` (also concurrently: the index and summary are
     updated under a file lock). Raises FileNotFoundError if the database does not exist.
+    Many suites validated by separate calls are cheaper through one `GateSession`.
     """
-    database = Path(database).resolve()
-    if not database.exists():
-        raise FileNotFoundError(f"database {database} does not exist")
-    results_dir = Path(results_dir).resolve()
-    (results_dir / VALIDATIONS_DIR).mkdir(parents=True, exist_ok=True)
-    run_time = dt.datetime.now(dt.UTC)
-    run_id = RunIdentifier(run_name=RUN_NAME, run_time=run_time)
-
-    with _gx_runtime():
-        context = _make_context(results_dir)
-        suite_results, resources = [], []
-        for suite in suites:
-            summary, raw = _validate_suite(context, database, suite, schema_for_layer, run_id)
-            _write_json(results_dir / VALIDATIONS_DIR / f"{suite.key}.json", raw)
-            suite_results.append(summary)
-            logger.debug("suite %s: success=%s", suite.name, summary.success)
-        with _results_lock(results_dir):
-            for suite in suites:
-                current = _prune_results(context, suite.name, run_id)
-                if current:  # the suite ran: render its result and its expectations page
-                    resources += [*current, ExpectationSuiteIdentifier(name=suite.name)]
-            docs_index = _build_data_docs(context, results_dir, resources)
-            report = GateReport(
-                success=all(s.success for s in suite_results),
-                suites=suite_results,
-                data_docs_index=docs_index,
-                results_json=results_dir / SUMMARY_FILE,
-            )
-            _merge_summary(report.results_json, report, run_time.isoformat())
+    session = GateSession(results_dir)
+    report = session.validate(database, suites, schema_for_layer)
+    report.data_docs_index = session.build_data_docs()
     return report

@@ -1,0 +1,160 @@
+"""How the dbt asset runs dbt (orchestration/assets/transform.py), without running dbt: the
+per-build target folders are pruned, dbt's lines do not reach stdout, and the partial-parse
+state is kept per vars and working database."""
+
+from __future__ import annotations
+
+import collections
+import os
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from orchestration.assets import transform
+from orchestration.pipeline import settings_for
+
+
+def _folder(target: Path, name: str, age_seconds: float, log: bool = True) -> Path:
+    path = target / name
+    (path / "compiled").mkdir(parents=True)
+    stamp = time.time() - age_seconds
+    if log:
+        (path / "dbt.log").write_text("{}\n", encoding="utf-8")
+        os.utime(path / "dbt.log", (stamp, stamp))
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_only_the_newest_build_folders_are_kept(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.mkdir()
+    hour = 3600
+    newest = _folder(target, "dbt-aaaa-1", 2 * hour)
+    second = _folder(target, "sales_kpi_dbt_assets-bbbb-2", 3 * hour)  # dagster-dbt's naming
+    old = _folder(target, "dbt-cccc-3", 4 * hour)
+    older = _folder(target, "sales_kpi_dbt_assets-dddd-4", 5 * hour, log=False)
+    unrelated = target / "partial_parse"
+    unrelated.mkdir()
+    manifest = target / "manifest.json"
+    manifest.write_text("{}", encoding="utf-8")
+
+    removed = transform.prune_build_dirs(target, keep=2)
+
+    assert sorted(removed) == sorted([old, older])
+    assert {p.name for p in target.iterdir()} == {
+        newest.name,
+        second.name,
+        "partial_parse",
+        "manifest.json",
+    }
+
+
+def test_build_folders_in_use_are_never_removed(tmp_path: Path) -> None:
+    # Three builds running at once (their logs written a minute ago), one folder kept: the
+    # two others are still in use, so nothing is removed.
+    target = tmp_path / "target"
+    target.mkdir()
+    running = [_folder(target, f"dbt-run{n}", 6 * 3600) for n in range(3)]
+    for path in running:
+        os.utime(path / "dbt.log", (time.time() - 60, time.time() - 60))
+    assert transform.prune_build_dirs(target, keep=1) == []
+    assert all(path.exists() for path in running)
+
+
+def test_dbt_lines_do_not_reach_stdout_and_the_summary_is_kept(capsys) -> None:
+    def events():
+        sys.stdout.write("1 of 2 START sql view model staging.x ..... [RUN]\n")
+        yield "event-1"
+        sys.stdout.write("Done. PASS=2 WARN=0")
+        sys.stdout.write(" ERROR=0\n")
+        yield "event-2"
+
+    tail: collections.deque[str] = collections.deque(maxlen=6)
+    consumed = []
+    for event in transform._quietly(events(), tail):
+        print(f"handled {event}")  # Dagster's own output while an event is handled stays
+        consumed.append(event)
+
+    assert consumed == ["event-1", "event-2"]
+    assert capsys.readouterr().out == "handled event-1\nhandled event-2\n"
+    assert list(tail) == [
+        "1 of 2 START sql view model staging.x ..... [RUN]",
+        "Done. PASS=2 WARN=0 ERROR=0",
+    ]
+
+
+def test_partial_parse_state_per_vars_and_working_database(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(transform, "PARTIAL_PARSE_DIR", tmp_path / "states")
+    first = settings_for(tmp_path / "a", tmp_path / "landing", "2025-10-31")
+    other_db = settings_for(tmp_path / "b", tmp_path / "landing", "2025-10-31")
+    variables = {"as_of_date": "2025-10-31", "reporting_currency": "JPY"}
+    state = transform.partial_parse_state(variables, first)
+    assert state == transform.partial_parse_state(dict(reversed(variables.items())), first)
+    assert state != transform.partial_parse_state(variables, other_db)
+    assert state != transform.partial_parse_state({**variables, "as_of_date": "2025-11-01"}, first)
+
+    build = tmp_path / "target" / "dbt-1"
+    transform.restore_partial_parse_state(state, build)  # nothing saved yet: nothing copied
+    assert not build.exists()
+    build.mkdir(parents=True)
+    (build / "partial_parse.msgpack").write_bytes(b"state of build 1")
+    transform.save_partial_parse_state(build, state)
+    assert state.read_bytes() == b"state of build 1"
+
+    next_build = tmp_path / "target" / "dbt-2"
+    transform.restore_partial_parse_state(state, next_build)
+    assert (next_build / "partial_parse.msgpack").read_bytes() == b"state of build 1"
+
+    monkeypatch.setattr(transform, "KEEP_PARTIAL_PARSE_STATES", 2)
+    for day in range(3, 6):  # three more states: only the newest two are kept
+        other = transform.partial_parse_state({"as_of_date": f"2025-11-0{day}"}, first)
+        transform.save_partial_parse_state(build, other)
+        time.sleep(0.01)
+    assert len(list(state.parent.glob("*.msgpack"))) == 2
+    assert not state.exists()
+    assert not list(state.parent.glob(".*"))  # no temporary file left
+
+
+def test_dbt_runs_without_colour_codes() -> None:
+    flags = transform.dbt_resource().global_config_flags
+    assert "--no-use-colors" in flags and "--no-use-colors-file" in flags
+
+
+def test_run_summary_is_the_closing_lines_and_says_when_something_failed() -> None:
+    lines = [
+        "438 of 439 PASS unique_x ..... [PASS in 0.1s]",
+        "Finished running 1 seed, 366 data tests in 0 hours 1 minutes and 2.00 seconds (62.00s).",
+        "Completed with 1 error, 0 partial successes, and 0 warnings:",
+        "Failure in test not_null_kpi_cac_channel (models/marts/kpi/_kpi__models.yml)",
+        "Got 1 result, configured to fail if != 0",
+        "Done. PASS=437 WARN=0 ERROR=1 SKIP=0 NO-OP=1 TOTAL=439",
+    ]
+    summary, problems = transform.run_summary(lines)
+    assert summary == lines[1:] and problems
+    ok = [lines[0], lines[1], "Completed successfully", "Done. PASS=438 WARN=0 ERROR=0 SKIP=0"]
+    assert transform.run_summary(ok) == (ok[1:], False)
+    warned = [*ok[:3], "Done. PASS=437 WARN=1 ERROR=0 SKIP=0"]
+    assert transform.run_summary(warned)[1]
+
+
+def test_dbt_version_is_asked_once_per_process_and_never_of_our_own_dbt(
+    monkeypatch, tmp_path: Path
+) -> None:
+    calls = []
+
+    def check_output(args):
+        calls.append(args)
+        return b"Core:\n  - installed: 1.11.16\n"
+
+    monkeypatch.setattr(transform.subprocess, "check_output", check_output)
+    transform.dbt_cli_version.cache_clear()
+    resource = transform.dbt_resource()
+    ours = resource._cli_version
+    assert str(ours) == metadata.version("dbt-core")
+    assert calls == []  # this virtualenv's dbt: the installed package's version
+    other = str(tmp_path / "bin" / "dbt")
+    assert str(transform.dbt_cli_version(other)) == "1.11.16"
+    assert str(transform.dbt_cli_version(other)) == "1.11.16"
+    assert calls == [[other, "--version"]]  # asked once
+    transform.dbt_cli_version.cache_clear()
