@@ -178,6 +178,12 @@ def _published_state(outcome, settings: Settings) -> str:
     path = settings.published_db
     if after is None:
         return f"There is no published file yet ({path})."
+    if after.get("error"):
+        state = "unchanged" if before == after else "changed"
+        return (
+            f"The file at {path} is {state} and was not written by this project's publication "
+            f"(it has no readable _publication table: {after['error']})."
+        )
     held = f"run {after['run_id']}, published at {after['published_at']} UTC"
     if outcome.published and after["run_id"] == outcome.run_id:
         return f"The published file now holds this run's marts ({held}): {path}"

@@ -332,13 +332,14 @@ def test_unmapped_call_outcome(folder):
         convert(folder, config, SOURCE)
 
 
-def test_unmapped_lead_source(folder):
+def test_unmapped_lead_source_is_kept_as_it_is(folder):
+    """A source missing from lead_source_map does not stop the night: the value is kept
+    (dbt flags it unmapped_lead_source)."""
     config = _config()
     del config["lead_source_map"]["Other Campaigns"]
-    with pytest.raises(
-        MappingError, match=r"'Original Source'.*'Other Campaigns'.*lead_source_map"
-    ):
-        convert(folder, config, SOURCE)
+    leads = _by_id(convert(folder, config, SOURCE), "leads", "lead_id")
+    assert leads["hubspot:51003"]["lead_source"] == "Other Campaigns"
+    assert leads["hubspot:51001"]["lead_source"] == "web_inquiry"
 
 
 def test_unmapped_owner_team(folder):

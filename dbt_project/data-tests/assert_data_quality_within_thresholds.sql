@@ -9,6 +9,7 @@
 {%- set entities = {
     'leads': 'stg_canonical__leads',
     'opportunities': 'stg_canonical__opportunities',
+    'opportunity_stage_history': 'stg_canonical__opportunity_stage_history',
     'users': 'stg_canonical__users',
     'accounts': 'stg_canonical__accounts',
     'activities': 'stg_canonical__activities',

@@ -323,3 +323,16 @@ def check_xlsx(path: Path, error: type[Exception]) -> None:
                 f"{path}: refused: part {member.filename} is compressed {ratio:,.0f} to 1 "
                 f"(limit {XLSX_MAX_RATIO} to 1), as a zip bomb is. {save_hint}"
             )
+
+
+def duplicate_columns(header: list[str]) -> list[str]:
+    """`'Name' at positions 3, 7` for every column name (ignoring case) the header repeats."""
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(header, 1):
+        if name.strip():
+            positions.setdefault(name.strip().lower(), []).append(i)
+    return [
+        f"'{header[at[0] - 1].strip()}' at positions {', '.join(map(str, at))}"
+        for at in positions.values()
+        if len(at) > 1
+    ]

@@ -31,6 +31,7 @@ from orchestration.lib.input_files import (
     ENCODING_HINT,
     MAX_BAD_UTF8_LINES,
     Utf8Scan,
+    duplicate_columns,
     looks_like_cp932,
     refuse_outside,
     scan_utf8,
@@ -296,15 +297,7 @@ def _header_problems(path: Path, header: list[str]) -> list[str]:
             f"(1-based, of {len(header)} columns). What to do: name the column(s) or delete "
             "them (a trailing comma at the end of the header line makes an empty column)."
         )
-    positions: dict[str, list[int]] = {}
-    for i, name in enumerate(header, 1):
-        if name:
-            positions.setdefault(name.lower(), []).append(i)
-    duplicated = [
-        f"'{header[at[0] - 1]}' at positions {', '.join(map(str, at))}"
-        for at in positions.values()
-        if len(at) > 1
-    ]
+    duplicated = duplicate_columns(header)
     if duplicated:
         problems.append(
             f"{path}: duplicate column name(s) in the header (names are compared ignoring "

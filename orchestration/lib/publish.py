@@ -150,13 +150,18 @@ def publication_info(published_db: Path) -> dict | None:
     published_db = Path(published_db)
     if not published_db.exists():
         return None
-    with duckdb.connect() as con:
-        path = str(published_db).replace("'", "''")
-        con.execute(f"attach '{path}' as published (read_only)")
-        row = con.execute(
-            "select run_id, cast(published_at as varchar), cast(as_of_date as varchar) "
-            "from published.main._publication"
-        ).fetchone()
+    try:
+        with duckdb.connect() as con:
+            path = str(published_db).replace("'", "''")
+            con.execute(f"attach '{path}' as published (read_only)")
+            row = con.execute(
+                "select run_id, cast(published_at as varchar), cast(as_of_date as varchar) "
+                "from published.main._publication"
+            ).fetchone()
+    except duckdb.Error as error:
+        # Not a file this project published (or damaged): say so rather than fail the report.
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return {"run_id": None, "published_at": None, "as_of_date": None, "error": first_line}
     if row is None:
         return None
     return {"run_id": row[0], "published_at": row[1], "as_of_date": row[2]}

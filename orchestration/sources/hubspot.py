@@ -33,7 +33,8 @@ Keys read from the source's `source.yml` (the `config` dict):
 - `agency_property`: contact property naming the lead's agency (agency id or name). Without it,
   or when empty, a lead's agency is its owner's agency (from `owner_roles`).
 - `lead_source_property` (default: "Original Source", "Original Traffic Source") and
-  `lead_source_map` (required for leads): source value -> canonical lead source.
+  `lead_source_map` (required for leads): source value -> canonical lead source. A value
+  missing from it is kept as it is and flagged `unmapped_lead_source` (channel `unmapped`).
 - `lead_status_map`: lifecycle stage or "Lead Status" value -> open/working/converted/
   disqualified (extends the defaults `LIFECYCLE_STATUS`, `LEAD_STATUS`).
 - `call_outcome_map` (required for calls with an outcome): "Call outcome" value -> canonical
@@ -979,9 +980,10 @@ def _lead_source(ctx: _Context, table: _Table, row: Row) -> str | None:
     if not value:
         return None
     mapped = ctx.mapping("lead_source_map").get(_key(value))
-    if mapped is None:
-        raise _Unmapped("lead_source_map", table.label("lead_source"), value, "value: lead source")
-    return mapped
+    # A value missing from lead_source_map (a source added in the portal since the map was
+    # written) is kept as it is: dbt flags the lead `unmapped_lead_source` and counts it under
+    # the channel `unmapped`; the rule blocks only when most leads are unmapped.
+    return value if mapped is None else mapped
 
 
 def _lead_status(ctx: _Context, table: _Table, row: Row) -> str:

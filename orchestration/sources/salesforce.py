@@ -42,7 +42,8 @@ The source.yml keys read (the `config` dict):
 - `corporate_number_field`: Account field with the 法人番号 (e.g. `CorporateNumber__c`).
 - `industry_map`: Account.Industry picklist value -> canonical industry (unmapped values kept).
 - `lead_source_map` (required): Lead.LeadSource picklist value -> canonical lead_source
-  (see seeds/lead_source_channels.csv); the key `""` maps an empty LeadSource.
+  (see seeds/lead_source_channels.csv); the key `""` maps an empty LeadSource. A value missing
+  from it is kept as it is and flagged `unmapped_lead_source` (channel `unmapped`).
 - `lead_status_map`: Lead.Status -> open|working|converted|disqualified, over the defaults
   `DEFAULT_LEAD_STATUS_MAP`; IsConverted = true always gives `converted`, anything else `open`.
 - `lead_agency_field`: Lead field with the agency id; without it (or when it is empty) a lead
@@ -92,7 +93,7 @@ from orchestration.lib.canonical_schema import (
     OPPORTUNITY_TYPES,
     ROLES,
 )
-from orchestration.lib.input_files import refuse_outside
+from orchestration.lib.input_files import duplicate_columns, refuse_outside
 from orchestration.sources.base import (
     LINEAGE_COLUMNS,
     TOKYO,
@@ -409,6 +410,13 @@ def read_export(path: Path, encoding: str | None = None) -> SfFile:
     text = decode_export(path, encoding or "utf-8", SOURCE_ENCODING_HINT)
     all_records = csv_records(path, text)
     header = all_records[0] if all_records else []
+    duplicated = duplicate_columns(header)
+    if duplicated:
+        raise MappingError(
+            f"{path}: duplicate column name(s) in the header (names are compared ignoring "
+            f"case): {'; '.join(duplicated)}. Which one holds the data would be a guess. What "
+            "to do: export the object again, or keep one column of each name."
+        )
     keys = [h.strip().lower() for h in header]
     records = [
         (n, dict(zip(keys, values, strict=False))) for n, values in enumerate(all_records[1:], 1)
@@ -723,10 +731,10 @@ def convert_leads(ctx: Context, conversion: Conversion, user_agencies: dict[str,
     if leads is None:
         return
     leads.require("Id", "CreatedDate", "LeadSource", "Status")
+    # A LeadSource value missing from lead_source_map (a picklist value added since the map was
+    # written) is kept as it is: dbt flags the lead `unmapped_lead_source` and counts it under
+    # the channel `unmapped`; the rule blocks only when most leads are unmapped.
     sources = ctx.mapping("lead_source_map")
-    hint = "<lead_source>  # e.g. web_inquiry; see seeds/lead_source_channels.csv"
-    values = (val(row, "LeadSource") for _n, row in leads.rows)
-    check_mapped(leads, "LeadSource", "lead_source_map", sources, values, hint)
     status_map = {**DEFAULT_LEAD_STATUS_MAP, **ctx.mapping("lead_status_map")}
     check_values("lead_status_map", status_map, LEAD_STATUSES)
     agency_field = ctx.config.get("lead_agency_field")
@@ -743,7 +751,7 @@ def convert_leads(ctx: Context, conversion: Conversion, user_agencies: dict[str,
             "created_at": required(
                 tokyo_timestamp(val(row, "CreatedDate"), "CreatedDate"), "CreatedDate", "created_at"
             ),
-            "lead_source": sources[val(row, "LeadSource")],
+            "lead_source": sources.get(val(row, "LeadSource"), val(row, "LeadSource")),
             "lead_status": lead_status(row, status_map),
             "owner_id": owner_id,
             "agency_id": agency or user_agencies.get(owner_id or ""),

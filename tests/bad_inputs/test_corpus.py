@@ -74,7 +74,11 @@ def _previous_publication(path: Path) -> str:
     """A stand-in for last night's published file; returns its digest."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
-        con.execute("create table _publication as select 'previous-night' as run_id")
+        con.execute(
+            "create table _publication as select timestamp '2025-10-30 17:00:00' as "
+            "published_at, 'previous-night' as run_id, date '2025-10-30' as as_of_date, "
+            "'working.duckdb' as source_database"
+        )
     return _digest(path)
 
 
@@ -182,3 +186,18 @@ def test_readme_table_matches_the_corpus() -> None:
 
     readme = README.read_text(encoding="utf-8")
     assert rendered_readme(readme) == readme, "run: python -m tests.bad_inputs.render"
+
+
+def test_a_night_with_warnings_says_so_and_publishes(combined_runs) -> None:
+    """The canonical run's defects include an unknown owner and account, whose warn-level dbt
+    relationship tests fail: exit 3, each warning named, and the published file is this run's
+    (what the message says is what the file holds)."""
+    run = combined_runs("canonical")
+    assert run.exit_code == 3, run.output
+    warnings = [line for line in run.output.splitlines() if line.startswith("  warning: ")]
+    assert warnings and f"Published with {len(warnings)} warning(s)" in run.output
+    assert any("relationships" in line for line in warnings), warnings
+    assert "did not publish" not in run.output
+    with duckdb.connect(str(run.published_db), read_only=True) as con:
+        run_id = con.execute("select run_id from _publication").fetchone()[0]
+    assert f"now holds this run's marts (run {run_id}" in run.output

@@ -61,8 +61,15 @@ stage_summary as (
     select
         opportunity_id,
         max(funnel_step_order) as highest_funnel_step_order,
-        min(case when is_won_stage then stage_entered_at end) as won_at,
-        min(case when is_lost_stage then stage_entered_at end) as lost_at
+        -- An 'inferred' entry (no history: the first stage seen is dated at creation) says
+        -- nothing about when a deal first seen closed was won or lost: without a close date
+        -- its won/lost date is unknown (rule won_date_unknown), never its created date.
+        min(
+            case when is_won_stage and transition_source <> 'inferred' then stage_entered_at end
+        ) as won_at,
+        min(
+            case when is_lost_stage and transition_source <> 'inferred' then stage_entered_at end
+        ) as lost_at
     from stages
     group by opportunity_id
 ),

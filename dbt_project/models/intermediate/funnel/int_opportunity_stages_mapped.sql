@@ -32,6 +32,12 @@ observed as (
         history.stage_entered_at,
         'observed' as transition_source
     from history
+    -- History of an opportunity missing from the export (or quarantined) stays out of the
+    -- transitions; rule history_of_unknown_opportunity flags it in data_quality_issues.
+    where exists (
+        select 1 from opportunities
+        where opportunities.opportunity_id = history.opportunity_id
+    )
 ),
 
 snapshot_versions as (

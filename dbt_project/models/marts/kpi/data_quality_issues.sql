@@ -16,6 +16,8 @@ with defects as (
     select * from {{ ref('int_duplicate_key_defects') }}
     union all
     select * from {{ ref('int_value_defects') }}
+    union all
+    select * from {{ ref('int_stage_history_defects') }}
 ),
 
 rules as (
