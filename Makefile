@@ -27,8 +27,10 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/python -m orchestration.cli demo $(DEMO_ARGS)
 
+# Two workers (pytest-xdist), one test file per worker at a time: module and session fixtures
+# (the shared pipeline runs) stay in one process. PYTEST_ARGS narrows the run.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,6 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock, as before
+    fcntl = None  # type: ignore[assignment]
+
 from orchestration.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -29,14 +34,28 @@ def _newest_source_mtime() -> float:
     return newest
 
 
+def _fresh() -> bool:
+    return MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime()
+
+
 def ensure_manifest(force: bool = False) -> Path:
-    """Run `dbt parse` if the manifest is missing or stale; return its path."""
-    if (
-        not force
-        and MANIFEST_PATH.exists()
-        and MANIFEST_PATH.stat().st_mtime >= _newest_source_mtime()
-    ):
+    """Run `dbt parse` if the manifest is missing or stale; return its path.
+
+    Processes that import the definitions at once (test workers, the UI and a run) take turns
+    through a lock file: one parses, the others then find the manifest fresh.
+    """
+    if not force and _fresh():
         return MANIFEST_PATH
+    MANIFEST_PATH.parent.mkdir(parents=True, exist_ok=True)
+    with (MANIFEST_PATH.parent / ".manifest.lock").open("w") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and _fresh():
+            return MANIFEST_PATH
+        return _parse()
+
+
+def _parse() -> Path:
     from dbt.cli.main import dbtRunner
 
     os.environ.setdefault("SALES_KPI_WORKING_DB", str(REPO_ROOT / "warehouse" / "working.duckdb"))
