@@ -29,6 +29,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.run_lock import pid_alive
+
 PUBLISHED_SCHEMAS = ("core", "marts")
 # Where each working schema lands in the published file. The KPI marts go to `main`, so a BI
 # tool sees them unqualified (`select * from kpi_cac`); a schema named `marts` would also be
@@ -54,16 +56,6 @@ def _tables(con: duckdb.DuckDBPyConnection, schemas: tuple[str, ...]) -> list[tu
     ).fetchall()
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_stale_temporary_files(published_db: Path) -> list[str]:
     """Remove `.<name>.<pid>.tmp` and `.<name>.<pid>.tmp.wal` next to `published_db` left by a
     publication whose process is gone (killed mid-way); return the names removed."""
@@ -74,7 +66,7 @@ def remove_stale_temporary_files(published_db: Path) -> list[str]:
     removed = []
     for path in sorted(published_db.parent.iterdir()):
         match = pattern.match(path.name)
-        if match and not _pid_alive(int(match.group(1))):
+        if match and not pid_alive(int(match.group(1))):
             path.unlink(missing_ok=True)
             removed.append(path.name)
     return removed
