@@ -141,6 +141,7 @@ def _run_locked(settings: Settings, lock) -> int:
     if outcome.success and not outcome.warnings and not outcome.failed_steps:
         _say(f"Pipeline finished in {elapsed:.0f} s (run {outcome.run_id}): published.")
         _say(report)
+        _say("\n" + _published_state(outcome, settings))
         return EXIT_PUBLISHED
     problems = len(outcome.warnings) + len(outcome.failed_checks) + len(outcome.failed_steps)
     _say(

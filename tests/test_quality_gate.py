@@ -364,5 +364,7 @@ def test_raw_suites_pass_on_valid_rows_and_catch_bad_ones(
     failed = {s.table: s.failures for s in report.failed_suites}
     assert set(failed) == {"opportunities", "subscriptions"}
     assert any("currency" in m and "'yen'" in m for m in failed["opportunities"])
-    assert any("amount" in m for m in failed["opportunities"])
+    # A negative amount is a value defect of one row (dbt rule negative_amount),
+    # flagged and kept out of the KPIs, not a reason to stop the whole raw layer.
+    assert not any("amount" in m for m in failed["opportunities"])
     assert any("end_date" in m for m in failed["subscriptions"])

@@ -336,3 +336,14 @@ def duplicate_columns(header: list[str]) -> list[str]:
         for at in positions.values()
         if len(at) > 1
     ]
+
+
+def refuse_duplicate_columns(path: Path, error: type[Exception], header: list[str]) -> None:
+    """Raise `error` naming the file and every repeated column name with its positions."""
+    duplicated = duplicate_columns(header)
+    if duplicated:
+        raise error(
+            f"{path}: duplicate column name(s) in the header (names are compared ignoring "
+            f"case): {'; '.join(duplicated)}. Which one holds the data would be a guess. What "
+            "to do: export the file again, or keep one column of each name."
+        )

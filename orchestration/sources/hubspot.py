@@ -65,6 +65,7 @@ without a company) pass through empty and are quarantined by the loader.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import fnmatch
 import hashlib
@@ -88,7 +89,13 @@ from orchestration.lib.canonical_schema import (
     OPPORTUNITY_TYPES,
     ROLES,
 )
-from orchestration.lib.input_files import bad_byte, check_relative, check_xlsx, refuse_outside
+from orchestration.lib.input_files import (
+    bad_byte,
+    check_relative,
+    check_xlsx,
+    refuse_duplicate_columns,
+    refuse_outside,
+)
 from orchestration.sources.base import (
     LINEAGE_COLUMNS,
     TOKYO,
@@ -483,10 +490,17 @@ def _read_frame(path: Path, encoding: str | None = None) -> pd.DataFrame:
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             check_xlsx(path, MappingError)
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+            sheet = pd.read_excel(path, dtype=object, engine="openpyxl", header=None)
+            if sheet.empty:
+                raise pd.errors.EmptyDataError
+            header = ["" if pd.isna(c) else str(c) for c in sheet.iloc[0]]
+            refuse_duplicate_columns(path, MappingError, header)
+            frame = sheet.iloc[1:].reset_index(drop=True)
+            frame.columns = header
             frame = frame.map(_cell_text)
         else:
             text = _decode_csv(path, encoding)
+            refuse_duplicate_columns(path, MappingError, next(csv.reader(io.StringIO(text)), []))
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except MappingError:
         raise

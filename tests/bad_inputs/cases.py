@@ -1035,6 +1035,19 @@ def _(landing: Path) -> None:
 
 
 @case(
+    "hubspot_duplicate_header",
+    "sources",
+    "a HubSpot export with a column named twice",
+    "error",
+    "deals.csv",
+    "Amount",
+    why="pandas would rename the second column silently; which one is meant is a guess.",
+)
+def _(landing: Path) -> None:
+    replace_text(landing / "hubspot" / "deals.csv", ",Pipeline,", ",Amount,")
+
+
+@case(
     "jsonl_broken_line",
     "deals_jsonl",
     "a JSON Lines export with a broken line",
