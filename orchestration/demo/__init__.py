@@ -10,9 +10,15 @@ The generator simulates a sales organisation that sells an annual SaaS contract 
   contract and churn month by month.
 
 Time runs on the Japanese business calendar (weekends, national holidays via `holidays`, and
-the usual company closures at New Year and お盆); the fiscal year starts in April, with a closing
-push in March and September. Everything is drawn from `numpy.random.default_rng` streams derived
-from the seed, so the same arguments always give byte-identical files.
+the usual company closures at New Year and お盆). The company's fiscal year starts in the month
+of dbt var `fiscal_year_start_month` (dbt_project.yml, April by default; the `generate()`
+argument or `--fiscal-year-start-month` overrides it): deals are pushed to close before the
+fiscal year-end and half-year end (March and September for April), and budgets cover whole fiscal
+years. What follows the market's calendar rather than the company's stays put: new graduates join
+on April 1, ads cost more in March and December, leads follow the Japanese buying season.
+
+Everything is drawn from `numpy.random.default_rng` streams derived from the seed, so the same
+arguments always give byte-identical files.
 
 Timestamps are Asia/Tokyo local time. Internally, times inside working hours are handled as
 *business seconds* (`bt`): business day number × 36,000 + seconds since 9:00, which keeps ordered

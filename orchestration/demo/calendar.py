@@ -1,12 +1,15 @@
-"""The data range and the Japanese business calendar."""
+"""The data range, the Japanese business calendar and the company's fiscal year."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 import holidays
 import numpy as np
+import yaml
 
 from orchestration.demo.common import (
     CARRY_OVER_DAYS,
@@ -18,6 +21,27 @@ from orchestration.demo.common import (
     epoch_day,
     month_first_day,
 )
+from orchestration.lib.settings import DBT_PROJECT_DIR
+
+DBT_PROJECT_FILE = DBT_PROJECT_DIR / "dbt_project.yml"
+
+
+def check_month(value: object, what: str = "fiscal_year_start_month") -> int:
+    """`value` as a month number 1-12, or a ValueError naming `what`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 12:
+        raise ValueError(f"{what} must be a month number 1-12, not {value!r}")
+    return value
+
+
+@cache
+def fiscal_year_start_month(project_file: Path = DBT_PROJECT_FILE) -> int:
+    """First month of the fiscal year (年度): dbt var `fiscal_year_start_month` of the dbt
+    project, the setting the marts' fiscal quarters and years use (April by default)."""
+    with Path(project_file).open(encoding="utf-8") as fh:
+        variables = (yaml.safe_load(fh) or {}).get("vars") or {}
+    return check_month(
+        variables.get("fiscal_year_start_month"), f"{project_file}: vars.fiscal_year_start_month"
+    )
 
 
 @dataclass(frozen=True)
@@ -29,9 +53,10 @@ class Calendar:
     first_month: int  # months since 1970-01 of the first data month
     n_months: int
     bdays: np.ndarray  # epoch days of business days, ascending
+    fiscal_start_month: int  # first month of the fiscal year, 1-12
 
     @classmethod
-    def build(cls, end: date, months: int) -> Calendar:
+    def build(cls, end: date, months: int, fiscal_start_month: int) -> Calendar:
         first_month = end.year * 12 + end.month - 1 - (months - 1) - 1970 * 12
         start = date(1970 + first_month // 12, first_month % 12 + 1, 1)
         days = np.arange(
@@ -49,7 +74,7 @@ class Calendar:
         )
         weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
         business = (weekday < 5) & ~np.isin(days, public) & ~closure
-        return cls(start, end, first_month, months, days[business])
+        return cls(start, end, first_month, months, days[business], check_month(fiscal_start_month))
 
     @property
     def start_day(self) -> int:
@@ -112,3 +137,21 @@ class Calendar:
     def growth(self, days: np.ndarray) -> np.ndarray:
         """Business growth factor relative to the start of the data."""
         return GROWTH_PER_YEAR ** ((np.asarray(days) - self.start_day) / 365.25)
+
+    @property
+    def fiscal_year_end_month(self) -> int:
+        """Last month of the fiscal year (March when it starts in April)."""
+        return (self.fiscal_start_month + 10) % 12 + 1
+
+    @property
+    def half_year_end_month(self) -> int:
+        """Last month of the first fiscal half-year (September when the year starts in April)."""
+        return (self.fiscal_start_month + 4) % 12 + 1
+
+    def fiscal_year(self, d: date) -> int:
+        """The fiscal year holding a date, named after the calendar year it starts in."""
+        return d.year if d.month >= self.fiscal_start_month else d.year - 1
+
+    def fiscal_year_first_month(self, fiscal_year: int) -> int:
+        """Months since 1970-01 of the first month of a fiscal year."""
+        return (fiscal_year - 1970) * 12 + self.fiscal_start_month - 1

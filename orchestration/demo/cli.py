@@ -21,6 +21,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--end-date", type=date.fromisoformat, default=date(2026, 10, 31))
     parser.add_argument("--months", type=int, default=30)
+    parser.add_argument(
+        "--fiscal-year-start-month",
+        type=int,
+        default=None,
+        help="first month of the fiscal year, 1-12 (default: dbt var fiscal_year_start_month)",
+    )
     args = parser.parse_args(argv)
     print(f"writing demo data to {args.landing} (scale {args.scale}, seed {args.seed})")
     generate(
@@ -29,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         end_date=args.end_date,
         months=args.months,
+        fiscal_year_start_month=args.fiscal_year_start_month,
         log=lambda msg: print(msg, flush=True),
     )
     return 0

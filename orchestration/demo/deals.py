@@ -125,11 +125,11 @@ def _simulate_pipeline(
     entry = created_bt[:, None] + np.concatenate([np.zeros((n, 1), np.int64), cum[:, :-1]], axis=1)
     entry = np.where(entered, entry, -1)
     close_bt = created_bt + cum[:, 3]
-    close_bt = _fiscal_push(rng, cal, close_bt, entry.max(axis=1), won, cap_bt)
+    close_bt = fiscal_push(rng, cal, close_bt, entry.max(axis=1), won, cap_bt)
     return Pipeline(entry=entry, close_bt=close_bt, won=won)
 
 
-def _fiscal_push(
+def fiscal_push(
     rng: np.random.Generator,
     cal: Calendar,
     close_bt: np.ndarray,
@@ -137,19 +137,20 @@ def _fiscal_push(
     won: np.ndarray,
     cap_bt: np.ndarray | None,
 ) -> np.ndarray:
-    """Won deals near fiscal year-end (March) and half-year end (September) close in its
-    second half: the 期末 push."""
+    """Won deals near fiscal year-end (March when the year starts in April) and half-year end
+    (September) close in its second half: the 期末 push."""
     day = cal.to_wall(close_bt) // DAY
     m_abs = abs_months(day)
     moy = m_abs % 12 + 1
     dom = day - month_first_day(m_abs) + 1
+    year_end, half_end = cal.fiscal_year_end_month, cal.half_year_end_month
     window = (
-        ((moy == 3) & (dom >= 10))
-        | ((moy == 4) & (dom <= 25))
-        | ((moy == 9) & (dom >= 10))
-        | ((moy == 10) & (dom <= 20))
+        ((moy == year_end) & (dom >= 10))
+        | ((moy == year_end % 12 + 1) & (dom <= 25))
+        | ((moy == half_end) & (dom >= 10))
+        | ((moy == half_end % 12 + 1) & (dom <= 20))
     )
-    target = np.where(np.isin(moy, (3, 9)), m_abs, m_abs - 1)
+    target = np.where(np.isin(moy, (year_end, half_end)), m_abs, m_abs - 1)
     lo = cal.to_bt((month_first_day(target) + 15) * DAY)
     hi = cal.to_bt(month_first_day(target + 1) * DAY)
     new = uniform_int(rng, lo, np.maximum(hi, lo + 1))

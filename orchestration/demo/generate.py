@@ -10,6 +10,7 @@ from pathlib import Path
 
 from orchestration.demo.activities import write_activities
 from orchestration.demo.calendar import Calendar
+from orchestration.demo.calendar import fiscal_year_start_month as default_fiscal_year_start_month
 from orchestration.demo.model import build_model
 from orchestration.demo.spend import spend_table
 from orchestration.demo.tables import (
@@ -34,11 +35,14 @@ def generate(
     seed: int = 42,
     end_date: date = date(2026, 10, 31),
     months: int = 30,
+    fiscal_year_start_month: int | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Write one canonical CSV per entity into `landing_dir`; return rows written per entity.
 
-    scale 1.0 gives about 200,000 activities; `months` months of data end on `end_date`.
+    scale 1.0 gives about 200,000 activities; `months` months of data end on `end_date`. The
+    fiscal year (year-end push, budgets) starts in `fiscal_year_start_month`, by default the dbt
+    var of the same name in dbt_project.yml, so that the marts see the year the data was made for.
     """
     if scale <= 0:
         raise ValueError("scale must be positive")
@@ -46,11 +50,14 @@ def generate(
         raise ValueError("months must be at least 1")
     if seed < 0:
         raise ValueError("seed must be non-negative")
+    if fiscal_year_start_month is None:
+        fiscal_year_start_month = default_fiscal_year_start_month()
+    calendar = Calendar.build(end_date, months, fiscal_year_start_month)
     say = log or (lambda _msg: None)
     landing = Path(landing_dir)
     landing.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    model = build_model(Calendar.build(end_date, months), scale, seed)
+    model = build_model(calendar, scale, seed)
     say(f"{'(model)':<28}{'':>12}      {time.perf_counter() - t0:7.1f}s")
 
     writers: dict[str, Callable[[], int]] = {

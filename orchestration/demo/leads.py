@@ -12,8 +12,9 @@ from orchestration.demo.org import AGENCIES, Org, pick_owner
 
 LEADS_PER_BUSINESS_DAY = 33.0  # at scale 1, before seasonality and growth
 
-# Lead creation seasonality by calendar month (Jan..Dec): April fiscal year, spring and autumn
-# campaigns, quiet August (お盆) and New Year.
+# Lead creation seasonality by calendar month (Jan..Dec): the Japanese market's buying season
+# (most customers' fiscal years start in April, whatever ours does), spring and autumn campaigns,
+# quiet August (お盆) and New Year.
 LEAD_SEASON = np.array([0.8, 1.0, 0.95, 1.15, 1.0, 1.1, 1.0, 0.72, 1.05, 1.2, 1.15, 0.85])
 
 # Lead sources and their behaviour (same order everywhere).

@@ -138,7 +138,7 @@ def build_org(rng: np.random.Generator, cal: Calendar, scale: float) -> Org:
                 if j == 0 and span > 240:  # one SDR leaves during the data range
                     leave = start_day + int(span * rng.uniform(0.45, 0.7))
                     rows[-1] = (t, "SDR", motion, rows[-1][3], leave)
-            if april_firsts:  # a new graduate joins on April 1 (新卒入社)
+            if april_firsts:  # a new graduate joins on April 1 (新卒入社, the school year)
                 rows.append((t, "SDR", motion, april_firsts[0], NEVER))
         elif team.kind == "ae":
             for _ in range(int(rng.integers(4, 7))):

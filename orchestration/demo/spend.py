@@ -60,6 +60,7 @@ def spend_table(m: Model) -> dict[str, pa.Array]:
     inbound = INBOUND_WEB_FIXED * scale * growth * noise() + INBOUND_WEB_PER_LEAD * (
         by_source[WEB_INQUIRY] + by_source[DOC_DOWNLOAD]
     )
+    # Ads cost more in March (Japan's usual fiscal year-end) and December: the market's calendar.
     cpl = PAID_CPL * np.where(np.isin(moy, (3, 12)), 1.15, 1.0) * noise()
     paid = by_source[PAID_ADS] * cpl
     webinars = monthly_counts(cal.month_of(m.events["webinar_days"]), n_months)

@@ -47,10 +47,11 @@ def targets_table(m: Model) -> dict[str, pa.Array]:
     rng = stream_rng(m.seed, STREAM_TARGETS)
     cal, org, o, leads = m.cal, m.org, m.opps, m.leads
     n_months = cal.n_months
-    fy_first = cal.start.year if cal.start.month >= 4 else cal.start.year - 1
-    fy_last = cal.end.year if cal.end.month >= 4 else cal.end.year - 1
-    first_abs = (fy_first - 1970) * 12 + 3
-    months_abs = np.arange(first_abs, (fy_last + 1 - 1970) * 12 + 3)
+    # Whole fiscal years, from the one holding the start date to the one holding the end date.
+    fy_first, fy_last = cal.fiscal_year(cal.start), cal.fiscal_year(cal.end)
+    months_abs = np.arange(
+        cal.fiscal_year_first_month(fy_first), cal.fiscal_year_first_month(fy_last + 1)
+    )
     target_months = months_abs - cal.first_month
 
     closed_won = o.won & o.closed(cal)
