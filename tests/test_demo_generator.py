@@ -271,3 +271,14 @@ def test_year_end_push_follows_the_fiscal_year(start_month, year_end, half_year_
         in_window += 1
     assert moved > 40
     assert 0.7 < moved / in_window < 0.97
+
+
+def test_demo_command_rejects_a_wrong_fiscal_month_in_dbt_vars(tmp_path: Path, monkeypatch) -> None:
+    """`make demo` makes data for the marts' fiscal year, SALES_KPI_DBT_VARS included: a month
+    that is not one is a configuration error (exit 2) before anything is written."""
+    from orchestration.cli import EXIT_CONFIGURATION, main
+
+    monkeypatch.setenv("SALES_KPI_HOME", str(tmp_path))
+    monkeypatch.setenv("SALES_KPI_DBT_VARS", '{"fiscal_year_start_month": 13}')
+    assert main(["demo", "--scale", "0.01"]) == EXIT_CONFIGURATION
+    assert not (tmp_path / "landing").exists()
