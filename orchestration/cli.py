@@ -224,13 +224,27 @@ def _print_locations(settings: Settings) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestration.demo.calendar import check_month
     from orchestration.demo.generate import generate
     from orchestration.summary import kpi_summary
 
     settings = _settings()
     end = date.fromisoformat(args.end_date)
+    # The demo's fiscal year is the marts': SALES_KPI_DBT_VARS first, else dbt_project.yml.
+    fiscal_start = settings.extra_dbt_vars.get("fiscal_year_start_month")
+    if fiscal_start is not None:
+        try:
+            check_month(fiscal_start, "fiscal_year_start_month in SALES_KPI_DBT_VARS")
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from error
     _say(f"Generating demo data (scale {args.scale}, seed {args.seed}) in {settings.landing_dir}")
-    counts = generate(settings.landing_dir, scale=args.scale, seed=args.seed, end_date=end)
+    counts = generate(
+        settings.landing_dir,
+        scale=args.scale,
+        seed=args.seed,
+        end_date=end,
+        fiscal_year_start_month=fiscal_start,
+    )
     _say("  " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
     import dataclasses
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from datetime import date, datetime
 from pathlib import Path
 
 import holidays
+import numpy as np
 import pytest
 
+from orchestration.demo.calendar import Calendar, fiscal_year_start_month
+from orchestration.demo.common import DAY, epoch_day
+from orchestration.demo.deals import fiscal_push
 from orchestration.demo.generate import generate
 from orchestration.lib.canonical_schema import ENTITIES
 from orchestration.lib.canonical_schema import ENTITY_ORDER as ALL_ENTITIES
@@ -31,6 +36,7 @@ ENTITY_ORDER = tuple(e for e in ALL_ENTITIES if e not in OPTIONAL)
 SCALE = 0.02
 END = date(2026, 10, 31)
 SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
+DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project" / "dbt_project.yml"
 
 
 def _rows(landing: Path, entity: str) -> list[dict[str, str]]:
@@ -166,3 +172,113 @@ def test_scale_changes_activity_volume_proportionally(landing, tmp_path: Path) -
     ratio = large["activities"] / small["activities"]
     assert 2.4 < ratio < 3.6
     assert large["leads"] > 2 * small["leads"]
+
+
+# Fiscal year ------------------------------------------------------------------------------------
+
+
+def test_fiscal_year_start_month_is_read_from_the_dbt_project(tmp_path: Path) -> None:
+    text = DBT_PROJECT_FILE.read_text(encoding="utf-8")
+    configured = int(re.search(r"^  fiscal_year_start_month: (\d+)", text, re.M).group(1))
+    assert fiscal_year_start_month() == configured
+    other = tmp_path / "dbt_project.yml"
+    other.write_text("name: x\nvars:\n  fiscal_year_start_month: 7\n", encoding="utf-8")
+    assert fiscal_year_start_month(other) == 7
+    wrong = tmp_path / "wrong.yml"  # another file: the month is read once per file
+    wrong.write_text("name: x\nvars:\n  fiscal_year_start_month: 13\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="fiscal_year_start_month"):
+        fiscal_year_start_month(wrong)
+
+
+def test_default_fiscal_year_is_the_dbt_projects(landing, tmp_path: Path) -> None:
+    """The fixture's data (no fiscal-year argument) is the data for the configured month."""
+    default, _ = landing
+    configured = int(
+        re.search(
+            r"^  fiscal_year_start_month: (\d+)", DBT_PROJECT_FILE.read_text("utf-8"), re.M
+        ).group(1)
+    )
+    generate(tmp_path, scale=SCALE, seed=42, end_date=END, fiscal_year_start_month=configured)
+    for entity in ENTITY_ORDER:
+        name = f"{entity}.csv"
+        assert (tmp_path / name).read_bytes() == (default / name).read_bytes(), name
+    with pytest.raises(ValueError, match="month number"):
+        generate(tmp_path, scale=SCALE, end_date=END, fiscal_year_start_month=0)
+
+
+@pytest.mark.parametrize(
+    ("start_month", "fiscal_year_starts", "first_month", "last_month"),
+    [
+        # The data runs 2024-05 .. 2026-10 (30 months to END): fiscal years 2024-2026 either way.
+        (4, ["2024-04-01", "2025-04-01", "2026-04-01"], "2024-04-01", "2027-03-01"),
+        (1, ["2024-01-01", "2025-01-01", "2026-01-01"], "2024-01-01", "2026-12-01"),
+    ],
+)
+def test_budgets_cover_the_configured_fiscal_years(
+    tmp_path: Path, start_month, fiscal_year_starts, first_month, last_month
+) -> None:
+    generate(tmp_path, scale=SCALE, seed=42, end_date=END, fiscal_year_start_month=start_month)
+    targets = _rows(tmp_path, "targets")
+    yearly = [t for t in targets if t["period_grain"] == "fiscal_year"]
+    assert [t["period_start_date"] for t in yearly] == fiscal_year_starts
+    assert {t["kpi_code"] for t in yearly} == {"won_amount"}
+    monthly = [t for t in targets if t["period_grain"] == "month"]
+    months = sorted({t["period_start_date"] for t in monthly})
+    assert (months[0], months[-1], len(months)) == (first_month, last_month, 36)
+    company_won = {
+        t["period_start_date"]: int(t["target_value"])
+        for t in monthly
+        if t["kpi_code"] == "won_amount" and t["scope_id"] == "company"
+    }
+    for year in yearly:  # the fiscal-year budget is the sum of its twelve monthly budgets
+        start = date.fromisoformat(year["period_start_date"])
+        end = date(start.year + 1, start.month, 1)
+        in_year = [v for d, v in company_won.items() if start <= date.fromisoformat(d) < end]
+        assert len(in_year) == 12
+        assert int(year["target_value"]) == sum(in_year)
+
+
+@pytest.mark.parametrize(
+    ("start_month", "year_end", "half_year_end"), [(4, 3, 9), (1, 12, 6), (10, 9, 3)]
+)
+def test_year_end_push_follows_the_fiscal_year(start_month, year_end, half_year_end) -> None:
+    """Won deals due from the 10th of the fiscal year-end (half-year-end) month to the 25th
+    (20th) of the next close in the second half of the end month instead, 85 % of them; lost
+    deals and deals due at other times keep their date."""
+    cal = Calendar.build(END, 30, start_month)
+    days = cal.bdays[(cal.bdays >= epoch_day(date(2025, 1, 1))) & (cal.bdays < epoch_day(END))]
+    due = np.repeat(days, 2) * DAY + 10 * 3600  # two deals due each business day at 10:00
+    won = np.tile([True, False], len(days))
+    close_bt = fiscal_push(
+        np.random.default_rng(0), cal, cal.to_bt(due), np.zeros(len(due), np.int64), won, None
+    )
+    moved = in_window = 0
+    for old_s, new_s, is_won in zip(due, cal.to_wall(close_bt), won, strict=True):
+        old = date.fromordinal(date(1970, 1, 1).toordinal() + int(old_s) // DAY)
+        new = date.fromordinal(date(1970, 1, 1).toordinal() + int(new_s) // DAY)
+        window = any(
+            (old.month == end and old.day >= 10) or (old.month == end % 12 + 1 and old.day <= last)
+            for end, last in ((year_end, 25), (half_year_end, 20))
+        )
+        if new == old:
+            in_window += window and is_won
+            continue
+        assert is_won and window, (old, new)
+        assert new.month in (year_end, half_year_end) and new.day >= 16, (old, new)
+        months_back = (old.year * 12 + old.month) - (new.year * 12 + new.month)
+        assert months_back in (0, 1), (old, new)  # into the end month the deal was due in or after
+        moved += 1
+        in_window += 1
+    assert moved > 40
+    assert 0.7 < moved / in_window < 0.97
+
+
+def test_demo_command_rejects_a_wrong_fiscal_month_in_dbt_vars(tmp_path: Path, monkeypatch) -> None:
+    """`make demo` makes data for the marts' fiscal year, SALES_KPI_DBT_VARS included: a month
+    that is not one is a configuration error (exit 2) before anything is written."""
+    from orchestration.cli import EXIT_CONFIGURATION, main
+
+    monkeypatch.setenv("SALES_KPI_HOME", str(tmp_path))
+    monkeypatch.setenv("SALES_KPI_DBT_VARS", '{"fiscal_year_start_month": 13}')
+    assert main(["demo", "--scale", "0.01"]) == EXIT_CONFIGURATION
+    assert not (tmp_path / "landing").exists()
