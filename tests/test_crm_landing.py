@@ -304,3 +304,19 @@ def test_every_object_has_a_source_entry_a_staging_model_and_docs() -> None:
         assert model.get("description"), obj.name
         selected = set(re.findall(r" as (\w+),?\n", sql.split("renamed as", 1)[1]))
         assert selected == {c["name"] for c in model["columns"] if c.get("description")}, obj.name
+
+
+def test_each_landed_object_is_an_asset_feeding_its_staging_model() -> None:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    converted = dg.AssetKey(["converted", "sources"])
+    for obj in SALESFORCE.objects:
+        landed = dg.AssetKey([SALESFORCE.schema, obj.table])
+        staging = dg.AssetKey(["staging", f"stg_salesforce__{obj.table}"])
+        assert graph.get(staging).parent_keys == {landed}, obj.name
+        assert landed in graph.get(converted).parent_keys, obj.name
+    config = dg.AssetKey([SALESFORCE.schema, CONFIG_TABLE])
+    assert graph.get(dg.AssetKey(["staging", "stg_salesforce__config"])).parent_keys == {config}
