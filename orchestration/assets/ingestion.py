@@ -1,9 +1,12 @@
-"""Ingestion assets: one per canonical entity, each landing file -> a typed raw table."""
+"""Ingestion assets: one per canonical entity, each landing file -> a typed raw table; one per
+Salesforce object, its export files (or synced table) landed verbatim in
+raw_salesforce.<object>, from which the Salesforce converter reads."""
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.lib.canonical_schema import ENTITIES, ENTITY_ORDER
+from orchestration.lib.crm_landing import CONFIG_TABLE, land_crm
 from orchestration.lib.loader import (
     LandingFileError,
     converted_files,
@@ -19,26 +22,64 @@ from orchestration.lib.reference import load_jp_public_holidays
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
 from orchestration.sources.base import MappingError
-from orchestration.sources.registry import convert_sources, precheck_sources
+from orchestration.sources.registry import convert_sources, discover_sources, precheck_sources
+from orchestration.sources.salesforce import CONFIG_KEYS as SALESFORCE_CONFIG_KEYS
+from orchestration.sources.salesforce import SALESFORCE, crm_source
 
 INGESTION_GROUP = "ingestion"
 CONVERTED_SOURCES_KEY = dg.AssetKey(["converted", "sources"])
 
 
-@dg.asset(
-    key=CONVERTED_SOURCES_KEY,
-    group_name=INGESTION_GROUP,
-    description="CRM exports in source folders of the landing directory (Salesforce, HubSpot, "
-    "mapped Japanese SFA or agency files, each with a source.yml) converted to canonical CSV "
-    "files with the original file and row kept; rejected input rows go to raw._quarantine. "
-    "First checks every canonical landing file (encoding, header) and source.yml and fails "
-    "with one error listing every problem, so a bad input stops the run before any load; "
-    "landing files that match no entity are recorded in raw._unmatched_files.",
-    kinds={"python", "csv"},
+def crm_asset_key(schema: str, table: str) -> dg.AssetKey:
+    """The key of a landed CRM object: the dbt source of the same table maps onto it."""
+    return dg.AssetKey([schema, table])
+
+
+SALESFORCE_KEYS = [crm_asset_key(SALESFORCE.schema, obj.table) for obj in SALESFORCE.objects]
+SALESFORCE_CONFIG_KEY = crm_asset_key(SALESFORCE.schema, CONFIG_TABLE)
+SALESFORCE_SPECS = [
+    dg.AssetSpec(
+        crm_asset_key(SALESFORCE.schema, obj.table),
+        group_name=INGESTION_GROUP,
+        description=f"{SALESFORCE.schema}.{obj.table}: Salesforce {obj.name} as exported "
+        f"({obj.file_name} of every `type: salesforce` source folder, or the synced table), "
+        "every column text, Fivetran column names, audit columns (orchestration/lib/"
+        "crm_landing.py).",
+        kinds={"duckdb", "salesforce"},
+    )
+    for obj in SALESFORCE.objects
+] + [
+    dg.AssetSpec(
+        SALESFORCE_CONFIG_KEY,
+        group_name=INGESTION_GROUP,
+        description=f"{SALESFORCE.schema}.{CONFIG_TABLE}: the value maps and options of every "
+        "Salesforce source.yml as rows (source_system, config_key, entry_key, attribute, value).",
+        kinds={"duckdb", "yaml"},
+    )
+]
+
+
+@dg.multi_asset(
+    specs=[
+        *SALESFORCE_SPECS,
+        dg.AssetSpec(
+            CONVERTED_SOURCES_KEY,
+            deps=[*SALESFORCE_KEYS, SALESFORCE_CONFIG_KEY],
+            group_name=INGESTION_GROUP,
+            description="CRM exports in source folders of the landing directory (Salesforce, "
+            "HubSpot, mapped Japanese SFA or agency files, each with a source.yml) converted to "
+            "canonical CSV files with the original file and row kept; rejected input rows go to "
+            "raw._quarantine. First checks every canonical landing file (encoding, header) and "
+            "source.yml and fails with one error listing every problem, so a bad input stops "
+            "the run before anything is converted; landing files that match no entity are "
+            "recorded in raw._unmatched_files. Salesforce sources are landed verbatim "
+            "(raw_salesforce.*) and converted from there.",
+            kinds={"python", "csv"},
+        ),
+    ],
+    name="converted__sources",  # the step name the single asset had (its key, converted/sources)
 )
-def converted_sources(
-    context: AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
+def converted_sources(context: AssetExecutionContext, warehouse: WarehouseResource):
     import duckdb
 
     mark_phase("convert")
@@ -52,34 +93,61 @@ def converted_sources(
         context.log.warning(f"Not loaded: {path}: {reason} (see raw._unmatched_files).")
     problems = precheck_landing(settings.landing_dir)
     source_problems = precheck_sources(settings.landing_dir)
-    conversions = []
-    if not source_problems:
-        try:
-            conversions = convert_sources(
-                settings.landing_dir, settings.converted_dir, progress=context.log.info
-            )
-        except MappingError as error:
-            source_problems.append(str(error))
-    problems += source_problems
-    if problems:
-        raise LandingFileError(
-            f"{len(problems)} problem(s) in the landing folder {settings.landing_dir}; nothing "
-            "was loaded. Fix them all and run again:\n\n" + "\n\n".join(problems)
-        )
+    conversions, landed = [], []
     with duckdb.connect(str(settings.working_db)) as con:
+        if not source_problems:
+            try:
+                sources = [
+                    crm_source(s.folder, s.config, s.source_system)
+                    for s in discover_sources(settings.landing_dir)
+                    if s.source_type == SALESFORCE.name
+                ]
+                landed = land_crm(
+                    con,
+                    SALESFORCE,
+                    sources,
+                    load_id,
+                    SALESFORCE_CONFIG_KEYS,
+                    context.log.info,
+                    MappingError,
+                )
+                conversions = convert_sources(
+                    settings.landing_dir, settings.converted_dir, context.log.info, con
+                )
+            except (MappingError, LandingFileError) as error:
+                source_problems.append(str(error))
+        problems += source_problems
+        if problems:
+            raise LandingFileError(
+                f"{len(problems)} problem(s) in the landing folder {settings.landing_dir}; "
+                "nothing was loaded. Fix them all and run again:\n\n" + "\n\n".join(problems)
+            )
         read, rejected = record_conversions(con, conversions, load_id)
     if rejected:
         context.log.warning(
             f"{rejected:,} of {read:,} source rows rejected; see raw._quarantine "
             "(entity like 'source:%') for file, row and reason."
         )
-    return dg.MaterializeResult(
+    for obj in SALESFORCE.objects:
+        mine = [r for r in landed if r.entity == f"{SALESFORCE.name}.{obj.table}"]
+        yield dg.MaterializeResult(
+            asset_key=crm_asset_key(SALESFORCE.schema, obj.table),
+            metadata={
+                "files": dg.MetadataValue.json([r.source_file for r in mine]),
+                "rows_read": sum(r.rows_read for r in mine),
+                "rows_quarantined": sum(r.rows_quarantined for r in mine),
+                "dagster/row_count": sum(r.rows_loaded for r in mine),
+            },
+        )
+    yield dg.MaterializeResult(asset_key=SALESFORCE_CONFIG_KEY)
+    yield dg.MaterializeResult(
+        asset_key=CONVERTED_SOURCES_KEY,
         metadata={
             "sources": dg.MetadataValue.json([c.source_system for c in conversions]),
             "source_rows_read": read,
             "source_rows_rejected": rejected,
             "unmatched_files": dg.MetadataValue.json([path for path, _ in unmatched]),
-        }
+        },
     )
 
 

@@ -66,11 +66,12 @@ dbt_logger = logging.getLogger("orchestration.dbt")
 
 
 class SalesKpiTranslator(DagsterDbtTranslator):
-    """Asset keys [schema, name]; dbt sources map onto the ingestion assets ["raw", table]."""
+    """Asset keys [schema, name]; dbt sources map onto the ingestion assets [schema, table]."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+            # The ingestion assets' keys: ["raw", entity], ["raw_salesforce", object], ...
+            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
         schema = dbt_resource_props.get("config", {}).get("schema") or "main"
         return dg.AssetKey([schema, dbt_resource_props["name"]])
 

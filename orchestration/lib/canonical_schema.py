@@ -72,6 +72,10 @@ class Entity:
         raise KeyError(name)
 
 
+# The words read as a boolean (any case), by every reader: the loader, the mapping readers and
+# the Salesforce converter (dbt's macro crm_boolean holds the same list for SQL).
+TRUE_WORDS = ("true", "t", "1", "yes", "y")
+FALSE_WORDS = ("false", "f", "0", "no", "n")
 ROLES = ("SDR", "AE", "CS", "MANAGER")
 MOTIONS = ("inside", "field")
 LEAD_STATUSES = ("open", "working", "converted", "disqualified")

@@ -26,7 +26,14 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.canonical_schema import ENTITIES, SQL_TYPES, Column, Entity
+from orchestration.lib.canonical_schema import (
+    ENTITIES,
+    FALSE_WORDS,
+    SQL_TYPES,
+    TRUE_WORDS,
+    Column,
+    Entity,
+)
 from orchestration.lib.input_files import (
     ENCODING_HINT,
     MAX_BAD_UTF8_LINES,
@@ -44,8 +51,6 @@ log = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
 SOURCE_TIMEZONE = "Asia/Tokyo"
-TRUE_WORDS = ("true", "t", "1", "yes", "y")
-FALSE_WORDS = ("false", "f", "0", "no", "n")
 AUDIT_COLUMNS = {
     "_source_system": "varchar",
     "_source_file": "varchar",
@@ -268,7 +273,7 @@ def _column_checks(col: Column, present: bool) -> tuple[str, str]:
     return typed, "case " + " ".join(reasons) + " end"
 
 
-def _read_header(path: Path) -> list[str]:
+def read_header(path: Path) -> list[str]:
     """The header row, read with Python's csv module (UTF-8, BOM stripped)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         first = next(csv.reader(handle), [])
@@ -287,7 +292,7 @@ def check_header(entity: Entity, path: Path, header: list[str]) -> list[str]:
     return [c for c in header if c not in entity.column_names and c not in LINEAGE_COLUMNS]
 
 
-def _header_problems(path: Path, header: list[str]) -> list[str]:
+def header_problems(path: Path, header: list[str]) -> list[str]:
     """Empty, duplicate (case-insensitively) or NUL-holding column names, with positions."""
     problems = []
     empty = [str(i) for i, name in enumerate(header, 1) if not name]
@@ -309,7 +314,7 @@ def _header_problems(path: Path, header: list[str]) -> list[str]:
     return problems
 
 
-def _encoding_problem(path: Path, scan: Utf8Scan) -> str | None:
+def encoding_problem(path: Path, scan: Utf8Scan) -> str | None:
     """A message when the file as a whole is not UTF-8 (a few bad rows are quarantined)."""
     if not scan.bad_lines:
         return None
@@ -355,11 +360,11 @@ def file_problems(entity: Entity, path: Path, root: Path | None = None) -> list[
             f"{path}: the file is empty (no header row). What to do: export it again with its "
             "header row, or remove it from the landing folder."
         ]
-    encoding = _encoding_problem(path, scan)
+    encoding = encoding_problem(path, scan)
     if encoding:
         return [encoding]
-    header = _read_header(path)
-    problems = _header_problems(path, header)
+    header = read_header(path)
+    problems = header_problems(path, header)
     if not problems:
         try:
             check_header(entity, path, header)
@@ -431,7 +436,13 @@ from read_csv(
 """
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], scan) -> None:
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: list[str],
+    scan,
+    kind: str = "a canonical CSV file",
+) -> None:
     """Read the file into temp table _staged_file; the dialect is fixed, nothing is sniffed.
 
     Canonical files are comma-separated, `"`-quoted (`""` inside a quoted value), UTF-8 with
@@ -446,13 +457,41 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], sc
     except duckdb.Error as error:
         detail = str(error).strip().splitlines()[0]
         raise LandingFileError(
-            f"{path}: cannot be read as a canonical CSV file (comma-separated, double-quoted, "
+            f"{path}: cannot be read as {kind} (comma-separated, double-quoted, "
             f"UTF-8, one header row): {detail}. What to do: save it again as CSV UTF-8 from "
             "the spreadsheet or export tool, and check for an unterminated quote."
         ) from error
     finally:
         if source != path:
             source.unlink(missing_ok=True)
+
+
+def quarantine_malformed_rows(
+    con: duckdb.DuckDBPyConnection, load_id: str, entity: str, path: Path, loaded_at: datetime
+) -> None:
+    """Rows DuckDB's reader rejected (temp table _csv_rejects of `stage_csv`, bad bytes in
+    _bad_bytes) -> raw._quarantine, one row per line with every error of the line."""
+    con.execute(
+        f"""
+        insert into {RAW_SCHEMA}._quarantine
+        select ?, ?, ?, null, errors.line,
+            'malformed row: ' || string_agg(
+                errors.error_type || ' (' || case
+                    when errors.error_type = 'INVALID ENCODING' then coalesce(
+                        bad.reason, errors.error_message
+                    ) || '; the file must be UTF-8'
+                    when errors.error_type = 'LINE SIZE OVER MAXIMUM' then errors.error_message
+                        || '; a record this long is usually an unterminated quote'
+                    else errors.error_message
+                end || ')', '; '
+            ),
+            left(any_value(errors.csv_line), 2000), ?
+        from _csv_rejects as errors
+        left join _bad_bytes as bad on bad.line = errors.line
+        group by errors.line, bad.reason
+        """,
+        [load_id, entity, str(path), loaded_at],
+    )
 
 
 def load_file(
@@ -472,7 +511,7 @@ def load_file(
     if problems:
         raise LandingFileError("\n".join(problems))
     scan = scan_utf8(path)
-    header = _read_header(path)
+    header = read_header(path)
     extra = check_header(entity, path, header)
     present = set(header)
     # Lineage: the original export file and row when the file was converted from a source.
@@ -481,7 +520,7 @@ def load_file(
         origin_row = 'coalesce(try_cast("_source_row" as bigint), _row_number)'
     else:
         origin_file, origin_row = _literal(str(path)), "_row_number"
-    _stage_csv(con, path, header, scan)
+    stage_csv(con, path, header, scan)
     con.execute("create or replace temp table _bad_bytes (line bigint, reason varchar)")
     if scan.bad_lines:
         con.executemany(
@@ -520,27 +559,7 @@ def load_file(
         """,
         [load_id, entity.name, loaded_at],
     )
-    con.execute(
-        f"""
-        insert into {RAW_SCHEMA}._quarantine
-        select ?, ?, ?, null, errors.line,
-            'malformed row: ' || string_agg(
-                errors.error_type || ' (' || case
-                    when errors.error_type = 'INVALID ENCODING' then coalesce(
-                        bad.reason, errors.error_message
-                    ) || '; the file must be UTF-8'
-                    when errors.error_type = 'LINE SIZE OVER MAXIMUM' then errors.error_message
-                        || '; a record this long is usually an unterminated quote'
-                    else errors.error_message
-                end || ')', '; '
-            ),
-            left(any_value(errors.csv_line), 2000), ?
-        from _csv_rejects as errors
-        left join _bad_bytes as bad on bad.line = errors.line
-        group by errors.line, bad.reason
-        """,
-        [load_id, entity.name, str(path), loaded_at],
-    )
+    quarantine_malformed_rows(con, load_id, entity.name, path, loaded_at)
     counts = con.execute(
         "select (select count(*) from _typed_file where _reason = ''), "
         "(select count(*) from _typed_file where _reason <> ''), "

@@ -57,6 +57,7 @@ import charset_normalizer
 import numpy as np
 import pandas as pd
 
+from orchestration.lib.canonical_schema import FALSE_WORDS, TRUE_WORDS
 from orchestration.lib.input_files import bad_byte, check_xlsx, decode_text
 from orchestration.sources.base import TOKYO, MappingError
 
@@ -411,8 +412,6 @@ DATE_PATTERN = (
 MONTH_PATTERN = r"^(?P<year>\d{4})[-/.](?P<month>\d{1,2})$"
 NUMBER_PATTERN = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 CURRENCY_NOISE = r"[\s,¥\\$€円]"
-TRUE_WORDS = ("true", "t", "1", "yes", "y")
-FALSE_WORDS = ("false", "f", "0", "no", "n")
 
 
 def _as_text(series: pd.Series) -> pd.Series:

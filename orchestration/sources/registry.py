@@ -2,6 +2,10 @@
 
 A source folder is any sub-folder of the landing directory holding a `source.yml`:
 
+A Salesforce source lands verbatim first (raw_salesforce.<object>, orchestration/lib/
+crm_landing.py) and is converted from there; it may name a synced schema instead of files
+(`schema:`, optional `database:`).
+
 ```yaml
 type: salesforce          # salesforce | hubspot | mapping
 source_system: salesforce # optional, default: the folder name; prefixes every id
@@ -20,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from orchestration.lib.canonical_schema import ENTITIES
 from orchestration.lib.input_files import load_yaml, refuse_outside
 from orchestration.sources.base import Conversion, MappingError, write_conversion
@@ -30,6 +36,8 @@ CONVERTERS = {
     "hubspot": "orchestration.sources.hubspot",
     "mapping": "orchestration.sources.mapping",
 }
+# Source types whose objects land verbatim in raw_<type> before they are converted.
+LANDED = frozenset({"salesforce"})
 RESERVED = {"canonical", *ENTITIES}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -115,14 +123,20 @@ def convert_sources(
     landing_dir: Path,
     converted_dir: Path,
     progress: Callable[[str], None] | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
 ) -> list[Conversion]:
-    """Convert every source folder; write `<converted_dir>/<source_system>/<entity>.csv`."""
+    """Convert every source folder; write `<converted_dir>/<source_system>/<entity>.csv`.
+
+    `con`: the working database, where the Salesforce sources are already landed verbatim
+    (raw_salesforce); the Salesforce converter reads them there."""
     conversions = []
     keep = set()
     for source in discover_sources(landing_dir):
-        conversion = converter_for(source.source_type)(
-            source.folder, source.config, source.source_system
-        )
+        convert = converter_for(source.source_type)
+        if source.source_type in LANDED and con is not None:
+            conversion = convert(source.folder, source.config, source.source_system, con)
+        else:
+            conversion = convert(source.folder, source.config, source.source_system)
         out_dir = converted_dir / source.source_system
         write_conversion(conversion, out_dir)
         keep.add(out_dir)

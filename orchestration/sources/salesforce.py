@@ -3,7 +3,12 @@
 The folder holds the CSV files of a Salesforce Data Export (Setup > Data Export, or a Data
 Loader export): one UTF-8 file per object named `<Object>.csv`, with the objects' API field
 names as headers (matched case-insensitively, so Data Loader's upper-case headers work too).
-Every object file is optional; the files read and what they feed:
+Every object file is optional. The files are not parsed here: they are landed verbatim first
+(orchestration/lib/crm_landing.py: DuckDB's CSV reader, `raw_salesforce.<object>`, Fivetran
+column names, audit columns, load log), or, for a source.yml with `schema:` (and optionally
+`database:`), copied from a synced schema of the same tables (Fivetran, Airbyte, dlt); this
+module reads the landed rows of its source_system and applies the rules below. The files read
+and what they feed:
 
 | file                          | canonical entity                                   |
 |-------------------------------|----------------------------------------------------|
@@ -20,7 +25,8 @@ Every object file is optional; the files read and what they feed:
 | (source.yml `agencies`)       | agencies                                           |
 
 Other files of the export (Campaign.csv, Case.csv, ...) are not read. Deleted records
-(`IsDeleted` true) are rejected with the reason `DELETED_REASON`. Ids are namespaced with the
+(`IsDeleted` true, or `_fivetran_deleted` true in a synced table) are rejected with the reason
+`DELETED_REASON` (`FIVETRAN_DELETED_REASON`). Ids are namespaced with the
 source system and otherwise kept as exported (15 or 18 characters). Salesforce exports date-times
 in UTC (`2025-04-03T01:00:00.000Z`); they become Asia/Tokyo wall time `2025-04-03 10:00:00`.
 
@@ -35,7 +41,9 @@ The source.yml keys read (the `config` dict):
   entity (with namespaced ids, like the agency ids on users and leads; lineage
   `<folder>/source.yml#agencies` and the entry's position).
 - `encoding` (default utf-8, a BOM allowed): the encoding of the export files; a file that
-  does not decode is a MappingError naming the file, line and byte offset of the first bad byte.
+  does not decode is an error naming the file, line and byte offset of the first bad byte.
+- `schema`, `database`: read the objects from a synced schema instead of files (see
+  orchestration/lib/crm_landing.py).
 - `hired_date_field`: a User date field holding the hiring date (e.g. a custom `HireDate__c`).
 - `name_order`: `last_first` (default, 山田 花子) or `first_last`, used only when a file has no
   `Name` column and the full name is built from LastName/FirstName.
@@ -74,6 +82,7 @@ Choices worth knowing:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import Counter
@@ -84,16 +93,27 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from orchestration.lib.canonical_schema import (
     ENTITIES,
+    FALSE_WORDS,
     LEAD_STATUSES,
     MOTIONS,
     OPPORTUNITY_TYPES,
     ROLES,
+    TRUE_WORDS,
 )
-from orchestration.lib.input_files import duplicate_columns, refuse_outside
+from orchestration.lib.crm_landing import (
+    FILES_TABLE,
+    FIVETRAN_DELETED,
+    Crm,
+    CrmObject,
+    CrmSource,
+    land_crm,
+    snake_case,
+)
 from orchestration.sources.base import (
     LINEAGE_COLUMNS,
     TOKYO,
@@ -103,24 +123,76 @@ from orchestration.sources.base import (
     Reject,
     namespaced,
 )
-from orchestration.sources.readers import SOURCE_ENCODING_HINT, csv_records, decode_export
 
 DELETED_REASON = "deleted in Salesforce (IsDeleted = true)"
-OBJECT_FILES = (
-    "User.csv",
-    "UserRole.csv",
-    "Account.csv",
-    "Contact.csv",
-    "Lead.csv",
-    "Opportunity.csv",
-    "OpportunityHistory.csv",
-    "OpportunityFieldHistory.csv",
-    "Task.csv",
-    "Event.csv",
-    "DatedConversionRate.csv",
+FIVETRAN_DELETED_REASON = "deleted in Salesforce (_fivetran_deleted = true in the synced table)"
+# The objects read, with the fields the staging models read (dbt_project/models/staging/
+# salesforce/): they land verbatim in raw_salesforce.<object> (orchestration/lib/crm_landing.py).
+SALESFORCE = Crm(
+    "salesforce",
+    (
+        CrmObject("User", ("Id", "IsDeleted", "Name", "FirstName", "LastName", "Email",
+                           "UserRoleId", "IsActive", "CreatedDate", "SystemModstamp")),
+        CrmObject("UserRole", ("Id", "IsDeleted", "Name", "SystemModstamp")),
+        CrmObject("Account", ("Id", "IsDeleted", "Name", "Industry", "NumberOfEmployees",
+                              "BillingState", "OwnerId", "CreatedDate", "SystemModstamp")),
+        CrmObject("Contact", ("Id", "IsDeleted", "AccountId", "Name", "FirstName", "LastName",
+                              "Email", "Phone", "MobilePhone", "Title", "CreatedDate",
+                              "SystemModstamp")),
+        CrmObject("Lead", ("Id", "IsDeleted", "OwnerId", "LeadSource", "Status", "IsConverted",
+                           "ConvertedDate", "ConvertedAccountId", "ConvertedContactId",
+                           "ConvertedOpportunityId", "CreatedDate", "SystemModstamp")),
+        CrmObject("Opportunity", ("Id", "IsDeleted", "AccountId", "OwnerId", "StageName",
+                                  "Amount", "CurrencyIsoCode", "Type", "CloseDate", "IsClosed",
+                                  "IsWon", "CreatedDate", "SystemModstamp")),
+        CrmObject("OpportunityHistory", ("Id", "IsDeleted", "OpportunityId", "StageName",
+                                         "Amount", "CloseDate", "CreatedById", "CreatedDate",
+                                         "SystemModstamp")),
+        CrmObject("OpportunityFieldHistory", ("Id", "IsDeleted", "OpportunityId", "Field",
+                                              "OldValue", "NewValue", "CreatedById",
+                                              "CreatedDate")),
+        CrmObject("Task", ("Id", "IsDeleted", "OwnerId", "WhoId", "WhatId", "AccountId",
+                           "Subject", "TaskSubtype", "Type", "Status", "IsClosed",
+                           "CallDisposition", "CallDurationInSeconds", "ActivityDate",
+                           "CompletedDateTime", "CreatedDate", "SystemModstamp")),
+        CrmObject("Event", ("Id", "IsDeleted", "OwnerId", "WhoId", "WhatId", "AccountId",
+                            "Subject", "IsChild", "IsAllDayEvent", "ActivityDate",
+                            "ActivityDateTime", "StartDateTime", "DurationInMinutes",
+                            "CreatedDate", "SystemModstamp")),
+        CrmObject("DatedConversionRate", ("Id", "IsoCode", "ConversionRate", "StartDate",
+                                          "NextStartDate", "SystemModstamp")),
+    ),
+)  # fmt: skip
+OBJECT_FILES = tuple(obj.file_name for obj in SALESFORCE.objects)
+# The source.yml keys the models read, written to raw_salesforce._config.
+CONFIG_KEYS = (
+    "corporate_currency",
+    "user_roles",
+    "user_overrides",
+    "agency_roles",
+    "agencies",
+    "hired_date_field",
+    "name_order",
+    "corporate_number_field",
+    "industry_map",
+    "lead_source_map",
+    "lead_status_map",
+    "lead_agency_field",
+    "opportunity_type_map",
+    "lost_reason_field",
+    "call_disposition_map",
+    "email_opened_field",
+    "event_no_show_field",
 )
-TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t"})
-FALSE_WORDS = frozenset({"false", "0", "no", "n", "f"})
+# source.yml options naming a custom field, and the object the field is on.
+CUSTOM_FIELD_OPTIONS = {
+    "hired_date_field": "User",
+    "corporate_number_field": "Account",
+    "lead_agency_field": "Lead",
+    "lost_reason_field": "Opportunity",
+    "email_opened_field": "Task",
+    "event_no_show_field": "Event",
+}
 DEFAULT_LEAD_STATUS_MAP = {
     "Closed - Converted": "converted",
     "Closed - Not Converted": "disqualified",
@@ -163,14 +235,14 @@ class SfFile:
     name: str
     path: Path
     header: list[str]
-    rows: list[tuple[int, dict[str, str]]]  # (1-based data row, lower-case field -> value)
+    rows: list[tuple[int, dict[str, str]]]  # (1-based data row, raw column -> value)
     rows_read: int
     used: set[int] = field(default_factory=set)
     rejects: list[Reject] = field(default_factory=list)
 
     def has(self, column: str) -> bool:
-        """Whether the file has the column (case-insensitive)."""
-        return column.lower() in {h.strip().lower() for h in self.header}
+        """Whether the export had the column (an API name, matched as its raw column name)."""
+        return key(column) in self.header
 
     def require(self, *columns: str) -> None:
         """Raise MappingError naming the file and the first missing required column."""
@@ -224,9 +296,15 @@ class Context:
 # --------------------------------------------------------------------------- values
 
 
+@functools.cache
+def key(column: str) -> str:
+    """The raw column of an API field name (`StageName` -> `stage_name`)."""
+    return snake_case(column)
+
+
 def val(row: Row, column: str) -> str:
     """The stripped text of a field ("" when empty or absent)."""
-    return (row.get(column.lower()) or "").strip()
+    return (row.get(key(column)) or "").strip()
 
 
 def tokyo_timestamp(text: str, column: str) -> str | None:
@@ -402,48 +480,59 @@ def role_spec(value: Any, where: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- files
 
 
-def read_export(path: Path, encoding: str | None = None) -> SfFile:
-    """Read one export file; rows with IsDeleted = true are rejected straight away.
+def custom_fields(config: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """Object name -> the custom fields source.yml names on it (landed like known fields)."""
+    fields: dict[str, tuple[str, ...]] = {}
+    for option, object_name in CUSTOM_FIELD_OPTIONS.items():
+        if config.get(option):
+            fields[object_name] = (*fields.get(object_name, ()), str(config[option]))
+    return fields
 
-    Data Export files are UTF-8 (BOM allowed); source.yml `encoding:` declares another.
+
+def crm_source(folder: Path, config: Mapping[str, Any], source_system: str) -> CrmSource:
+    """The landing description of a Salesforce source folder."""
+    return CrmSource(Path(folder), config, source_system, custom_fields(config))
+
+
+def landed_export(
+    con: duckdb.DuckDBPyConnection, obj: CrmObject, source_file: str, columns: list[str]
+) -> SfFile:
+    """One landed export file as live rows; rows with IsDeleted = true are rejected at once.
+
+    Rows whose every field is empty are not counted (a blank line of a spreadsheet export).
     """
-    text = decode_export(path, encoding or "utf-8", SOURCE_ENCODING_HINT)
-    all_records = csv_records(path, text)
-    header = all_records[0] if all_records else []
-    duplicated = duplicate_columns(header)
-    if duplicated:
-        raise MappingError(
-            f"{path}: duplicate column name(s) in the header (names are compared ignoring "
-            f"case): {'; '.join(duplicated)}. Which one holds the data would be a guess. What "
-            "to do: export the object again, or keep one column of each name."
-        )
-    keys = [h.strip().lower() for h in header]
-    records = [
-        (n, dict(zip(keys, values, strict=False))) for n, values in enumerate(all_records[1:], 1)
-    ]
-    records = [(n, row) for n, row in records if any(v.strip() for v in row.values())]
-    export = SfFile(path.name, path, header, [], len(records))
+    table = f'{SALESFORCE.schema}."{obj.table}"'
+    selected = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    cursor = con.execute(
+        f"select _row_number, {selected} from {table} where _source_file = ? order by _row_number",
+        [source_file],
+    )
+    records = [(row[0], dict(zip(columns, row[1:], strict=True))) for row in cursor.fetchall()]
+    records = [(n, row) for n, row in records if any((v or "").strip() for v in row.values())]
+    path = Path(source_file)
+    export = SfFile(path.name, path, columns, [], len(records))
     for number, row in records:
         if is_true(val(row, "IsDeleted")):
             export.reject(number, DELETED_REASON, "IsDeleted", val(row, "IsDeleted"))
+        elif is_true(val(row, FIVETRAN_DELETED)):
+            export.reject(number, FIVETRAN_DELETED_REASON, FIVETRAN_DELETED, "true")
         else:
             export.rows.append((number, row))
     return export
 
 
-def open_exports(folder: Path, encoding: str | None = None) -> dict[str, SfFile]:
-    """The known object files present in the folder (file names matched case-insensitively).
-
-    A file (or symlink) resolving outside the landing folder (the folder's parent) is refused.
-    """
-    present = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
-    files = {}
-    for name in OBJECT_FILES:
-        path = present.get(name.lower())
-        if path is not None:
-            refuse_outside(path, folder.parent, MappingError)
-            files[name] = read_export(path, encoding)
-    return files
+def landed_exports(con: duckdb.DuckDBPyConnection, source_system: str) -> dict[str, SfFile]:
+    """The files landed for the source (raw_salesforce), by object file name (`Lead.csv`)."""
+    landed = con.execute(
+        f"select object_name, source_file, columns from {SALESFORCE.schema}.{FILES_TABLE} "
+        "where source_system = ?",
+        [source_system],
+    ).fetchall()
+    objects = {obj.name: obj for obj in SALESFORCE.objects}
+    return {
+        objects[name].file_name: landed_export(con, objects[name], source_file, list(columns))
+        for name, source_file, columns in landed
+    }
 
 
 def convert_rows(export: SfFile, build: Callable[[Row], Record]) -> list[Record]:
@@ -1115,10 +1204,30 @@ def convert_exchange_rates(ctx: Context, conversion: Conversion) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-def convert(folder: Path, config: dict, source_system: str) -> Conversion:
-    """Convert a Salesforce Data Export folder to canonical frames, rejects and file accounts."""
+def convert(
+    folder: Path,
+    config: dict,
+    source_system: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Conversion:
+    """Convert a Salesforce source to canonical frames, rejects and file accounts.
+
+    The rows are read from raw_salesforce (orchestration/lib/crm_landing.py) of `con`, where the
+    pipeline has landed every Salesforce source; without `con` the source is landed first into
+    an in-memory database.
+    """
     folder = Path(folder)
-    files = open_exports(folder, (config or {}).get("encoding"))
+    if con is None:
+        with duckdb.connect() as memory:
+            land_crm(
+                memory,
+                SALESFORCE,
+                [crm_source(folder, config or {}, source_system)],
+                load_id="",
+                error=MappingError,
+            )
+            return convert(folder, config, source_system, memory)
+    files = landed_exports(con, source_system)
     if not files:
         raise MappingError(
             f"{folder}: no Salesforce export file found (expected some of {', '.join(OBJECT_FILES)})"

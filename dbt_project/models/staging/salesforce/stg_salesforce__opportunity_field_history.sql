@@ -1,0 +1,22 @@
+with source as (
+    select * from {{ source('salesforce', 'opportunity_field_history') }}
+),
+
+renamed as (
+    select
+        {{ crm_text('id') }} as opportunity_field_history_id,
+        {{ crm_text('opportunity_id') }} as opportunity_id,
+        {{ crm_text('field') }} as field_name,
+        {{ crm_text('old_value') }} as old_value,
+        {{ crm_text('new_value') }} as new_value,
+        {{ crm_text('created_by_id') }} as created_by_id,
+        {{ crm_utc_timestamp('created_date') }} as changed_at,
+        coalesce({{ crm_boolean('is_deleted') }}, {{ crm_boolean('_fivetran_deleted') }}, false) as is_deleted,
+        _source_system as source_system,
+        _source_file as source_file,
+        _row_number as source_row,
+        _loaded_at as loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,166 @@
+"""What landing and staging a big Salesforce Task export costs, next to DuckDB's bare reader.
+
+`python -m orchestration.lib.crm_benchmark --rows 1000000 --dir /tmp/crm_bench` (also
+`make benchmark-crm`) writes a Task.csv of that many rows (Data Export layout: quoted, UTC
+date-times) and measures, each step in a fresh process (CPU seconds and peak RSS of that
+process):
+
+- `read_csv`: DuckDB's `read_csv(..., all_varchar = true)` into a table, nothing else;
+- `land`: orchestration/lib/crm_landing.py landing the folder (UTF-8 scan, header checks,
+  reader, audit columns, load log) into raw_salesforce.task;
+- `stage`: the staging model's SQL (dbt_project/models/staging/salesforce/stg_salesforce__task,
+  compiled by dbt) materialised as a table over the landed rows (every cast and time zone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+STEPS = ("read_csv", "land", "stage")
+
+
+def write_tasks(path: Path, rows: int) -> None:
+    """A Task.csv of `rows` rows like a Data Export: calls, e-mails and to-dos."""
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select
+                    '00T' || lpad(cast(i as varchar), 15, '0') as "Id",
+                    case when i % 997 = 0 then 'true' else 'false' end as "IsDeleted",
+                    '005' || lpad(cast(i % 40 as varchar), 15, '0') as "OwnerId",
+                    '00Q' || lpad(cast(i % 50000 as varchar), 15, '0') as "WhoId",
+                    case when i % 3 = 0 then '006' || lpad(cast(i % 9000 as varchar), 15, '0')
+                    end as "WhatId",
+                    '' as "AccountId",
+                    'Call ' || cast(i as varchar) as "Subject",
+                    ['Call', 'Email', 'Task'][1 + i % 3] as "TaskSubtype",
+                    'Completed' as "Status",
+                    'true' as "IsClosed",
+                    case when i % 3 = 0 then ['不在', '通話（アポなし）', 'アポ獲得'][1 + i % 3]
+                    end as "CallDisposition",
+                    case when i % 3 = 0 then cast(i % 900 as varchar) end
+                        as "CallDurationInSeconds",
+                    strftime(timestamp '2025-04-01' + to_seconds(i * 37), '%Y-%m-%d')
+                        as "ActivityDate",
+                    strftime(timestamp '2025-04-01' + to_seconds(i * 37),
+                        '%Y-%m-%dT%H:%M:%S.000Z') as "CompletedDateTime",
+                    strftime(timestamp '2025-04-01' + to_seconds(i * 37),
+                        '%Y-%m-%dT%H:%M:%S.000Z') as "CreatedDate",
+                    strftime(timestamp '2025-04-01' + to_seconds(i * 37),
+                        '%Y-%m-%dT%H:%M:%S.000Z') as "SystemModstamp"
+                from range({int(rows)}) as numbers(i)
+            ) to '{path}' (header, quote '"', force_quote *)
+            """
+        )
+
+
+def run_step(step: str, folder: Path) -> None:
+    """One step, in this process (the parent measures it)."""
+    import duckdb
+
+    database = folder / f"{step}.duckdb"
+    database.unlink(missing_ok=True)
+    with duckdb.connect(str(database)) as con:
+        if step == "read_csv":
+            con.execute(
+                "create table task as select * from read_csv(?, header = true, "
+                "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                "all_varchar = true, columns = "
+                + _columns(folder / "salesforce" / "Task.csv")
+                + ")",
+                [str(folder / "salesforce" / "Task.csv")],
+            )
+        elif step == "land":
+            from orchestration.lib.crm_landing import CrmSource, land_crm
+            from orchestration.sources.salesforce import SALESFORCE
+
+            land_crm(con, SALESFORCE, [CrmSource(folder / "salesforce", {}, "salesforce")], "b")
+        else:
+            con.execute(f"attach '{folder / 'land.duckdb'}' as landed (read_only)")
+            con.execute("create schema raw_salesforce")
+            con.execute(
+                "create view raw_salesforce.task as select * from landed.raw_salesforce.task"
+            )
+            sql = (folder / "stg_salesforce__task.sql").read_text(encoding="utf-8")
+            con.execute(f"create table staged as {sql}")
+
+
+def _columns(path: Path) -> str:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    return "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
+
+
+def compiled_staging_sql(folder: Path) -> None:
+    """The compiled SQL of stg_salesforce__task (dbt compile), with its source as raw_salesforce.task."""
+    from orchestration.lib.settings import DBT_PROJECT_DIR
+
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run(
+        [str(dbt), "compile", "--profiles-dir", ".", "--select", "stg_salesforce__task",
+         "--output", "json", "--target-path", str(folder / "target")],
+        cwd=DBT_PROJECT_DIR, capture_output=True, text=True, check=True,
+        env={**os.environ, "SALES_KPI_WORKING_DB": str(folder / "compile.duckdb")},
+    )  # fmt: skip
+    compiled = (
+        folder / "target" / "compiled" / "sales_kpi" / "models" / "staging" / "salesforce"
+        / "stg_salesforce__task.sql"
+    )  # fmt: skip
+    sql = compiled.read_text(encoding="utf-8")
+    sql = sql.replace('"compile"."raw_salesforce"."task"', "raw_salesforce.task")
+    (folder / "stg_salesforce__task.sql").write_text(sql, encoding="utf-8")
+
+
+def measure(step: str, folder: Path) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, resource, json; from pathlib import Path; "
+         "from orchestration.lib.crm_benchmark import run_step; "
+         "run_step(sys.argv[1], Path(sys.argv[2])); "
+         "print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))",
+         step, str(folder)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    peak_kib = json.loads(process.stdout.strip().splitlines()[-1])
+    return {"step": step, "wall_s": wall, "cpu_s": cpu, "peak_rss_mib": peak_kib / 1024}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--dir", default="/tmp/crm_benchmark")
+    args = parser.parse_args(argv)
+    folder = Path(args.dir)
+    write_tasks(folder / "salesforce" / "Task.csv", args.rows)
+    compiled_staging_sql(folder)
+    size = (folder / "salesforce" / "Task.csv").stat().st_size / 2**20
+    print(f"Task.csv: {args.rows:,} rows, {size:,.0f} MiB")
+    for step in STEPS:
+        result = measure(step, folder)
+        print(
+            f"  {step:9} {result['wall_s']:7.1f} s wall  {result['cpu_s']:7.1f} CPU-s  "
+            f"{result['peak_rss_mib']:7.0f} MiB peak RSS"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,541 @@
+"""Land a CRM's objects verbatim: `raw_<crm>.<object>`, every column text, read by DuckDB.
+
+A CRM source folder (`type: salesforce` in its source.yml) holds one export file per object
+(`Opportunity.csv`, `OpportunityHistory.csv`, ...). Each file is read by DuckDB's own CSV reader
+with a fixed dialect (comma, `"` quote and escape, one header row, every column VARCHAR; nothing
+is sniffed) into `raw_<crm>.<object>`, the object's API name in snake case
+(`OpportunityHistory` -> `opportunity_history`). A source may instead name a schema of synced
+tables (`schema:`, optionally in another DuckDB file: `database:`, attached read-only): its
+tables are copied the same way. Nothing is converted: dbt's staging models
+(`dbt_project/models/staging/<crm>/`) rename and cast, the intermediate models apply the rules.
+
+Column names follow the Fivetran convention, so an export file, a Fivetran table and an
+Airbyte or dlt table look the same to staging (`column_name`):
+
+- `StageName` -> `stage_name`, `CallDurationInSeconds` -> `call_duration_in_seconds`,
+  `Custom__c` -> `custom__c`, `Email_Opened__c` -> `email_opened__c`;
+- headers are matched to the object's known fields ignoring case first, so Data Loader's
+  `STAGENAME` is `stage_name` too; an unknown all-capitals header is just lower-cased;
+- a column already in snake case (a synced table) keeps its name.
+
+Every object the staging models read has a table, with every field they read, even when the
+export lacks the file or the field (empty table, null column): an export need not carry every
+object or field. Columns the export has beyond those are kept as they are. Audit columns, as
+in the canonical raw tables: `_source_system` (the source folder's source_system), `_source_file`,
+`_row_number` (1-based data row of the file; for a synced table its row order), `_load_id`,
+`_loaded_at` (UTC).
+
+Row accounting as for canonical files: every file row is in the raw table, or, when DuckDB's
+reader cannot parse it (wrong field count, bad bytes), in `raw._quarantine` (entity
+`<crm>.<object>`); `raw._load_log` has one row per file with rows read = loaded + quarantined.
+A file that cannot be read at all (not UTF-8, empty, duplicate header names) stops the load with
+the same messages as a canonical file.
+
+The source.yml settings the models need (value maps and options) are written to
+`raw_<crm>._config` (source_system, config_key, entry_key, attribute, value): one row per scalar
+option (`corporate_currency: JPY` -> config_key `corporate_currency`, value `JPY`), per map
+entry (`lead_source_map: {Web: web_inquiry}` -> config_key `lead_source_map`, entry_key `Web`,
+value `web_inquiry`) and per attribute of a nested entry (`user_roles: {IS: {role: SDR}}` ->
+entry_key `IS`, attribute `role`, value `SDR`). The user's source.yml does not change.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from orchestration.lib.input_files import decode_text, refuse_outside, scan_utf8
+from orchestration.lib.loader import (
+    RAW_SCHEMA,
+    FileLoadResult,
+    LandingFileError,
+    ensure_raw_schema,
+    header_problems,
+    quarantine_malformed_rows,
+    read_header,
+    stage_csv,
+)
+
+AUDIT_COLUMNS = {
+    "_source_system": "varchar",
+    "_source_file": "varchar",
+    "_row_number": "bigint",
+    "_load_id": "varchar",
+    "_loaded_at": "timestamp",
+}
+CONFIG_TABLE = "_config"
+# Per landed file (or synced table): its object, source and the columns it had (the raw table
+# has every known field; this says which ones the export itself carried).
+FILES_TABLE = "_landed_files"
+# Fivetran's soft-delete flag: every object table has it (null unless a Fivetran sync sets it),
+# so staging reads one deleted flag whatever the source.
+FIVETRAN_DELETED = "_fivetran_deleted"
+_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+@dataclass(frozen=True)
+class CrmObject:
+    """One CRM object: its API name and the fields the staging model reads."""
+
+    name: str
+    fields: tuple[str, ...]
+
+    @property
+    def table(self) -> str:
+        return snake_case(self.name)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+
+@dataclass(frozen=True)
+class Crm:
+    """A CRM whose exports land verbatim: raw schema `raw_<name>`, its objects."""
+
+    name: str
+    objects: tuple[CrmObject, ...]
+
+    @property
+    def schema(self) -> str:
+        return f"raw_{self.name}"
+
+
+def snake_case(name: str) -> str:
+    """The Fivetran column (and table) name of a CRM API name: `StageName` -> `stage_name`."""
+    text = name.strip()
+    return _BOUNDARY.sub("_", text).lower()
+
+
+def column_names(header: Iterable[str], known: Iterable[str]) -> list[str]:
+    """Raw column names of a header: known fields matched ignoring case, then snake case."""
+    spelled = {field.lower(): field for field in known}
+    return [snake_case(spelled.get(h.strip().lower(), h.strip())) for h in header]
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class CrmSource:
+    """One source of a CRM: an export folder, or a synced schema (config `schema`, `database`).
+
+    `extra_fields`: object name -> custom fields the source.yml names (e.g. `HireDate__c` on
+    User), matched ignoring case like the known fields (Data Loader's `HIREDATE__C`)."""
+
+    folder: Path
+    config: Mapping[str, Any]
+    source_system: str
+    extra_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def fields(self, obj: CrmObject) -> tuple[str, ...]:
+        return (*obj.fields, *self.extra_fields.get(obj.name, ()))
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, crm: Crm) -> None:
+    """(Re)create every object table of the CRM, empty, with its known fields and audits."""
+    con.execute(f"create schema if not exists {crm.schema}")
+    for obj in crm.objects:
+        columns = [f"{_quote(snake_case(f))} varchar" for f in (*obj.fields, FIVETRAN_DELETED)]
+        columns += [f"{name} {type_}" for name, type_ in AUDIT_COLUMNS.items()]
+        con.execute(
+            f"create or replace table {crm.schema}.{_quote(obj.table)} ({', '.join(columns)})"
+        )
+    con.execute(
+        f"""
+        create or replace table {crm.schema}.{FILES_TABLE} (
+            source_system varchar not null,
+            object_name varchar not null,
+            source_file varchar not null,
+            columns varchar[] not null,
+            rows_landed bigint not null
+        )
+        """
+    )
+    con.execute(
+        f"""
+        create or replace table {crm.schema}.{CONFIG_TABLE} (
+            source_system varchar not null,
+            config_key varchar not null,
+            entry_key varchar,
+            attribute varchar,
+            value varchar,
+            _source_file varchar not null,
+            _loaded_at timestamp not null
+        )
+        """
+    )
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, names: list[str]) -> None:
+    schema, name = table.split(".", 1)
+    present = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, name.strip('"')],
+        ).fetchall()
+    }
+    for column in names:
+        if column not in present:
+            con.execute(f"alter table {table} add column {_quote(column)} varchar")
+            present.add(column)
+
+
+def _utf8_copy(path: Path, encoding: str) -> Path:
+    """A temporary UTF-8 copy of a file in another declared encoding (source.yml `encoding`)."""
+    from orchestration.sources.readers import SOURCE_ENCODING_HINT, decode_export
+
+    text = decode_export(path, encoding, SOURCE_ENCODING_HINT)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", prefix="crm-", suffix=".csv", delete=False
+    ) as handle:
+        handle.write(text)
+    return Path(handle.name)
+
+
+def file_problems(path: Path, root: Path) -> list[str]:
+    """Why `path` cannot be landed at all: a symlink out of the landing folder, an empty file,
+    bytes that are not UTF-8 (an export tool writes UTF-8: named with line and byte offset, as
+    the source readers do), empty or duplicate header names (as for a canonical file)."""
+    from orchestration.sources.readers import SOURCE_ENCODING_HINT
+
+    try:
+        refuse_outside(path, root, LandingFileError)
+    except LandingFileError as error:
+        return [str(error)]
+    scan = scan_utf8(path)
+    if scan.size == 0 or not scan.header.strip(b"\r\n\xef\xbb\xbf"):
+        return [
+            f"{path}: the file is empty (no header row). What to do: export it again with its "
+            "header row, or remove it from the landing folder."
+        ]
+    if scan.bad_lines:
+        try:
+            data = path.read_bytes()
+            codec = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+            decode_text(data, codec, path, LandingFileError, SOURCE_ENCODING_HINT)
+        except LandingFileError as error:
+            return [str(error)]
+    return header_problems(path, read_header(path))
+
+
+def land_file(
+    con: duckdb.DuckDBPyConnection,
+    crm: Crm,
+    obj: CrmObject,
+    path: Path,
+    source_system: str,
+    load_id: str,
+    loaded_at: datetime,
+    root: Path,
+    encoding: str | None = None,
+    fields: tuple[str, ...] = (),
+    error: type[Exception] = LandingFileError,
+) -> FileLoadResult:
+    """Append every row of one export file to raw_<crm>.<object>; malformed rows quarantined."""
+    declared = (encoding or "utf-8").lower().replace("_", "-")
+    source = path if declared in {"utf-8", "utf-8-sig", "utf8"} else _utf8_copy(path, encoding)
+    try:
+        problems = file_problems(source, root) if source == path else []
+        if problems:
+            raise error("\n".join(problems))
+        scan = scan_utf8(source)
+        header = read_header(source)
+        names = column_names(header, fields or obj.fields)
+        stage_csv(con, source, header, scan, kind=f"a {crm.name} export file")
+    finally:
+        if source != path:
+            source.unlink(missing_ok=True)
+    table = f"{crm.schema}.{_quote(obj.table)}"
+    _add_missing_columns(con, table, names)
+    con.execute("create or replace temp table _bad_bytes (line bigint, reason varchar)")
+    if scan.bad_lines:
+        con.executemany(
+            "insert into _bad_bytes values (?, ?)",
+            [[b.line, f"not UTF-8: {b.describe()}"] for b in scan.bad_lines],
+        )
+    selected = ", ".join(f"{_quote(h)} as {_quote(n)}" for h, n in zip(header, names, strict=True))
+    con.execute(
+        f"""
+        insert into {table} by name
+        select {selected}, ? as _source_system, ? as _source_file, _row_number,
+            ? as _load_id, ? as _loaded_at
+        from _staged_file order by _row_number
+        """,
+        [source_system, str(path), load_id, loaded_at],
+    )
+    entity = f"{crm.name}.{obj.table}"
+    quarantine_malformed_rows(con, load_id, entity, path, loaded_at)
+    loaded, malformed = con.execute(
+        "select (select count(*) from _staged_file), (select count(distinct line) from _csv_rejects)"
+    ).fetchone()
+    for temp in ("_csv_rejects", "_csv_scans", "_staged_file", "_bad_bytes"):
+        con.execute(f"drop table if exists {temp}")
+    result = FileLoadResult(load_id, entity, str(path), loaded + malformed, loaded, malformed)
+    con.execute(
+        f"insert into {crm.schema}.{FILES_TABLE} values (?, ?, ?, ?, ?)",
+        [source_system, obj.name, str(path), names, loaded],
+    )
+    con.execute(
+        f"insert into {RAW_SCHEMA}._load_log values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, entity, str(path), loaded + malformed, loaded, malformed, None, loaded_at],
+    )
+    return result
+
+
+def land_synced_schema(
+    con: duckdb.DuckDBPyConnection,
+    crm: Crm,
+    schema: str,
+    source_system: str,
+    load_id: str,
+    loaded_at: datetime,
+    catalog: str | None = None,
+    extra_fields: Mapping[str, tuple[str, ...]] | None = None,
+) -> list[FileLoadResult]:
+    """Copy the object tables of a synced schema (Fivetran, Airbyte, dlt) into raw_<crm>.
+
+    `catalog`: the attached database holding the schema (else the working database). Tables
+    are matched by snake-case name (`opportunity_history`, also `OpportunityHistory`); a
+    missing table is an object the sync does not carry.
+    """
+    tables = {
+        snake_case(name): name
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?"
+            + (" and table_catalog = ?" if catalog else ""),
+            [schema, catalog] if catalog else [schema],
+        ).fetchall()
+    }
+    if not tables:
+        raise LandingFileError(
+            f"schema {schema}: no tables found for source {source_system}; check `schema:` "
+            "(and `database:`) in its source.yml."
+        )
+    results = []
+    prefix = f"{_quote(catalog)}.{_quote(schema)}" if catalog else _quote(schema)
+    for obj in crm.objects:
+        name = tables.get(obj.table)
+        if name is None:
+            continue
+        header = [row[0] for row in con.execute(f"describe {prefix}.{_quote(name)}").fetchall()]
+        names = column_names(header, (*obj.fields, *(extra_fields or {}).get(obj.name, ())))
+        table = f"{crm.schema}.{_quote(obj.table)}"
+        _add_missing_columns(con, table, names)
+        where = f"{schema}.{name}"
+        selected = ", ".join(
+            f"cast({_quote(h)} as varchar) as {_quote(n)}"
+            for h, n in zip(header, names, strict=True)
+        )
+        (count,) = con.execute(
+            f"""
+            insert into {table} by name
+            select {selected}, ? as _source_system, ? as _source_file,
+                row_number() over () as _row_number, ? as _load_id, ? as _loaded_at
+            from {prefix}.{_quote(name)}
+            """,
+            [source_system, where, load_id, loaded_at],
+        ).fetchone()
+        entity = f"{crm.name}.{obj.table}"
+        results.append(FileLoadResult(load_id, entity, where, count, count, 0))
+        con.execute(
+            f"insert into {crm.schema}.{FILES_TABLE} values (?, ?, ?, ?, ?)",
+            [source_system, obj.name, where, names, count],
+        )
+        con.execute(
+            f"insert into {RAW_SCHEMA}._load_log values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, entity, where, count, count, 0, None, loaded_at],
+        )
+    return results
+
+
+def attach_synced(con: duckdb.DuckDBPyConnection, source: CrmSource) -> str | None:
+    """Attach a synced source's `database:` read-only (outside any transaction); its name."""
+    database = source.config.get("database")
+    if not database:
+        return None
+    path = Path(str(database))
+    path = path if path.is_absolute() else source.folder / path
+    if not path.is_file():
+        raise LandingFileError(
+            f"{path}: the synced database named by `database:` in the source.yml of "
+            f"{source.source_system} is missing; give the path of the DuckDB file."
+        )
+    catalog = f"synced_{source.source_system}"
+    con.execute(f"attach {_literal(str(path))} as {_quote(catalog)} (read_only)")
+    return catalog
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------- config
+
+
+def config_rows(config: Mapping[str, Any], keys: Iterable[str]) -> list[tuple]:
+    """(config_key, entry_key, attribute, value) rows of the source.yml keys the models read."""
+    rows: list[tuple] = []
+
+    def text(value: object) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    for key in keys:
+        if key not in config:
+            continue
+        value = config[key]
+        if not isinstance(value, Mapping):
+            rows.append((key, None, None, text(value)))
+            continue
+        for entry, spec in value.items():
+            entry_key = "" if entry is None else str(entry)
+            if isinstance(spec, Mapping):
+                rows.extend((key, entry_key, str(a), text(v)) for a, v in spec.items())
+            else:
+                rows.append((key, entry_key, None, text(spec)))
+    return rows
+
+
+def write_config(
+    con: duckdb.DuckDBPyConnection,
+    crm: Crm,
+    source_system: str,
+    config: Mapping[str, Any],
+    keys: Iterable[str],
+    source_file: Path,
+    loaded_at: datetime,
+) -> int:
+    rows = config_rows(config, keys)
+    if rows:
+        con.executemany(
+            f"insert into {crm.schema}.{CONFIG_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            [[source_system, *row, str(source_file), loaded_at] for row in rows],
+        )
+    return len(rows)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def export_files(crm: Crm, folder: Path) -> dict[CrmObject, Path]:
+    """The object files present in an export folder, names matched ignoring case."""
+    present = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    return {
+        obj: present[obj.file_name.lower()]
+        for obj in crm.objects
+        if obj.file_name.lower() in present
+    }
+
+
+def _land_source(
+    con: duckdb.DuckDBPyConnection,
+    crm: Crm,
+    source: CrmSource,
+    load_id: str,
+    loaded_at: datetime,
+    catalogs: Mapping[str, str | None],
+    error: type[Exception] = LandingFileError,
+) -> list[FileLoadResult]:
+    schema = source.config.get("schema")
+    if schema:
+        catalog = catalogs.get(source.source_system)
+        return land_synced_schema(
+            con,
+            crm,
+            str(schema),
+            source.source_system,
+            load_id,
+            loaded_at,
+            catalog,
+            source.extra_fields,
+        )
+    encoding = source.config.get("encoding")
+    return [
+        land_file(
+            con,
+            crm,
+            obj,
+            path,
+            source.source_system,
+            load_id,
+            loaded_at,
+            source.folder.parent,
+            str(encoding) if encoding else None,
+            source.fields(obj),
+            error,
+        )
+        for obj, path in export_files(crm, source.folder).items()
+    ]
+
+
+def land_crm(
+    con: duckdb.DuckDBPyConnection,
+    crm: Crm,
+    sources: Iterable[CrmSource],
+    load_id: str,
+    config_keys: Iterable[str] = (),
+    progress: Callable[[str], None] | None = None,
+    error: type[Exception] = LandingFileError,
+) -> list[FileLoadResult]:
+    """Rebuild every raw_<crm> table from the CRM's sources, in one transaction.
+
+    A file that cannot be landed raises `error` (the caller's input-error class)."""
+    ensure_raw_schema(con)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    config_keys = tuple(config_keys)
+    sources = list(sources)
+    results: list[FileLoadResult] = []
+    catalogs: dict[str, str | None] = {}
+    try:
+        for source in sources:
+            if source.config.get("schema"):
+                catalogs[source.source_system] = attach_synced(con, source)
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                f"delete from {RAW_SCHEMA}._quarantine where entity like ?", [f"{crm.name}.%"]
+            )
+            create_tables(con, crm)
+            for source in sources:
+                results += _land_source(con, crm, source, load_id, loaded_at, catalogs, error)
+                write_config(
+                    con,
+                    crm,
+                    source.source_system,
+                    source.config,
+                    config_keys,
+                    source.folder / "source.yml",
+                    loaded_at,
+                )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        for catalog in catalogs.values():
+            if catalog:
+                con.execute(f"detach {_quote(catalog)}")
+    if progress:
+        for result in results:
+            progress(
+                f"{result.entity}: {Path(result.source_file).name} read {result.rows_read:,}, "
+                f"landed {result.rows_loaded:,}, quarantined {result.rows_quarantined:,}"
+            )
+    return results
