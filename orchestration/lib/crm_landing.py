@@ -6,8 +6,10 @@ with a fixed dialect (comma, `"` quote and escape, one header row, every column 
 is sniffed) into `raw_<crm>.<object>`, the object's API name in snake case
 (`OpportunityHistory` -> `opportunity_history`). A source may instead name a schema of synced
 tables (`schema:`, optionally in another DuckDB file: `database:`, attached read-only): its
-tables are copied the same way. Nothing is converted: dbt's staging models
-(`dbt_project/models/staging/<crm>/`) rename and cast, the intermediate models apply the rules.
+tables are copied the same way. Nothing is converted here: dbt's staging models
+(`dbt_project/models/staging/<crm>/`) rename and cast; the business rules are still applied by
+`orchestration/sources/salesforce.py`, which reads these tables (issue 10 moves them to dbt's
+`intermediate/crm/`).
 
 Column names follow the Fivetran convention, so an export file, a Fivetran table and an
 Airbyte or dlt table look the same to staging (`column_name`):
