@@ -338,12 +338,20 @@ def duplicate_columns(header: list[str]) -> list[str]:
     ]
 
 
+def duplicate_columns_message(path: Path, header: list[str]) -> str | None:
+    """What to say about a header that repeats column names (ignoring case), or None."""
+    duplicated = duplicate_columns(header)
+    if not duplicated:
+        return None
+    return (
+        f"{path}: duplicate column name(s) in the header (names are compared ignoring case): "
+        f"{'; '.join(duplicated)}. Which one holds the data would be a guess. What to do: keep "
+        "one column of each name (rename or delete the others), or export the file again."
+    )
+
+
 def refuse_duplicate_columns(path: Path, error: type[Exception], header: list[str]) -> None:
     """Raise `error` naming the file and every repeated column name with its positions."""
-    duplicated = duplicate_columns(header)
-    if duplicated:
-        raise error(
-            f"{path}: duplicate column name(s) in the header (names are compared ignoring "
-            f"case): {'; '.join(duplicated)}. Which one holds the data would be a guess. What "
-            "to do: export the file again, or keep one column of each name."
-        )
+    message = duplicate_columns_message(path, header)
+    if message:
+        raise error(message)

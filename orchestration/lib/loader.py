@@ -38,7 +38,7 @@ from orchestration.lib.input_files import (
     ENCODING_HINT,
     MAX_BAD_UTF8_LINES,
     Utf8Scan,
-    duplicate_columns,
+    duplicate_columns_message,
     looks_like_cp932,
     refuse_outside,
     scan_utf8,
@@ -302,13 +302,9 @@ def header_problems(path: Path, header: list[str]) -> list[str]:
             f"(1-based, of {len(header)} columns). What to do: name the column(s) or delete "
             "them (a trailing comma at the end of the header line makes an empty column)."
         )
-    duplicated = duplicate_columns(header)
+    duplicated = duplicate_columns_message(path, header)
     if duplicated:
-        problems.append(
-            f"{path}: duplicate column name(s) in the header (names are compared ignoring "
-            f"case): {'; '.join(duplicated)}. What to do: keep one column of each name "
-            "(rename or delete the others)."
-        )
+        problems.append(duplicated)
     if any("\x00" in name for name in header):
         problems.append(f"{path}: the header holds a NUL byte; save the file again as CSV UTF-8.")
     return problems
