@@ -25,7 +25,11 @@ def _replace(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
-def test_amounts_are_converted_with_the_dated_rate(tmp_path):
+@pytest.fixture(scope="module")
+def currency_and_merge(tmp_path_factory):
+    """One run of the tiny fixture with two independent changes: O3 booked in USD with dated
+    rates, and a second record of アルファ (A1) with the same 法人番号 and its own deal."""
+    tmp_path = tmp_path_factory.mktemp("currency_and_merge")
     landing = _landing(tmp_path)
     # O3 (won 2025-06-30) is booked in USD: 24,000 USD; its subscription bills 2,000 USD a month.
     _replace(landing / "opportunities.csv", ",3600000,JPY,", ",24000,USD,")
@@ -37,27 +41,55 @@ def test_amounts_are_converted_with_the_dated_rate(tmp_path):
         "2025-07-01,USD,JPY,160.0\n",
         encoding="utf-8",
     )
+    # A9 is アルファ again (same 法人番号) from another system, with its own expansion deal O9
+    # (no subscription: the MRR figures of the currency test do not move).
+    with (landing / "accounts.csv").open("a", encoding="utf-8") as handle:
+        handle.write(
+            "A9,株式会社アルファ（別システム）,1234567890123,manufacturing,50-299,東京都,"
+            "2025-03-02 10:00:00\n"
+        )
+    with (landing / "opportunities.csv").open("a", encoding="utf-8") as handle:
+        handle.write(
+            "O9,A9,U3,,2025-07-01 10:00:00,2025-07-20,closed_won,600000,JPY,expansion,true,true,\n"
+        )
     settings = settings_for(tmp_path, landing, TINY_AS_OF)
     outcome = run_pipeline(settings)
     assert outcome.success, outcome
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
-        # Closed 2025-06-30: the rate dated 2025-06-01 applies -> 24,000 x 150.
-        amount = con.execute(
-            "select amount, currency from kpi_sales_cycle_deals where opportunity_id = 'O3'"
-        ).fetchone()
-        # The subscription starts 2025-07-01: rate 160 -> 320,000 JPY of MRR.
-        mrr = con.execute(
-            "select cohort_starting_mrr, currency from kpi_retention "
-            "where period_grain = 'month' and scope_type = 'company' "
-            "and cohort_period_start_date = '2025-07-01' and periods_since_acquisition = 0"
-        ).fetchone()
-        original = con.execute(
-            "select amount, currency, amount_reporting from core.fct_opportunities "
-            "where opportunity_id = 'O3'"
-        ).fetchone()
+        yield con
+
+
+def test_amounts_are_converted_with_the_dated_rate(currency_and_merge):
+    con = currency_and_merge
+    # Closed 2025-06-30: the rate dated 2025-06-01 applies -> 24,000 x 150.
+    amount = con.execute(
+        "select amount, currency from kpi_sales_cycle_deals where opportunity_id = 'O3'"
+    ).fetchone()
+    # The subscription starts 2025-07-01: rate 160 -> 320,000 JPY of MRR.
+    mrr = con.execute(
+        "select cohort_starting_mrr, currency from kpi_retention "
+        "where period_grain = 'month' and scope_type = 'company' "
+        "and cohort_period_start_date = '2025-07-01' and periods_since_acquisition = 0"
+    ).fetchone()
+    original = con.execute(
+        "select amount, currency, amount_reporting from core.fct_opportunities "
+        "where opportunity_id = 'O3'"
+    ).fetchone()
     assert (float(amount[0]), amount[1]) == (3_600_000.0, "JPY")
     assert (float(mrr[0]), mrr[1]) == (320_000.0, "JPY")
     assert (float(original[0]), original[1], float(original[2])) == (24_000, "USD", 3_600_000)
+
+
+def test_accounts_sharing_a_corporate_number_are_merged(currency_and_merge):
+    con = currency_and_merge
+    accounts = con.execute(
+        "select account_id, accounts_merged from core.dim_accounts where account_id in ('A1', 'A9')"
+    ).fetchall()
+    owner = con.execute(
+        "select account_id from core.fct_opportunities where opportunity_id = 'O9'"
+    ).fetchone()
+    assert accounts == [("A1", 2)]
+    assert owner == ("A1",)
 
 
 def test_a_missing_exchange_rate_stops_publication(tmp_path):
@@ -108,32 +140,6 @@ def test_current_state_exports_get_history_from_snapshots(tmp_path):
     assert run_pipeline(settings_for(tmp_path, landing, TINY_AS_OF)).success
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
         assert con.execute(funnel_query).fetchone() == (0, 0)
-
-
-def test_accounts_sharing_a_corporate_number_are_merged(tmp_path):
-    landing = _landing(tmp_path)
-    # A second record of アルファ (A1) arrives with the same 法人番号 and its own deal.
-    with (landing / "accounts.csv").open("a", encoding="utf-8") as handle:
-        handle.write(
-            "A9,株式会社アルファ（別システム）,1234567890123,manufacturing,50-299,東京都,"
-            "2025-03-02 10:00:00\n"
-        )
-    with (landing / "opportunities.csv").open("a", encoding="utf-8") as handle:
-        handle.write(
-            "O9,A9,U3,,2025-07-01 10:00:00,2025-07-20,closed_won,600000,JPY,expansion,true,true,\n"
-        )
-    settings = settings_for(tmp_path, landing, TINY_AS_OF)
-    outcome = run_pipeline(settings)
-    assert outcome.success, outcome
-    with duckdb.connect(str(settings.published_db), read_only=True) as con:
-        accounts = con.execute(
-            "select account_id, accounts_merged from core.dim_accounts where account_id in ('A1', 'A9')"
-        ).fetchall()
-        owner = con.execute(
-            "select account_id from core.fct_opportunities where opportunity_id = 'O9'"
-        ).fetchone()
-    assert accounts == [("A1", 2)]
-    assert owner == ("A1",)
 
 
 @pytest.mark.parametrize("merge_key", [None])
