@@ -11,6 +11,14 @@ tables are copied the same way. Nothing is converted here: dbt's staging models
 `orchestration/sources/salesforce.py`, which reads these tables (issue 10 moves them to dbt's
 `intermediate/crm/`).
 
+What differs between CRMs is a method of `Crm`: which files a folder holds (`export_files`),
+whether a file must be decoded or converted to CSV text first (`read_text`: a declared
+encoding; HubSpot's cp932 detection and .xlsx), how header and synced columns are named
+(`header_names`, `synced_column_names`) and which `_config` rows describe a file's columns
+(`column_config`). Salesforce uses the defaults; HubSpot (`orchestration/sources/hubspot.py`,
+`HUBSPOT`) overrides them: files by name pattern, labels -> internal property names.
+`_landed_files.source_columns` keeps each file's header as it was, beside the raw names.
+
 Column names follow the Fivetran convention, so an export file, a Fivetran table and an
 Airbyte or dlt table look the same to staging (`column_name`):
 
