@@ -14,6 +14,17 @@ recognised by name (`files:`), one or more per kind:
 | emails    | `*emails*`             | activities (email)                            |
 | meetings  | `*meetings*`           | activities (meeting)                          |
 
+The files are not parsed here row by row: each lands verbatim first (`HUBSPOT`, landed by
+orchestration/lib/crm_landing.py with DuckDB's CSV reader, after an .xlsx or cp932 file is
+turned into UTF-8 CSV text) in `raw_hubspot.<table>` (Fivetran's table names, `TABLES`), its
+columns named by HubSpot internal property names (`PROPERTIES`; unknown labels snake-cased,
+`Date entered "<Stage> (<Pipeline>)"` -> `date_entered__<stage>__<pipeline>` with the labels
+in `raw_hubspot._config`), or, for a source.yml with `schema:` (and optionally `database:`),
+is copied from a synced schema of the same tables (Fivetran's `property_` prefix removed).
+This module reads the landed rows of its source_system (with the export's own header labels,
+kept in `_landed_files`) and applies the rules below; rows a sync marks `_fivetran_deleted`
+are rejected with the reason `FIVETRAN_DELETED_REASON`.
+
 Keys read from the source's `source.yml` (the `config` dict):
 
 - `timezone` (default `Asia/Tokyo`): the portal's time zone; export timestamps are in it and are
@@ -47,6 +58,9 @@ Keys read from the source's `source.yml` (the `config` dict):
   `default_deal_type` (default `new`) for deals without a type.
 - `won_stages` / `lost_stages` (default `Closed Won` / `Closed Lost`): stage labels.
 - `currency` (default `JPY`): for deals without a "Currency" column value.
+- `schema`, `database`: read the objects from a synced schema instead of files; then
+  `date_entered_columns` names the stage and pipeline labels of its `hs_date_entered_<stage
+  id>` columns (`{hs_date_entered_closedwon: {stage: Closed Won, pipeline: Sales Pipeline}}`).
 - `infer_initial_stage` (default false): a deal without any "Date entered" value gets one history
   row, its current stage at its Create Date.
 - `corporate_number_property`: company property holding the 法人番号.
