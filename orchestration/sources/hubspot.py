@@ -1019,6 +1019,7 @@ class _Context:
     deals: _DealIndex
     agencies: dict[str, str]  # normalised agency id or name -> agency id
     cache: dict[str, dict[str, str]] = field(default_factory=dict)
+    first_deals: dict[str, str | None] = field(default_factory=dict)  # contact -> its first deal
 
     def mapping(self, key: str, allowed: Iterable[str] | None = None) -> dict[str, str]:
         """A source.yml mapping with normalised keys (checked once, then cached)."""
@@ -1244,25 +1245,33 @@ def _indexes(tables: dict[str, list[_Table]], tz: ZoneInfo) -> tuple[_ContactInd
 
 def _link_both_ways(contacts: _ContactIndex, deals: _DealIndex) -> None:
     """Associations listed on either side are added to the other side (order kept)."""
-    for deal_id, contact_ids in deals.contacts.items():
-        for contact_id in contact_ids:
-            listed = contacts.deals.setdefault(contact_id, [])
-            if deal_id not in listed:
-                listed.append(deal_id)
-    for contact_id, deal_ids in contacts.deals.items():
-        for deal_id in deal_ids:
-            listed = deals.contacts.setdefault(deal_id, [])
-            if contact_id not in listed:
-                listed.append(contact_id)
+    _add_links(deals.contacts, contacts.deals)
+    _add_links(contacts.deals, deals.contacts)
+
+
+def _add_links(source: dict[str, list[str]], target: dict[str, list[str]]) -> None:
+    """Each `key -> [other, ...]` of source as `other -> [..., key]` in target, once."""
+    seen = {key: set(values) for key, values in target.items()}
+    for key, others in list(source.items()):
+        for other in others:
+            listed, known = target.setdefault(other, []), seen.setdefault(other, set())
+            if key not in known:
+                listed.append(key)
+                known.add(key)
 
 
 def _first_deal(ctx: _Context, contact_id: str) -> str | None:
-    """The contact's earliest-created associated deal (listing order breaks ties)."""
-    deal_ids = ctx.contacts.deals.get(contact_id, [])
-    if not deal_ids:
-        return None
-    far = datetime.max.replace(tzinfo=TOKYO)
-    return min(deal_ids, key=lambda d: (ctx.deals.created.get(d, far), deal_ids.index(d)))
+    """The contact's earliest-created associated deal (listing order breaks ties); computed
+    once per contact (a contact with many deals would otherwise cost deals² per deal)."""
+    if contact_id not in ctx.first_deals:
+        deal_ids = ctx.contacts.deals.get(contact_id, [])
+        far = datetime.max.replace(tzinfo=TOKYO)
+        ctx.first_deals[contact_id] = (
+            min(enumerate(deal_ids), key=lambda p: (ctx.deals.created.get(p[1], far), p[0]))[1]
+            if deal_ids
+            else None
+        )
+    return ctx.first_deals[contact_id]
 
 
 def _lead_of_deal(ctx: _Context, deal_id: str) -> str | None:
