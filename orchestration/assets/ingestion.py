@@ -1,12 +1,15 @@
 """Ingestion assets: one per canonical entity, each landing file -> a typed raw table; one per
-Salesforce object, its export files (or synced table) landed verbatim in
-raw_salesforce.<object>, from which the Salesforce converter reads."""
+Salesforce and HubSpot object, its export files (or synced table) landed verbatim in
+raw_salesforce.<object> / raw_hubspot.<object>, from which the CRM's converter reads."""
+
+from collections.abc import Callable
+from pathlib import Path
 
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.lib.canonical_schema import ENTITIES, ENTITY_ORDER
-from orchestration.lib.crm_landing import CONFIG_TABLE, land_crm
+from orchestration.lib.crm_landing import CONFIG_TABLE, Crm, CrmSource, land_crm
 from orchestration.lib.loader import (
     LandingFileError,
     converted_files,
@@ -22,6 +25,9 @@ from orchestration.lib.reference import load_jp_public_holidays
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
 from orchestration.sources.base import MappingError
+from orchestration.sources.hubspot import CONFIG_KEYS as HUBSPOT_CONFIG_KEYS
+from orchestration.sources.hubspot import HUBSPOT
+from orchestration.sources.hubspot import crm_source as hubspot_source
 from orchestration.sources.registry import convert_sources, discover_sources, precheck_sources
 from orchestration.sources.salesforce import CONFIG_KEYS as SALESFORCE_CONFIG_KEYS
 from orchestration.sources.salesforce import SALESFORCE, crm_source
@@ -37,6 +43,8 @@ def crm_asset_key(schema: str, table: str) -> dg.AssetKey:
 
 SALESFORCE_KEYS = [crm_asset_key(SALESFORCE.schema, obj.table) for obj in SALESFORCE.objects]
 SALESFORCE_CONFIG_KEY = crm_asset_key(SALESFORCE.schema, CONFIG_TABLE)
+HUBSPOT_KEYS = [crm_asset_key(HUBSPOT.schema, obj.table) for obj in HUBSPOT.objects]
+HUBSPOT_CONFIG_KEY = crm_asset_key(HUBSPOT.schema, CONFIG_TABLE)
 SALESFORCE_SPECS = [
     dg.AssetSpec(
         crm_asset_key(SALESFORCE.schema, obj.table),
@@ -57,14 +65,42 @@ SALESFORCE_SPECS = [
         kinds={"duckdb", "yaml"},
     )
 ]
+HUBSPOT_SPECS = [
+    dg.AssetSpec(
+        crm_asset_key(HUBSPOT.schema, obj.table),
+        group_name=INGESTION_GROUP,
+        description=f"{HUBSPOT.schema}.{obj.table}: the HubSpot {obj.name} export files of "
+        "every `type: hubspot` source folder (CSV or .xlsx, or the synced table) as exported, "
+        "every column text, named by HubSpot internal property names, audit columns "
+        "(orchestration/sources/hubspot.py, orchestration/lib/crm_landing.py).",
+        kinds={"duckdb", "hubspot"},
+    )
+    for obj in HUBSPOT.objects
+] + [
+    dg.AssetSpec(
+        HUBSPOT_CONFIG_KEY,
+        group_name=INGESTION_GROUP,
+        description=f"{HUBSPOT.schema}.{CONFIG_TABLE}: the value maps and options of every "
+        "HubSpot source.yml as rows, and the stage and pipeline labels of every landed "
+        '`Date entered "<Stage> (<Pipeline>)"` column (config_key date_entered_columns).',
+        kinds={"duckdb", "yaml"},
+    )
+]
+# The CRMs whose sources land verbatim before they are converted: the CRM, the source.yml
+# keys written to its _config table, and how a source folder is described for landing.
+LANDED_CRMS: tuple[tuple[Crm, tuple[str, ...], Callable[[Path, dict, str], CrmSource]], ...] = (
+    (SALESFORCE, SALESFORCE_CONFIG_KEYS, crm_source),
+    (HUBSPOT, HUBSPOT_CONFIG_KEYS, hubspot_source),
+)
 
 
 @dg.multi_asset(
     specs=[
         *SALESFORCE_SPECS,
+        *HUBSPOT_SPECS,
         dg.AssetSpec(
             CONVERTED_SOURCES_KEY,
-            deps=[*SALESFORCE_KEYS, SALESFORCE_CONFIG_KEY],
+            deps=[*SALESFORCE_KEYS, SALESFORCE_CONFIG_KEY, *HUBSPOT_KEYS, HUBSPOT_CONFIG_KEY],
             group_name=INGESTION_GROUP,
             description="CRM exports in source folders of the landing directory (Salesforce, "
             "HubSpot, mapped Japanese SFA or agency files, each with a source.yml) converted to "
@@ -72,8 +108,8 @@ SALESFORCE_SPECS = [
             "raw._quarantine. First checks every canonical landing file (encoding, header) and "
             "source.yml and fails with one error listing every problem, so a bad input stops "
             "the run before anything is converted; landing files that match no entity are "
-            "recorded in raw._unmatched_files. Salesforce sources are landed verbatim "
-            "(raw_salesforce.*) and converted from there.",
+            "recorded in raw._unmatched_files. Salesforce and HubSpot sources are landed "
+            "verbatim (raw_salesforce.*, raw_hubspot.*) and converted from there.",
             kinds={"python", "csv"},
         ),
     ],
@@ -97,20 +133,16 @@ def converted_sources(context: AssetExecutionContext, warehouse: WarehouseResour
     with duckdb.connect(str(settings.working_db)) as con:
         if not source_problems:
             try:
-                sources = [
-                    crm_source(s.folder, s.config, s.source_system)
-                    for s in discover_sources(settings.landing_dir)
-                    if s.source_type == SALESFORCE.name
-                ]
-                landed = land_crm(
-                    con,
-                    SALESFORCE,
-                    sources,
-                    load_id,
-                    SALESFORCE_CONFIG_KEYS,
-                    context.log.info,
-                    MappingError,
-                )
+                folders = discover_sources(settings.landing_dir)
+                for crm, config_keys, describe in LANDED_CRMS:
+                    sources: list[CrmSource] = [
+                        describe(s.folder, s.config, s.source_system)
+                        for s in folders
+                        if s.source_type == crm.name
+                    ]
+                    landed += land_crm(
+                        con, crm, sources, load_id, config_keys, context.log.info, MappingError
+                    )
                 conversions = convert_sources(
                     settings.landing_dir, settings.converted_dir, context.log.info, con
                 )
@@ -128,18 +160,19 @@ def converted_sources(context: AssetExecutionContext, warehouse: WarehouseResour
             f"{rejected:,} of {read:,} source rows rejected; see raw._quarantine "
             "(entity like 'source:%') for file, row and reason."
         )
-    for obj in SALESFORCE.objects:
-        mine = [r for r in landed if r.entity == f"{SALESFORCE.name}.{obj.table}"]
-        yield dg.MaterializeResult(
-            asset_key=crm_asset_key(SALESFORCE.schema, obj.table),
-            metadata={
-                "files": dg.MetadataValue.json([r.source_file for r in mine]),
-                "rows_read": sum(r.rows_read for r in mine),
-                "rows_quarantined": sum(r.rows_quarantined for r in mine),
-                "dagster/row_count": sum(r.rows_loaded for r in mine),
-            },
-        )
-    yield dg.MaterializeResult(asset_key=SALESFORCE_CONFIG_KEY)
+    for crm, _, _ in LANDED_CRMS:
+        for obj in crm.objects:
+            mine = [r for r in landed if r.entity == f"{crm.name}.{obj.table}"]
+            yield dg.MaterializeResult(
+                asset_key=crm_asset_key(crm.schema, obj.table),
+                metadata={
+                    "files": dg.MetadataValue.json([r.source_file for r in mine]),
+                    "rows_read": sum(r.rows_read for r in mine),
+                    "rows_quarantined": sum(r.rows_quarantined for r in mine),
+                    "dagster/row_count": sum(r.rows_loaded for r in mine),
+                },
+            )
+        yield dg.MaterializeResult(asset_key=crm_asset_key(crm.schema, CONFIG_TABLE))
     yield dg.MaterializeResult(
         asset_key=CONVERTED_SOURCES_KEY,
         metadata={

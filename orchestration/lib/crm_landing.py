@@ -11,6 +11,14 @@ tables are copied the same way. Nothing is converted here: dbt's staging models
 `orchestration/sources/salesforce.py`, which reads these tables (issue 10 moves them to dbt's
 `intermediate/crm/`).
 
+What differs between CRMs is a method of `Crm`: which files a folder holds (`export_files`),
+whether a file must be decoded or converted to CSV text first (`read_text`: a declared
+encoding; HubSpot's cp932 detection and .xlsx), how header and synced columns are named
+(`header_names`, `synced_column_names`) and which `_config` rows describe a file's columns
+(`column_config`). Salesforce uses the defaults; HubSpot (`orchestration/sources/hubspot.py`,
+`HUBSPOT`) overrides them: files by name pattern, labels -> internal property names.
+`_landed_files.source_columns` keeps each file's header as it was, beside the raw names.
+
 Column names follow the Fivetran convention, so an export file, a Fivetran table and an
 Airbyte or dlt table look the same to staging (`column_name`):
 
@@ -35,7 +43,8 @@ the same messages as a canonical file.
 
 The source.yml settings the models need (value maps and options) are written to
 `raw_<crm>._config` (source_system, config_key, entry_key, attribute, value): one row per scalar
-option (`corporate_currency: JPY` -> config_key `corporate_currency`, value `JPY`), per map
+option (`corporate_currency: JPY` -> config_key `corporate_currency`, value `JPY`), per list
+item (entry_key its 1-based position), per map
 entry (`lead_source_map: {Web: web_inquiry}` -> config_key `lead_source_map`, entry_key `Web`,
 value `web_inquiry`) and per attribute of a nested entry (`user_roles: {IS: {role: SDR}}` ->
 entry_key `IS`, attribute `role`, value `SDR`). The user's source.yml does not change.
@@ -84,14 +93,20 @@ _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 @dataclass(frozen=True)
 class CrmObject:
-    """One CRM object: its API name and the fields the staging model reads."""
+    """One CRM object: its API name and the fields the staging model reads.
+
+    `table_name`: the raw table when it is not the API name in snake case (HubSpot's `deals`
+    export lands in `deal`, as Fivetran names it); `synced_names`: other names a sync gives the
+    table (Airbyte's `deals`), matched when a synced schema has no table named `table`."""
 
     name: str
     fields: tuple[str, ...]
+    table_name: str | None = None
+    synced_names: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
-        return snake_case(self.name)
+        return self.table_name or snake_case(self.name)
 
     @property
     def file_name(self) -> str:
@@ -108,6 +123,41 @@ class Crm:
     @property
     def schema(self) -> str:
         return f"raw_{self.name}"
+
+    # What differs between CRMs; a CRM whose exports are not `<Object>.csv` files with API
+    # names as headers (HubSpot) overrides these.
+
+    def export_files(self, source: CrmSource) -> list[tuple[CrmObject, Path]]:
+        """(object, file) of every export file of a source folder, in landing order."""
+        return list(export_files(self, source.folder).items())
+
+    def read_text(self, path: Path, source: CrmSource) -> str | None:
+        """The text of an export file when it must be decoded or converted first (a declared
+        `encoding`), else None: DuckDB reads the file itself."""
+        encoding = source.config.get("encoding")
+        declared = str(encoding or "utf-8").lower().replace("_", "-")
+        if declared in {"utf-8", "utf-8-sig", "utf8"}:
+            return None
+        from orchestration.sources.readers import SOURCE_ENCODING_HINT, decode_export
+
+        return decode_export(path, str(encoding), SOURCE_ENCODING_HINT)
+
+    def header_names(self, obj: CrmObject, header: list[str], source: CrmSource) -> list[str]:
+        """Raw column names of an export file's header."""
+        return column_names(header, source.fields(obj))
+
+    def synced_column_names(
+        self, obj: CrmObject, header: list[str], source: CrmSource
+    ) -> list[str]:
+        """Raw column names of a synced table's columns."""
+        return column_names(header, source.fields(obj))
+
+    def column_config(
+        self, obj: CrmObject, header: list[str], names: list[str]
+    ) -> list[tuple[str, str | None, str | None, str | None]]:
+        """Rows for `_config` (config_key, entry_key, attribute, value) describing columns of
+        a landed file whose name alone loses information; none by default."""
+        return []
 
 
 def snake_case(name: str) -> str:
@@ -161,7 +211,8 @@ def create_tables(con: duckdb.DuckDBPyConnection, crm: Crm) -> None:
             object_name varchar not null,
             source_file varchar not null,
             columns varchar[] not null,
-            rows_landed bigint not null
+            rows_landed bigint not null,
+            source_columns varchar[]
         )
         """
     )
@@ -196,11 +247,8 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, names: list
             present.add(column)
 
 
-def _utf8_copy(path: Path, encoding: str) -> Path:
-    """A temporary UTF-8 copy of a file in another declared encoding (source.yml `encoding`)."""
-    from orchestration.sources.readers import SOURCE_ENCODING_HINT, decode_export
-
-    text = decode_export(path, encoding, SOURCE_ENCODING_HINT)
+def _utf8_copy(text: str) -> Path:
+    """A temporary UTF-8 file of an export's text (decoded or converted by `Crm.read_text`)."""
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", newline="", prefix="crm-", suffix=".csv", delete=False
     ) as handle:
@@ -239,28 +287,32 @@ def land_file(
     crm: Crm,
     obj: CrmObject,
     path: Path,
-    source_system: str,
+    source: CrmSource,
     load_id: str,
     loaded_at: datetime,
-    root: Path,
-    encoding: str | None = None,
-    fields: tuple[str, ...] = (),
     error: type[Exception] = LandingFileError,
 ) -> FileLoadResult:
-    """Append every row of one export file to raw_<crm>.<object>; malformed rows quarantined."""
-    declared = (encoding or "utf-8").lower().replace("_", "-")
-    source = path if declared in {"utf-8", "utf-8-sig", "utf8"} else _utf8_copy(path, encoding)
+    """Append every row of one export file to raw_<crm>.<object>; malformed rows quarantined.
+
+    A file the CRM must decode or convert first (`Crm.read_text`) is read from a temporary
+    UTF-8 copy; messages and `_source_file` still name the file itself."""
+    text = crm.read_text(path, source)
+    readable = path if text is None else _utf8_copy(text)
     try:
-        problems = file_problems(source, root) if source == path else []
+        if readable == path:
+            problems = file_problems(path, source.folder.parent)
+        else:
+            problems = header_problems(path, read_header(readable))
         if problems:
             raise error("\n".join(problems))
-        scan = scan_utf8(source)
-        header = read_header(source)
-        names = column_names(header, fields or obj.fields)
-        stage_csv(con, source, header, scan, kind=f"a {crm.name} export file")
+        scan = scan_utf8(readable)
+        header = read_header(readable)
+        names = crm.header_names(obj, header, source)
+        stage_csv(con, readable, header, scan, kind=f"a {crm.name} export file")
     finally:
-        if source != path:
-            source.unlink(missing_ok=True)
+        if readable != path:
+            readable.unlink(missing_ok=True)
+    source_system = source.source_system
     table = f"{crm.schema}.{_quote(obj.table)}"
     _add_missing_columns(con, table, names)
     con.execute("create or replace temp table _bad_bytes (line bigint, reason varchar)")
@@ -288,8 +340,11 @@ def land_file(
         con.execute(f"drop table if exists {temp}")
     result = FileLoadResult(load_id, entity, str(path), loaded + malformed, loaded, malformed)
     con.execute(
-        f"insert into {crm.schema}.{FILES_TABLE} values (?, ?, ?, ?, ?)",
-        [source_system, obj.name, str(path), names, loaded],
+        f"insert into {crm.schema}.{FILES_TABLE} values (?, ?, ?, ?, ?, ?)",
+        [source_system, obj.name, str(path), names, loaded, header],
+    )
+    write_config_rows(
+        con, crm, source_system, crm.column_config(obj, header, names), path, loaded_at
     )
     con.execute(
         f"insert into {RAW_SCHEMA}._load_log values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -301,19 +356,19 @@ def land_file(
 def land_synced_schema(
     con: duckdb.DuckDBPyConnection,
     crm: Crm,
-    schema: str,
-    source_system: str,
+    source: CrmSource,
     load_id: str,
     loaded_at: datetime,
     catalog: str | None = None,
-    extra_fields: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[FileLoadResult]:
     """Copy the object tables of a synced schema (Fivetran, Airbyte, dlt) into raw_<crm>.
 
-    `catalog`: the attached database holding the schema (else the working database). Tables
-    are matched by snake-case name (`opportunity_history`, also `OpportunityHistory`); a
-    missing table is an object the sync does not carry.
+    The schema is the source's `schema:`; `catalog`: the attached database holding it (else
+    the working database). Tables are matched by snake-case name (`opportunity_history`, also
+    `OpportunityHistory`), then by the object's other synced names; a missing table is an
+    object the sync does not carry.
     """
+    schema, source_system = str(source.config["schema"]), source.source_system
     tables = {
         snake_case(name): name
         for (name,) in con.execute(
@@ -330,11 +385,12 @@ def land_synced_schema(
     results = []
     prefix = f"{_quote(catalog)}.{_quote(schema)}" if catalog else _quote(schema)
     for obj in crm.objects:
-        name = tables.get(obj.table)
+        candidates = (obj.table, *(snake_case(n) for n in obj.synced_names))
+        name = next((tables[c] for c in candidates if c in tables), None)
         if name is None:
             continue
         header = [row[0] for row in con.execute(f"describe {prefix}.{_quote(name)}").fetchall()]
-        names = column_names(header, (*obj.fields, *(extra_fields or {}).get(obj.name, ())))
+        names = crm.synced_column_names(obj, header, source)
         table = f"{crm.schema}.{_quote(obj.table)}"
         _add_missing_columns(con, table, names)
         where = f"{schema}.{name}"
@@ -354,8 +410,8 @@ def land_synced_schema(
         entity = f"{crm.name}.{obj.table}"
         results.append(FileLoadResult(load_id, entity, where, count, count, 0))
         con.execute(
-            f"insert into {crm.schema}.{FILES_TABLE} values (?, ?, ?, ?, ?)",
-            [source_system, obj.name, where, names, count],
+            f"insert into {crm.schema}.{FILES_TABLE} values (?, ?, ?, ?, ?, ?)",
+            [source_system, obj.name, where, names, count, header],
         )
         con.execute(
             f"insert into {RAW_SCHEMA}._load_log values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -403,6 +459,9 @@ def config_rows(config: Mapping[str, Any], keys: Iterable[str]) -> list[tuple]:
         if key not in config:
             continue
         value = config[key]
+        if isinstance(value, list | tuple):
+            rows.extend((key, str(n), None, text(v)) for n, v in enumerate(value, start=1))
+            continue
         if not isinstance(value, Mapping):
             rows.append((key, None, None, text(value)))
             continue
@@ -424,7 +483,19 @@ def write_config(
     source_file: Path,
     loaded_at: datetime,
 ) -> int:
-    rows = config_rows(config, keys)
+    return write_config_rows(
+        con, crm, source_system, config_rows(config, keys), source_file, loaded_at
+    )
+
+
+def write_config_rows(
+    con: duckdb.DuckDBPyConnection,
+    crm: Crm,
+    source_system: str,
+    rows: list[tuple],
+    source_file: Path,
+    loaded_at: datetime,
+) -> int:
     if rows:
         con.executemany(
             f"insert into {crm.schema}.{CONFIG_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
@@ -455,35 +526,12 @@ def _land_source(
     catalogs: Mapping[str, str | None],
     error: type[Exception] = LandingFileError,
 ) -> list[FileLoadResult]:
-    schema = source.config.get("schema")
-    if schema:
+    if source.config.get("schema"):
         catalog = catalogs.get(source.source_system)
-        return land_synced_schema(
-            con,
-            crm,
-            str(schema),
-            source.source_system,
-            load_id,
-            loaded_at,
-            catalog,
-            source.extra_fields,
-        )
-    encoding = source.config.get("encoding")
+        return land_synced_schema(con, crm, source, load_id, loaded_at, catalog)
     return [
-        land_file(
-            con,
-            crm,
-            obj,
-            path,
-            source.source_system,
-            load_id,
-            loaded_at,
-            source.folder.parent,
-            str(encoding) if encoding else None,
-            source.fields(obj),
-            error,
-        )
-        for obj, path in export_files(crm, source.folder).items()
+        land_file(con, crm, obj, path, source, load_id, loaded_at, error)
+        for obj, path in crm.export_files(source)
     ]
 
 

@@ -14,6 +14,17 @@ recognised by name (`files:`), one or more per kind:
 | emails    | `*emails*`             | activities (email)                            |
 | meetings  | `*meetings*`           | activities (meeting)                          |
 
+The files are not parsed here row by row: each lands verbatim first (`HUBSPOT`, landed by
+orchestration/lib/crm_landing.py with DuckDB's CSV reader, after an .xlsx or cp932 file is
+turned into UTF-8 CSV text) in `raw_hubspot.<table>` (Fivetran's table names, `TABLES`), its
+columns named by HubSpot internal property names (`PROPERTIES`; unknown labels snake-cased,
+`Date entered "<Stage> (<Pipeline>)"` -> `date_entered__<stage>__<pipeline>` with the labels
+in `raw_hubspot._config`), or, for a source.yml with `schema:` (and optionally `database:`),
+is copied from a synced schema of the same tables (Fivetran's `property_` prefix removed).
+This module reads the landed rows of its source_system (with the export's own header labels,
+kept in `_landed_files`) and applies the rules below; rows a sync marks `_fivetran_deleted`
+are rejected with the reason `FIVETRAN_DELETED_REASON`.
+
 Keys read from the source's `source.yml` (the `config` dict):
 
 - `timezone` (default `Asia/Tokyo`): the portal's time zone; export timestamps are in it and are
@@ -47,6 +58,9 @@ Keys read from the source's `source.yml` (the `config` dict):
   `default_deal_type` (default `new`) for deals without a type.
 - `won_stages` / `lost_stages` (default `Closed Won` / `Closed Lost`): stage labels.
 - `currency` (default `JPY`): for deals without a "Currency" column value.
+- `schema`, `database`: read the objects from a synced schema instead of files; then
+  `date_entered_columns` names the stage and pipeline labels of its `hs_date_entered_<stage
+  id>` columns (`{hs_date_entered_closedwon: {stage: Closed Won, pipeline: Sales Pipeline}}`).
 - `infer_initial_stage` (default false): a deal without any "Date entered" value gets one history
   row, its current stage at its Create Date.
 - `corporate_number_property`: company property holding the 法人番号.
@@ -74,12 +88,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import pandas as pd
 
 from orchestration.lib.canonical_schema import (
@@ -88,6 +103,15 @@ from orchestration.lib.canonical_schema import (
     MOTIONS,
     OPPORTUNITY_TYPES,
     ROLES,
+)
+from orchestration.lib.crm_landing import (
+    FILES_TABLE,
+    FIVETRAN_DELETED,
+    Crm,
+    CrmObject,
+    CrmSource,
+    land_crm,
+    snake_case,
 )
 from orchestration.lib.input_files import (
     bad_byte,
@@ -219,6 +243,131 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "meetings": ("id", "at", "owner"),
 }
 
+# kind -> field -> the HubSpot internal property name: the raw column (raw_hubspot.<object>)
+# an export column with one of the field's labels lands in, and the name a synced table uses
+# (Fivetran's `property_` and Airbyte's `properties_` prefixes removed). The association
+# columns of an export ("Associated Company IDs") are not properties: they land as
+# `associated_<object>_ids`, a sync provides them from its association tables.
+_ACTIVITY_PROPERTIES = {
+    "id": "hs_object_id",
+    "at": "hs_timestamp",
+    "owner": "hubspot_owner_id",
+    "contacts": "associated_contact_ids",
+    "companies": "associated_company_ids",
+    "deals": "associated_deal_ids",
+}
+PROPERTIES: dict[str, dict[str, str]] = {
+    "owners": {
+        "id": "owner_id",
+        "first_name": "first_name",
+        "last_name": "last_name",
+        "email": "email",
+        "team": "primary_team_name",
+        "archived": "archived",
+    },
+    "companies": {
+        "id": "hs_object_id",
+        "name": "name",
+        "industry": "industry",
+        "employees": "numberofemployees",
+        "prefecture": "state",
+        "created": "createdate",
+    },
+    "contacts": {
+        "id": "hs_object_id",
+        "first_name": "firstname",
+        "last_name": "lastname",
+        "email": "email",
+        "phone": "phone",
+        "title": "jobtitle",
+        "created": "createdate",
+        "lifecycle": "lifecyclestage",
+        "lead_status": "hs_lead_status",
+        "became_lead": "hs_lifecyclestage_lead_date",
+        "became_opportunity": "hs_lifecyclestage_opportunity_date",
+        "lead_source": "hs_analytics_source",
+        "owner": "hubspot_owner_id",
+        "companies": "associated_company_ids",
+        "deals": "associated_deal_ids",
+    },
+    "deals": {
+        "id": "hs_object_id",
+        "stage": "dealstage",
+        "pipeline": "pipeline",
+        "amount": "amount",
+        "currency": "deal_currency_code",
+        "created": "createdate",
+        "close": "closedate",
+        "owner": "hubspot_owner_id",
+        "type": "dealtype",
+        "lost_reason": "closed_lost_reason",
+        "companies": "associated_company_ids",
+        "contacts": "associated_contact_ids",
+    },
+    "calls": {
+        **_ACTIVITY_PROPERTIES,
+        "outcome": "hs_call_disposition",
+        "duration": "hs_call_duration",
+        "subject": "hs_call_title",
+    },
+    "emails": {
+        **_ACTIVITY_PROPERTIES,
+        "subject": "hs_email_subject",
+        "opens": "hs_email_open_count",
+        "status": "hs_email_status",
+        "direction": "hs_email_direction",
+    },
+    "meetings": {
+        **_ACTIVITY_PROPERTIES,
+        "start": "hs_meeting_start_time",
+        "end": "hs_meeting_end_time",
+        "outcome": "hs_meeting_outcome",
+        "subject": "hs_meeting_title",
+    },
+}
+# Export kind -> raw table: Fivetran's HubSpot table names; the other names a sync may use
+# (Airbyte's streams, dlt's resources) are matched too.
+TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "owners": ("owner", ("owners",)),
+    "companies": ("company", ("companies",)),
+    "contacts": ("contact", ("contacts",)),
+    "deals": ("deal", ("deals",)),
+    "calls": ("engagement_call", ("engagements_calls", "calls")),
+    "emails": ("engagement_email", ("engagements_emails", "emails")),
+    "meetings": ("engagement_meeting", ("engagements_meetings", "meetings")),
+}
+# The source.yml keys the models read, written to raw_hubspot._config.
+CONFIG_KEYS = (
+    "timezone",
+    "currency",
+    "owner_roles",
+    "owner_aliases",
+    "agencies",
+    "agency_property",
+    "corporate_number_property",
+    "lead_source_property",
+    "lead_source_map",
+    "lead_status_map",
+    "call_outcome_map",
+    "meeting_outcome_map",
+    "deal_type_map",
+    "default_deal_type",
+    "won_stages",
+    "lost_stages",
+    "infer_initial_stage",
+    "industry_map",
+    "name_order",
+    "date_entered_columns",
+)
+# `_config` rows of the `Date entered "<Stage> (<Pipeline>)"` columns of a landed export: the
+# column name -> its stage and pipeline labels (the same shape as `date_entered_columns:` in a
+# source.yml, which names them for a synced table's `hs_date_entered_<stage id>` columns).
+DATE_ENTERED_KEY = "date_entered_columns"
+FIVETRAN_DELETED_REASON = "deleted in HubSpot (_fivetran_deleted = true in the synced table)"
+_SYNCED_PREFIXES = ("property_", "properties_")
+_SYNCED_IDS = ("id", "engagement_id")
+
+
 # Lifecycle stages in HubSpot's order; "lead or later" makes a contact a lead.
 LIFECYCLE_ORDER = (
     "subscriber",
@@ -277,6 +426,7 @@ _TS_FORMATS = (
     "%m/%d/%Y %I:%M %p",
     "%m/%d/%Y",
 )
+_EPOCH_MS = re.compile(r"^\d{12,14}$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 
 Row = dict[str, str]
@@ -343,6 +493,8 @@ def _parse_datetime(text: str, tz: ZoneInfo) -> datetime | None:
     text = unicodedata.normalize("NFKC", text).strip()
     if not text:
         return None
+    if _EPOCH_MS.match(text):  # a synced table: milliseconds since 1970-01-01 UTC
+        return datetime.fromtimestamp(int(text) / 1000, UTC).astimezone(TOKYO)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -450,6 +602,7 @@ class _Table:
     rows: list[Row]
     labels: dict[str, str]
     superseded: dict[int, str] = field(default_factory=dict)
+    numbers: list[int] | None = None  # the landed `_row_number` of each row (else 1, 2, ...)
 
     def get(self, row: Row, name: str) -> str:
         label = self.labels.get(name)
@@ -460,7 +613,10 @@ class _Table:
 
     def numbered(self) -> Iterator[tuple[int, Row]]:
         """(1-based data row number, row) of every row."""
-        yield from enumerate(self.rows, start=1)
+        if self.numbers is None:
+            yield from enumerate(self.rows, start=1)
+        else:
+            yield from zip(self.numbers, self.rows, strict=True)
 
     def live(self) -> Iterator[tuple[int, Row]]:
         """Rows not superseded by a later row with the same id."""
@@ -485,45 +641,66 @@ def _decode_csv(path: Path, encoding: str | None) -> str:
     )
 
 
-def _read_frame(path: Path, encoding: str | None = None) -> pd.DataFrame:
-    """A CSV (UTF-8 with or without BOM, else cp932) or xlsx export as text cells."""
+def _empty_file(path: Path) -> MappingError:
+    return MappingError(
+        f"{path}: the file is empty (no header row). Export it again, or list it under "
+        "`ignore_files:` in source.yml."
+    )
+
+
+def _xlsx_text(path: Path) -> str:
+    """An .xlsx export as CSV text: the first sheet, every cell as export text (a file quirk
+    handled here; DuckDB then reads the text like any export)."""
+    check_xlsx(path, MappingError)
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            check_xlsx(path, MappingError)
-            sheet = pd.read_excel(path, dtype=object, engine="openpyxl", header=None)
-            if sheet.empty:
-                raise pd.errors.EmptyDataError
-            header = ["" if pd.isna(c) else str(c) for c in sheet.iloc[0]]
-            refuse_duplicate_columns(path, MappingError, header)
-            frame = sheet.iloc[1:].reset_index(drop=True)
-            frame.columns = header
-            frame = frame.map(_cell_text)
-        else:
-            text = _decode_csv(path, encoding)
-            refuse_duplicate_columns(path, MappingError, next(csv.reader(io.StringIO(text)), []))
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except MappingError:
-        raise
-    except pd.errors.EmptyDataError as error:
-        raise MappingError(
-            f"{path}: the file is empty (no header row). Export it again, or list it under "
-            "`ignore_files:` in source.yml."
-        ) from error
-    except Exception as error:  # pandas / openpyxl raise many types for a damaged file
+        sheet = pd.read_excel(path, dtype=object, engine="openpyxl", header=None)
+    except Exception as error:  # openpyxl raises many types for a damaged file
         raise MappingError(
             f"{path}: cannot be read ({type(error).__name__}: {str(error)[:300]}). Export the "
             "file again (CSV UTF-8 or .xlsx), or list it under `ignore_files:` in source.yml."
         ) from error
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+    if sheet.empty:
+        raise _empty_file(path)
+    header = ["" if pd.isna(c) else str(c).strip() for c in sheet.iloc[0]]
+    refuse_duplicate_columns(path, MappingError, header)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([_cell_text(v) for v in row] for row in sheet.iloc[1:].itertuples(False))
+    return out.getvalue()
 
 
-def _field_labels(kind: str, config: Mapping[str, Any]) -> tuple[dict[str, tuple[str, ...]], set]:
-    """(field -> accepted labels, required fields) after the source.yml overrides."""
+def export_text(path: Path, encoding: str | None) -> str | None:
+    """The text of an export DuckDB cannot read as it is (.xlsx, a declared encoding, cp932
+    detected), else None (UTF-8, a BOM allowed: read directly)."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _xlsx_text(path)
+    data = path.read_bytes()
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+        raise _empty_file(path)
+    if encoding:
+        text = decode_export(path, encoding, SOURCE_ENCODING_HINT, data)
+    else:
+        try:
+            data.decode("utf-8-sig")
+            return None
+        except UnicodeDecodeError:
+            text = _decode_csv(path, None)
+    refuse_duplicate_columns(path, MappingError, next(csv.reader(io.StringIO(text)), []))
+    return text
+
+
+def _field_labels(
+    kind: str, config: Mapping[str, Any], synced: bool = False
+) -> tuple[dict[str, tuple[str, ...]], set]:
+    """(field -> accepted labels, required fields) after the source.yml overrides; a synced
+    table's columns are the internal property names (PROPERTIES) instead of labels."""
     labels = dict(FIELDS[kind])
     required = set(REQUIRED[kind])
     for name, label in (config.get("columns") or {}).get(kind, {}).items():
         labels[name] = (str(label),)
+    if synced:
+        labels = {name: (prop,) for name, prop in PROPERTIES[kind].items()}
     extra = {
         ("companies", "corporate_number"): config.get("corporate_number_property"),
         ("contacts", "agency"): config.get("agency_property"),
@@ -536,10 +713,12 @@ def _field_labels(kind: str, config: Mapping[str, Any]) -> tuple[dict[str, tuple
     return labels, required
 
 
-def _resolve_labels(kind: str, path: Path, header: list[str], config: Mapping) -> dict[str, str]:
+def _resolve_labels(
+    kind: str, path: Path, header: list[str], config: Mapping, synced: bool = False
+) -> dict[str, str]:
     """field -> actual header label; MappingError for a missing required column."""
     by_key = {_label_key(h): h for h in header}
-    aliases, required = _field_labels(kind, config)
+    aliases, required = _field_labels(kind, config, synced)
     labels: dict[str, str] = {}
     for name, candidates in aliases.items():
         found = next((by_key[_label_key(c)] for c in candidates if _label_key(c) in by_key), None)
@@ -587,10 +766,10 @@ def _kind_of(path: Path, config: Mapping[str, Any]) -> str | None:
     return kinds[0] if kinds else None
 
 
-def _discover(folder: Path, config: Mapping[str, Any]) -> dict[str, list[_Table]]:
-    """kind -> its export files (name order), read and with their columns resolved."""
+def _export_paths(folder: Path, config: Mapping[str, Any]) -> list[tuple[str, Path]]:
+    """(kind, file) of every export file of the folder, in name order."""
     ignored = [str(p).lower() for p in config.get("ignore_files") or ()]
-    tables: dict[str, list[_Table]] = {k: [] for k in KINDS}
+    found = []
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         if path.suffix.lower() not in DATA_SUFFIXES or path.name.startswith(("~$", ".")):
             continue
@@ -603,16 +782,194 @@ def _discover(folder: Path, config: Mapping[str, Any]) -> dict[str, list[_Table]
                 "like the patterns under `files:` in source.yml, or list it under `ignore_files:`."
             )
         refuse_outside(path, folder.parent, MappingError)
-        frame = _read_frame(path, config.get("encoding"))
-        header = list(frame.columns)
-        rows = [{k: str(v) for k, v in r.items()} for r in frame.to_dict("records")]
-        labels = _resolve_labels(kind, path, header, config)
-        tables[kind].append(_Table(kind, path, header, rows, labels))
-    if not any(tables.values()):
+        found.append((kind, path))
+    if not found:
         raise MappingError(f"{folder}: no HubSpot export files found")
-    for kind_tables in tables.values():
-        _mark_superseded(kind_tables)
-    return tables
+    return found
+
+
+def _slug(label: str) -> str:
+    """A column name of a label no property is known for: NFKC, case-folded, every run of
+    other characters than letters and digits one `_` (`Deal Name` -> `deal_name`, `法人番号`
+    kept)."""
+    text = re.sub(r"[^\w]+", "_", unicodedata.normalize("NFKC", label).casefold())
+    return text.strip("_") or "column"
+
+
+def _date_entered_name(stage: str, pipeline: str) -> str:
+    """`Date entered "Closed Won (Sales Pipeline)"` -> `date_entered__closed_won__sales_pipeline`
+    (the labels themselves are kept in raw_hubspot._config)."""
+    return f"date_entered__{_slug(stage)}__{_slug(pipeline)}"
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Column names made unique: a later repeat gets `_2`, `_3`, ..."""
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in seen:
+            number += 1
+            candidate = f"{name}_{number}"
+        seen.add(candidate)
+        result.append(candidate)
+    return result
+
+
+def raw_column_names(
+    kind: str, header: list[str], config: Mapping[str, Any], synced: bool = False
+) -> list[str]:
+    """Raw column names of an export header (labels) or a synced table (property names).
+
+    A label of a known field (FIELDS, `columns:` overrides; the first label found per field)
+    -> the field's internal property name (PROPERTIES); `Date entered "<Stage> (<Pipeline>)"`
+    -> `date_entered__<stage>__<pipeline>`; any other label -> `_slug(label)`."""
+    aliases, _ = _field_labels(kind, config, synced)
+    by_key = {_label_key(h): h for h in header}
+    named: dict[str, str] = {}
+    for name, prop in PROPERTIES[kind].items():
+        found = next(
+            (by_key[_label_key(c)] for c in aliases.get(name, ()) if _label_key(c) in by_key),
+            None,
+        )
+        if found is not None and found not in named:
+            named[found] = prop
+    names = []
+    for label in header:
+        match = _DATE_ENTERED.match(unicodedata.normalize("NFKC", label).strip())
+        if label in named:
+            names.append(named[label])
+        elif label == FIVETRAN_DELETED:
+            names.append(label)
+        elif match:
+            names.append(_date_entered_name(match["stage"].strip(), match["pipeline"].strip()))
+        else:
+            names.append(_slug(label))
+    return _unique(names)
+
+
+def synced_column_names(kind: str, header: list[str], config: Mapping[str, Any]) -> list[str]:
+    """A synced table's columns: Fivetran's `property_` / Airbyte's `properties_` prefix
+    removed, the record id (`id`, Fivetran's `engagement_id`) named like the export's, camel
+    case (Airbyte's owners `firstName`) in snake case; then as for an export header."""
+    plain = []
+    for column in header:
+        name = snake_case(column)
+        for prefix in _SYNCED_PREFIXES:
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+                break
+        if name in _SYNCED_IDS:
+            name = PROPERTIES[kind]["id"]
+        plain.append(name)
+    return raw_column_names(kind, plain, config, synced=True)
+
+
+@dataclass(frozen=True)
+class HubSpotCrm(Crm):
+    """HubSpot: export files recognised by name pattern (`files:`), headers are property
+    labels, CSV (UTF-8, else cp932, or the declared `encoding`) or .xlsx."""
+
+    def export_files(self, source: CrmSource) -> list[tuple[CrmObject, Path]]:
+        objects = {obj.name: obj for obj in self.objects}
+        return [(objects[kind], path) for kind, path in _export_paths(source.folder, source.config)]
+
+    def read_text(self, path: Path, source: CrmSource) -> str | None:
+        encoding = source.config.get("encoding")
+        return export_text(path, str(encoding) if encoding else None)
+
+    def header_names(self, obj: CrmObject, header: list[str], source: CrmSource) -> list[str]:
+        return raw_column_names(obj.name, [h.strip() for h in header], source.config)
+
+    def synced_column_names(
+        self, obj: CrmObject, header: list[str], source: CrmSource
+    ) -> list[str]:
+        return synced_column_names(obj.name, header, source.config)
+
+    def column_config(
+        self, obj: CrmObject, header: list[str], names: list[str]
+    ) -> list[tuple[str, str | None, str | None, str | None]]:
+        rows: list[tuple[str, str | None, str | None, str | None]] = []
+        for label, name in zip(header, names, strict=True):
+            match = _DATE_ENTERED.match(unicodedata.normalize("NFKC", label).strip())
+            if match and name.startswith("date_entered__"):
+                rows.append((DATE_ENTERED_KEY, name, "stage", match["stage"].strip()))
+                rows.append((DATE_ENTERED_KEY, name, "pipeline", match["pipeline"].strip()))
+        return rows
+
+
+# The export kinds as CRM objects, with the properties the staging models read
+# (dbt_project/models/staging/hubspot/): they land verbatim in raw_hubspot.<table>.
+HUBSPOT = HubSpotCrm(
+    "hubspot",
+    tuple(
+        CrmObject(kind, tuple(PROPERTIES[kind].values()), TABLES[kind][0], TABLES[kind][1])
+        for kind in KINDS
+    ),
+)
+
+
+def crm_source(folder: Path, config: Mapping[str, Any], source_system: str) -> CrmSource:
+    """The landing description of a HubSpot source folder (or synced schema)."""
+    return CrmSource(Path(folder), config, source_system)
+
+
+def _landed_rows(
+    con: duckdb.DuckDBPyConnection,
+    obj: CrmObject,
+    source_system: str,
+    source_file: str,
+    columns: list[str],
+    labels: list[str],
+) -> tuple[list[int], list[Row], list[tuple[int, str]]]:
+    """(row numbers, rows keyed by label, deleted rows) of one landed file; rows whose every
+    value is empty (a blank line of a spreadsheet export) are left out."""
+    selected = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    cursor = con.execute(
+        f'select _row_number, "{FIVETRAN_DELETED}", {selected} '
+        f'from {HUBSPOT.schema}."{obj.table}" '
+        "where _source_system = ? and _source_file = ? order by _row_number",
+        [source_system, source_file],
+    )
+    numbers, rows, deleted = [], [], []
+    for number, flag, *values in cursor.fetchall():
+        if not any((v or "").strip() for v in values):
+            continue
+        if (flag or "").strip().lower() in ("true", "t", "1"):
+            deleted.append((number, flag))
+            continue
+        numbers.append(number)
+        rows.append({label: (v or "") for label, v in zip(labels, values, strict=True)})
+    return numbers, rows, deleted
+
+
+def _landed_tables(
+    con: duckdb.DuckDBPyConnection, source_system: str, config: Mapping[str, Any]
+) -> tuple[dict[str, list[_Table]], list[Reject]]:
+    """kind -> its landed files (name order), with their columns resolved; deleted rows."""
+    landed = con.execute(
+        f"select object_name, source_file, columns, source_columns "
+        f"from {HUBSPOT.schema}.{FILES_TABLE} where source_system = ? order by source_file",
+        [source_system],
+    ).fetchall()
+    objects = {obj.name: obj for obj in HUBSPOT.objects}
+    synced = bool(config.get("schema"))
+    tables: dict[str, list[_Table]] = {k: [] for k in KINDS}
+    deleted: list[Reject] = []
+    for kind, source_file, columns, source_columns in landed:
+        columns = [c for c in columns if c != FIVETRAN_DELETED]
+        labels = columns if synced else [c.strip() for c in source_columns]
+        labels = [label for label in labels if label != FIVETRAN_DELETED]
+        path = Path(source_file)
+        numbers, rows, gone = _landed_rows(
+            con, objects[kind], source_system, source_file, columns, labels
+        )
+        deleted += [
+            Reject(str(path), n, FIVETRAN_DELETED_REASON, FIVETRAN_DELETED, v) for n, v in gone
+        ]
+        resolved = _resolve_labels(kind, path, labels, config, synced)
+        tables[kind].append(_Table(kind, path, labels, rows, resolved, numbers=numbers))
+    return tables, deleted
 
 
 def _mark_superseded(tables: list[_Table]) -> None:
@@ -662,6 +1019,7 @@ class _Context:
     deals: _DealIndex
     agencies: dict[str, str]  # normalised agency id or name -> agency id
     cache: dict[str, dict[str, str]] = field(default_factory=dict)
+    first_deals: dict[str, str | None] = field(default_factory=dict)  # contact -> its first deal
 
     def mapping(self, key: str, allowed: Iterable[str] | None = None) -> dict[str, str]:
         """A source.yml mapping with normalised keys (checked once, then cached)."""
@@ -887,25 +1245,33 @@ def _indexes(tables: dict[str, list[_Table]], tz: ZoneInfo) -> tuple[_ContactInd
 
 def _link_both_ways(contacts: _ContactIndex, deals: _DealIndex) -> None:
     """Associations listed on either side are added to the other side (order kept)."""
-    for deal_id, contact_ids in deals.contacts.items():
-        for contact_id in contact_ids:
-            listed = contacts.deals.setdefault(contact_id, [])
-            if deal_id not in listed:
-                listed.append(deal_id)
-    for contact_id, deal_ids in contacts.deals.items():
-        for deal_id in deal_ids:
-            listed = deals.contacts.setdefault(deal_id, [])
-            if contact_id not in listed:
-                listed.append(contact_id)
+    _add_links(deals.contacts, contacts.deals)
+    _add_links(contacts.deals, deals.contacts)
+
+
+def _add_links(source: dict[str, list[str]], target: dict[str, list[str]]) -> None:
+    """Each `key -> [other, ...]` of source as `other -> [..., key]` in target, once."""
+    seen = {key: set(values) for key, values in target.items()}
+    for key, others in list(source.items()):
+        for other in others:
+            listed, known = target.setdefault(other, []), seen.setdefault(other, set())
+            if key not in known:
+                listed.append(key)
+                known.add(key)
 
 
 def _first_deal(ctx: _Context, contact_id: str) -> str | None:
-    """The contact's earliest-created associated deal (listing order breaks ties)."""
-    deal_ids = ctx.contacts.deals.get(contact_id, [])
-    if not deal_ids:
-        return None
-    far = datetime.max.replace(tzinfo=TOKYO)
-    return min(deal_ids, key=lambda d: (ctx.deals.created.get(d, far), deal_ids.index(d)))
+    """The contact's earliest-created associated deal (listing order breaks ties); computed
+    once per contact (a contact with many deals would otherwise cost deals² per deal)."""
+    if contact_id not in ctx.first_deals:
+        deal_ids = ctx.contacts.deals.get(contact_id, [])
+        far = datetime.max.replace(tzinfo=TOKYO)
+        ctx.first_deals[contact_id] = (
+            min(enumerate(deal_ids), key=lambda p: (ctx.deals.created.get(p[1], far), p[0]))[1]
+            if deal_ids
+            else None
+        )
+    return ctx.first_deals[contact_id]
 
 
 def _lead_of_deal(ctx: _Context, deal_id: str) -> str | None:
@@ -1090,13 +1456,21 @@ def _deal_type(ctx: _Context, table: _Table, row: Row) -> str:
     return mapped
 
 
-def _stage_columns(header: list[str]) -> list[tuple[str, str, str]]:
-    """(header label, stage label, pipeline label) of every `Date entered` column."""
+def _stage_columns(
+    header: list[str], config: Mapping[str, Any] | None = None
+) -> list[tuple[str, str, str]]:
+    """(header label, stage label, pipeline label) of every `Date entered` column: the export
+    labels, or the columns source.yml names under `date_entered_columns:` (a synced table's
+    `hs_date_entered_<stage id>` -> `{stage: <label>, pipeline: <label>}`)."""
+    named = (config or {}).get(DATE_ENTERED_KEY) or {}
     found = []
     for label in header:
         match = _DATE_ENTERED.match(unicodedata.normalize("NFKC", label).strip())
         if match:
             found.append((label, match["stage"].strip(), match["pipeline"].strip()))
+        elif isinstance(named.get(label), Mapping):
+            entry = named[label]
+            found.append((label, str(entry.get("stage", "")), str(entry.get("pipeline", ""))))
     return found
 
 
@@ -1106,7 +1480,9 @@ def _stage_history(
     """One row per stage entered, in time order (column order breaks ties)."""
     pipeline = _key(table.get(row, "pipeline"))
     entries = []
-    for position, (label, stage, stage_pipeline) in enumerate(_stage_columns(table.header)):
+    for position, (label, stage, stage_pipeline) in enumerate(
+        _stage_columns(table.header, ctx.config)
+    ):
         if pipeline and _key(stage_pipeline) != pipeline:
             continue
         value = (row.get(label) or "").strip()
@@ -1289,12 +1665,36 @@ def _agencies(conversion: Conversion, config: Mapping[str, Any], source: str) ->
     return lookup
 
 
-def convert(folder: Path, config: dict, source_system: str) -> Conversion:
-    """Convert a folder of HubSpot exports into canonical frames, rejects and file accounts."""
+def convert(
+    folder: Path,
+    config: dict,
+    source_system: str,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> Conversion:
+    """Convert a HubSpot source into canonical frames, rejects and file accounts.
+
+    The rows are read from raw_hubspot (orchestration/lib/crm_landing.py) of `con`, where the
+    pipeline has landed every HubSpot source; without `con` the source is landed first into an
+    in-memory database."""
     folder = Path(folder)
     config = config or {}
     tz = _timezone(config)
-    tables = _discover(folder, config)
+    if con is None:
+        with duckdb.connect() as memory:
+            land_crm(
+                memory,
+                HUBSPOT,
+                [crm_source(folder, config, source_system)],
+                load_id="",
+                config_keys=CONFIG_KEYS,
+                error=MappingError,
+            )
+            return convert(folder, config, source_system, memory)
+    tables, deleted = _landed_tables(con, source_system, config)
+    if not any(tables.values()):
+        raise MappingError(f"{folder}: no HubSpot export files found")
+    for kind_tables in tables.values():
+        _mark_superseded(kind_tables)
     conversion = Conversion(source_system=source_system)
     agencies = _agencies(conversion, config, source_system)
     owners = _owner_index(tables["owners"], config, source_system)
@@ -1303,4 +1703,19 @@ def convert(folder: Path, config: dict, source_system: str) -> Conversion:
     for kind in KINDS:
         for table in tables[kind]:
             _convert_table(conversion, ctx, table)
+    _account_deleted(conversion, deleted)
     return conversion
+
+
+def _account_deleted(conversion: Conversion, deleted: list[Reject]) -> None:
+    """Rows a sync marks deleted: rejected with the reason, counted in their table's account."""
+    conversion.rejects.extend(deleted)
+    for index, account in enumerate(conversion.files):
+        gone = sum(1 for r in deleted if r.source_file == account.source_file)
+        if gone:
+            conversion.files[index] = FileAccount(
+                account.source_file,
+                account.rows_read + gone,
+                account.rows_used,
+                account.rows_rejected + gone,
+            )

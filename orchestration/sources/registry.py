@@ -2,9 +2,9 @@
 
 A source folder is any sub-folder of the landing directory holding a `source.yml`:
 
-A Salesforce source lands verbatim first (raw_salesforce.<object>, orchestration/lib/
-crm_landing.py) and is converted from there; it may name a synced schema instead of files
-(`schema:`, optional `database:`).
+A Salesforce or HubSpot source lands verbatim first (raw_salesforce.<object>,
+raw_hubspot.<object>, orchestration/lib/crm_landing.py) and is converted from there; it may
+name a synced schema instead of files (`schema:`, optional `database:`).
 
 ```yaml
 type: salesforce          # salesforce | hubspot | mapping
@@ -37,7 +37,7 @@ CONVERTERS = {
     "mapping": "orchestration.sources.mapping",
 }
 # Source types whose objects land verbatim in raw_<type> before they are converted.
-LANDED = frozenset({"salesforce"})
+LANDED = frozenset({"salesforce", "hubspot"})
 RESERVED = {"canonical", *ENTITIES}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -127,8 +127,8 @@ def convert_sources(
 ) -> list[Conversion]:
     """Convert every source folder; write `<converted_dir>/<source_system>/<entity>.csv`.
 
-    `con`: the working database, where the Salesforce sources are already landed verbatim
-    (raw_salesforce); the Salesforce converter reads them there."""
+    `con`: the working database, where the Salesforce and HubSpot sources are already landed
+    verbatim (raw_salesforce, raw_hubspot); their converters read them there."""
     conversions = []
     keep = set()
     for source in discover_sources(landing_dir):
