@@ -59,6 +59,7 @@ checked as (
         created_at,
         case
             when is_deleted then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
+            when unreadable_value_reason is not null then unreadable_value_reason
             when account_name is null then 'Name is empty (account_name is required)'
         end as rejection_reason,
         source_system,

@@ -93,6 +93,12 @@ task_activities as (
         case
             when typed_tasks.is_deleted
                 then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
+            -- A value that cannot be read (call minutes are read for calls only).
+            when typed_tasks.unreadable_value_reason is not null
+                and (typed_tasks.activity_type = 'call'
+                    or typed_tasks.unreadable_value_reason
+                    <> 'CallDurationInSeconds is not a number')
+                then typed_tasks.unreadable_value_reason
             -- A disposition missing from the map: the converter stops with a mapping error.
             when typed_tasks.activity_type = 'call'
                 and typed_tasks.call_disposition is not null
@@ -148,6 +154,7 @@ event_activities as (
                 then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
             when events.is_child
                 then 'child copy of a group event (the invitee''s copy; the parent event is kept)'
+            when events.unreadable_value_reason is not null then events.unreadable_value_reason
             when not (coalesce(events.is_all_day_event, false) and events.activity_date is not null)
                 and coalesce(events.started_at, events.activity_date_time_at) is null
                 then 'StartDateTime is empty (activity_at is required)'

@@ -41,6 +41,8 @@ checked as (
         case
             when contacts.is_deleted
                 then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
+            when contacts.unreadable_value_reason is not null
+                then contacts.unreadable_value_reason
         end as rejection_reason,
         contacts.source_system,
         contacts.source_file,

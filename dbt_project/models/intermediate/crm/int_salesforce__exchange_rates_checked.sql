@@ -30,6 +30,7 @@ checked as (
                 then cast(round(1 / rates.conversion_rate, 6) as decimal(18, 6))
         end as rate,
         case
+            when rates.unreadable_value_reason is not null then rates.unreadable_value_reason
             when rates.conversion_rate is null or rates.conversion_rate <= 0
                 then 'ConversionRate must be a positive number'
             when rates.start_date is null then 'StartDate is empty (rate_date is required)'

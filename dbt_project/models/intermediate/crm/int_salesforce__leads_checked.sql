@@ -143,6 +143,8 @@ checked as (
         case
             when mapped.is_deleted
                 then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
+            when mapped.unreadable_value_reason is not null
+                then mapped.unreadable_value_reason
             when mapped.created_at is null
                 then 'CreatedDate is empty (created_at is required)'
         end as rejection_reason,

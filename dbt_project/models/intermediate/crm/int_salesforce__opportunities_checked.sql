@@ -96,7 +96,7 @@ mapped as (
         and opportunities.source_row = custom_fields.source_row
 ),
 
--- Required: AccountId, OwnerId, CreatedDate, StageName, IsClosed, IsWon; a Type missing from
+-- A value that cannot be read rejects the row. Required: AccountId, OwnerId, CreatedDate, StageName, IsClosed, IsWon; a Type missing from
 -- the type map (the converter stops with a mapping error there) rejects the row.
 checked as (
     select
@@ -117,6 +117,7 @@ checked as (
         lost_reason,
         case
             when is_deleted then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
+            when unreadable_value_reason is not null then unreadable_value_reason
             when account_id is null then 'AccountId is empty (account_id is required)'
             when owner_id is null then 'OwnerId is empty (owner_id is required)'
             when created_at is null then 'CreatedDate is empty (created_at is required)'

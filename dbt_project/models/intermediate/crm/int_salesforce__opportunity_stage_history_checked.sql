@@ -43,6 +43,7 @@ history_entries as (
         created_by_id,
         case
             when is_deleted then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
+            when unreadable_value_reason is not null then unreadable_value_reason
             when opportunity_id is null then 'OpportunityId is empty (opportunity_id is required)'
             when opportunity_stage is null
                 then 'StageName is empty (opportunity_stage is required)'
@@ -105,6 +106,8 @@ field_history_entries as (
                 then 'not used: the stage history is taken from OpportunityHistory.csv'
             when coalesce(field_history.field_name, '') not in ('StageName', 'created')
                 then 'not a stage change'
+            when field_history.unreadable_value_reason is not null
+                then field_history.unreadable_value_reason
             when field_history.opportunity_id is null
                 then 'OpportunityId is empty (opportunity_id is required)'
             when field_history.field_name = 'StageName' and field_history.new_value is null

@@ -107,7 +107,7 @@ users_with_roles as (
 ),
 
 -- The rejection rules, in the converter's order: deleted; a UserRoleId missing from
--- UserRole.csv; a role left out (user_roles: null) or missing from user_roles (the converter
+-- UserRole.csv; an unreadable value; a role left out (user_roles: null) or missing from user_roles (the converter
 -- stops with a mapping error there) without an override; no role and no override.
 checked as (
     select
@@ -115,6 +115,7 @@ checked as (
         case
             when is_deleted
                 then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
+            when unreadable_value_reason is not null then unreadable_value_reason
             when user_role_id is not null and not has_role_row
                 then 'UserRoleId not found in UserRole.csv'
             when user_role_id is not null and is_role_left_out and not has_override
