@@ -19,11 +19,12 @@
 
 {#- The custom fields source.yml names (hired_date_field: HireDate__c, ...), read from the
     landed config at execution time: a list of {source_system, option, column}. Empty while
-    dbt only parses (no database read). -#}
+    dbt only parses (no database read) and where raw_salesforce._config does not exist. -#}
 {% macro salesforce_custom_fields(options) -%}
     {%- set fields = [] -%}
-    {%- if execute -%}
-        {%- set config = source('salesforce', '_config') -%}
+    {#- The config table is missing only where nothing was landed (a lint or docs database). -#}
+    {%- set config = load_relation(source('salesforce', '_config')) if execute else none -%}
+    {%- if config is not none -%}
         {%- set query -%}
             select source_system, config_key, value
             from {{ config }}

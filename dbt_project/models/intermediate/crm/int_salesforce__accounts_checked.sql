@@ -16,7 +16,10 @@ custom_fields as (
 
 -- source.yml industry_map: Industry picklist value -> canonical industry (unmapped: kept).
 industry_map as (
-    select source_system, entry_key as industry, config_value as mapped_industry
+    select
+        source_system,
+        entry_key as industry,
+        config_value as mapped_industry
     from config
     where config_key = 'industry_map'
 ),
@@ -30,7 +33,7 @@ banded as (
         case
             when accounts.number_of_employees is null then null
             {%- for band in bands %}
-            when accounts.number_of_employees >= {{ band.min }} then '{{ band.label }}'
+                when accounts.number_of_employees >= {{ band.min }} then '{{ band.label }}'
             {%- endfor %}
             else '{{ (var('company_size_bands') | sort(attribute='min') | first).label }}'
         end as employee_band,
@@ -39,11 +42,11 @@ banded as (
     from accounts
     left join industry_map
         on accounts.source_system = industry_map.source_system
-        and coalesce(accounts.industry, '') = industry_map.industry
+            and coalesce(accounts.industry, '') = industry_map.industry
     left join custom_fields
         on accounts.source_system = custom_fields.source_system
-        and accounts.source_file = custom_fields.source_file
-        and accounts.source_row = custom_fields.source_row
+            and accounts.source_file = custom_fields.source_file
+            and accounts.source_row = custom_fields.source_row
 ),
 
 checked as (

@@ -22,7 +22,10 @@ custom_fields as (
 -- source.yml call_disposition_map: CallDisposition -> no_answer|connected|appointment_set;
 -- the key "" maps calls without a disposition.
 call_disposition_map as (
-    select source_system, entry_key as call_disposition, config_value as outcome
+    select
+        source_system,
+        entry_key as call_disposition,
+        config_value as outcome
     from config
     where config_key = 'call_disposition_map'
 ),
@@ -43,10 +46,14 @@ typed_tasks as (
     select
         tasks.*,
         case
+            when (
+                case when task_kind_column.uses_type then tasks.task_type
+                    else tasks.task_subtype
+                end
+            ) = 'Call' then 'call'
             when (case when task_kind_column.uses_type then tasks.task_type
-                else tasks.task_subtype end) = 'Call' then 'call'
-            when (case when task_kind_column.uses_type then tasks.task_type
-                else tasks.task_subtype end) in ('Email', 'ListEmail') then 'email'
+                else tasks.task_subtype
+            end) in ('Email', 'ListEmail') then 'email'
             else 'task'
         end as activity_type,
         coalesce(tasks.is_closed, false) or coalesce(tasks.task_status = 'Completed', false)
@@ -66,8 +73,10 @@ task_activities as (
         case
             when typed_tasks.completed_at is not null then typed_tasks.completed_at
             when typed_tasks.activity_date is not null
-                and (typed_tasks.created_at is null
-                    or cast(typed_tasks.created_at as date) <> typed_tasks.activity_date)
+                and (
+                    typed_tasks.created_at is null
+                    or cast(typed_tasks.created_at as date) <> typed_tasks.activity_date
+                )
                 then cast(typed_tasks.activity_date as timestamp)
             else typed_tasks.created_at
         end as activity_at,
@@ -95,9 +104,11 @@ task_activities as (
                 then 'deleted in Salesforce (IsDeleted or _fivetran_deleted = true)'
             -- A value that cannot be read (call minutes are read for calls only).
             when typed_tasks.unreadable_value_reason is not null
-                and (typed_tasks.activity_type = 'call'
+                and (
+                    typed_tasks.activity_type = 'call'
                     or typed_tasks.unreadable_value_reason
-                    <> 'CallDurationInSeconds is not a number')
+                    <> 'CallDurationInSeconds is not a number'
+                )
                 then typed_tasks.unreadable_value_reason
             -- A disposition missing from the map: the converter stops with a mapping error.
             when typed_tasks.activity_type = 'call'
@@ -116,11 +127,11 @@ task_activities as (
     from typed_tasks
     left join call_disposition_map
         on typed_tasks.source_system = call_disposition_map.source_system
-        and coalesce(typed_tasks.call_disposition, '') = call_disposition_map.call_disposition
+            and coalesce(typed_tasks.call_disposition, '') = call_disposition_map.call_disposition
     left join custom_fields
         on typed_tasks.source_system = custom_fields.source_system
-        and typed_tasks.source_file = custom_fields.source_file
-        and typed_tasks.source_row = custom_fields.source_row
+            and typed_tasks.source_file = custom_fields.source_file
+            and typed_tasks.source_row = custom_fields.source_row
 ),
 
 event_activities as (
@@ -166,8 +177,8 @@ event_activities as (
     from events
     left join custom_fields
         on events.source_system = custom_fields.source_system
-        and events.source_file = custom_fields.source_file
-        and events.source_row = custom_fields.source_row
+            and events.source_file = custom_fields.source_file
+            and events.source_row = custom_fields.source_row
 ),
 
 activities as (

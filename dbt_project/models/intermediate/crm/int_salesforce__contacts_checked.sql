@@ -11,7 +11,9 @@ config as (
 
 -- source.yml name_order: how LastName/FirstName form a name when there is no Name.
 name_order as (
-    select source_system, max(config_value) as name_order
+    select
+        source_system,
+        max(config_value) as name_order
     from config
     where config_key = 'name_order'
     group by source_system

@@ -14,7 +14,9 @@ config as (
 -- source.yml corporate_currency (default JPY): the to_currency of every rate. The corporate
 -- currency's own row (ConversionRate 1) is kept as a rate of 1.
 corporate_currency as (
-    select source_system, max(config_value) as corporate_currency
+    select
+        source_system,
+        max(config_value) as corporate_currency
     from config
     where config_key = 'corporate_currency'
     group by source_system

@@ -8,7 +8,10 @@ leads as (
 
 -- The CreatedDate of each live opportunity and contact (the last row of an id repeated).
 opportunities as (
-    select source_system, opportunity_id, created_at
+    select
+        source_system,
+        opportunity_id,
+        created_at
     from (
         select
             *,
@@ -22,7 +25,10 @@ opportunities as (
 ),
 
 contacts as (
-    select source_system, contact_id, created_at
+    select
+        source_system,
+        contact_id,
+        created_at
     from (
         select
             *,
@@ -51,7 +57,10 @@ custom_fields as (
 -- source.yml lead_source_map: LeadSource -> canonical lead_source (the key "" maps an empty
 -- LeadSource). An unmapped value is kept as it is (dbt flags it unmapped_lead_source later).
 lead_source_map as (
-    select source_system, entry_key as lead_source, config_value as mapped_lead_source
+    select
+        source_system,
+        entry_key as lead_source,
+        config_value as mapped_lead_source
     from config
     where config_key = 'lead_source_map'
 ),
@@ -59,14 +68,28 @@ lead_source_map as (
 -- Lead.Status -> open|working|converted|disqualified: the defaults
 -- (DEFAULT_LEAD_STATUS_MAP), overridden entry by entry by source.yml lead_status_map.
 default_lead_status_map as (
-    select 'Closed - Converted' as lead_status, 'converted' as mapped_lead_status
-    union all select 'Closed - Not Converted', 'disqualified'
-    union all select 'Unqualified', 'disqualified'
-    union all select 'Working - Contacted', 'working'
+    select
+        'Closed - Converted' as lead_status,
+        'converted' as mapped_lead_status
+    union all
+    select
+        'Closed - Not Converted' as lead_status,
+        'disqualified' as mapped_lead_status
+    union all
+    select
+        'Unqualified' as lead_status,
+        'disqualified' as mapped_lead_status
+    union all
+    select
+        'Working - Contacted' as lead_status,
+        'working' as mapped_lead_status
 ),
 
 configured_lead_status_map as (
-    select source_system, entry_key as lead_status, config_value as mapped_lead_status
+    select
+        source_system,
+        entry_key as lead_status,
+        config_value as mapped_lead_status
     from config
     where config_key = 'lead_status_map'
 ),
@@ -87,10 +110,10 @@ with_conversion_time as (
     from leads
     left join opportunities
         on leads.source_system = opportunities.source_system
-        and leads.converted_opportunity_id = opportunities.opportunity_id
+            and leads.converted_opportunity_id = opportunities.opportunity_id
     left join contacts
         on leads.source_system = contacts.source_system
-        and leads.converted_contact_id = contacts.contact_id
+            and leads.converted_contact_id = contacts.contact_id
 ),
 
 mapped as (
@@ -101,10 +124,10 @@ mapped as (
         case
             when leads.is_converted then 'converted'
             else coalesce(
-                configured_lead_status_map.mapped_lead_status,
-                default_lead_status_map.mapped_lead_status,
-                'open'
-            )
+                    configured_lead_status_map.mapped_lead_status,
+                    default_lead_status_map.mapped_lead_status,
+                    'open'
+                )
         end as mapped_lead_status,
         {{ crm_namespaced('leads.source_system', 'leads.owner_id') }} as owner_user_id,
         {{ crm_namespaced('leads.source_system', 'custom_fields.field_value') }}
@@ -112,16 +135,16 @@ mapped as (
     from with_conversion_time as leads
     left join lead_source_map
         on leads.source_system = lead_source_map.source_system
-        and coalesce(leads.lead_source, '') = lead_source_map.lead_source
+            and coalesce(leads.lead_source, '') = lead_source_map.lead_source
     left join configured_lead_status_map
         on leads.source_system = configured_lead_status_map.source_system
-        and coalesce(leads.lead_status, '') = configured_lead_status_map.lead_status
+            and coalesce(leads.lead_status, '') = configured_lead_status_map.lead_status
     left join default_lead_status_map
         on coalesce(leads.lead_status, '') = default_lead_status_map.lead_status
     left join custom_fields
         on leads.source_system = custom_fields.source_system
-        and leads.source_file = custom_fields.source_file
-        and leads.source_row = custom_fields.source_row
+            and leads.source_file = custom_fields.source_file
+            and leads.source_row = custom_fields.source_row
 ),
 
 -- The agency: source.yml lead_agency_field when set and filled, else the owner's agency.

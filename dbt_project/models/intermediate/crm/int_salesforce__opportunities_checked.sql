@@ -37,7 +37,10 @@ converted_leads as (
 ),
 
 lead_of_opportunity as (
-    select source_system, opportunity_id, lead_id
+    select
+        source_system,
+        opportunity_id,
+        lead_id
     from converted_leads
     where conversion_order = 1
 ),
@@ -45,23 +48,45 @@ lead_of_opportunity as (
 -- Opportunity.Type -> new|expansion|renewal: the defaults (DEFAULT_OPPORTUNITY_TYPE_MAP; an
 -- empty Type is new), overridden entry by entry by source.yml opportunity_type_map.
 default_opportunity_type_map as (
-    select '' as opportunity_type, 'new' as mapped_opportunity_type
-    union all select 'New Business', 'new'
-    union all select 'New Customer', 'new'
-    union all select 'Existing Customer - Upgrade', 'expansion'
-    union all select 'Existing Customer - Replacement', 'renewal'
-    union all select 'Renewal', 'renewal'
+    select
+        '' as opportunity_type,
+        'new' as mapped_opportunity_type
+    union all
+    select
+        'New Business' as opportunity_type,
+        'new' as mapped_opportunity_type
+    union all
+    select
+        'New Customer' as opportunity_type,
+        'new' as mapped_opportunity_type
+    union all
+    select
+        'Existing Customer - Upgrade' as opportunity_type,
+        'expansion' as mapped_opportunity_type
+    union all
+    select
+        'Existing Customer - Replacement' as opportunity_type,
+        'renewal' as mapped_opportunity_type
+    union all
+    select
+        'Renewal' as opportunity_type,
+        'renewal' as mapped_opportunity_type
 ),
 
 configured_opportunity_type_map as (
-    select source_system, entry_key as opportunity_type, config_value as mapped_opportunity_type
+    select
+        source_system,
+        entry_key as opportunity_type,
+        config_value as mapped_opportunity_type
     from config
     where config_key = 'opportunity_type_map'
 ),
 
 -- source.yml corporate_currency (default JPY): the currency when there is no CurrencyIsoCode.
 corporate_currency as (
-    select source_system, max(config_value) as corporate_currency
+    select
+        source_system,
+        max(config_value) as corporate_currency
     from config
     where config_key = 'corporate_currency'
     group by source_system
@@ -80,7 +105,7 @@ mapped as (
     from opportunities
     left join configured_opportunity_type_map
         on opportunities.source_system = configured_opportunity_type_map.source_system
-        and coalesce(opportunities.opportunity_type, '')
+            and coalesce(opportunities.opportunity_type, '')
             = configured_opportunity_type_map.opportunity_type
     left join default_opportunity_type_map
         on coalesce(opportunities.opportunity_type, '')
@@ -89,15 +114,16 @@ mapped as (
         on opportunities.source_system = corporate_currency.source_system
     left join lead_of_opportunity
         on opportunities.source_system = lead_of_opportunity.source_system
-        and opportunities.opportunity_id = lead_of_opportunity.opportunity_id
+            and opportunities.opportunity_id = lead_of_opportunity.opportunity_id
     left join custom_fields
         on opportunities.source_system = custom_fields.source_system
-        and opportunities.source_file = custom_fields.source_file
-        and opportunities.source_row = custom_fields.source_row
+            and opportunities.source_file = custom_fields.source_file
+            and opportunities.source_row = custom_fields.source_row
 ),
 
--- A value that cannot be read rejects the row. Required: AccountId, OwnerId, CreatedDate, StageName, IsClosed, IsWon; a Type missing from
--- the type map (the converter stops with a mapping error there) rejects the row.
+-- A value that cannot be read rejects the row. Required: AccountId, OwnerId, CreatedDate,
+-- StageName, IsClosed, IsWon; a Type missing from the type map (the converter stops with a
+-- mapping error there) rejects the row.
 checked as (
     select
         {{ crm_namespaced('source_system', 'opportunity_id') }} as opportunity_id,

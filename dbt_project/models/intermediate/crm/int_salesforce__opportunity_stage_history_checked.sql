@@ -15,7 +15,10 @@ field_history as (
 
 -- The current StageName of each live opportunity (the last row of an id repeated).
 opportunity_stages as (
-    select source_system, opportunity_id, opportunity_stage
+    select
+        source_system,
+        opportunity_id,
+        opportunity_stage
     from (
         select
             *,
@@ -78,11 +81,14 @@ initial_stages as (
     from opportunity_stages
     left join first_stage_changes
         on opportunity_stages.source_system = first_stage_changes.source_system
-        and opportunity_stages.opportunity_id = first_stage_changes.opportunity_id
-        and first_stage_changes.change_order = 1
+            and opportunity_stages.opportunity_id = first_stage_changes.opportunity_id
+            and first_stage_changes.change_order = 1
     where first_stage_changes.opportunity_id is null
     union all
-    select source_system, opportunity_id, old_value
+    select
+        source_system,
+        opportunity_id,
+        old_value
     from first_stage_changes
     where change_order = 1
 ),
@@ -125,7 +131,7 @@ field_history_entries as (
         on field_history.source_system = sources_with_history.source_system
     left join initial_stages
         on field_history.source_system = initial_stages.source_system
-        and field_history.opportunity_id = initial_stages.opportunity_id
+            and field_history.opportunity_id = initial_stages.opportunity_id
 ),
 
 entries as (
@@ -171,8 +177,8 @@ checked as (
     from entries
     left join valid_entries
         on entries.source_system = valid_entries.source_system
-        and entries.source_file = valid_entries.source_file
-        and entries.source_row = valid_entries.source_row
+            and entries.source_file = valid_entries.source_file
+            and entries.source_row = valid_entries.source_row
 )
 
 select * from checked

@@ -9,7 +9,12 @@ row_outcomes as (
 ),
 
 rejected as (
-    select object_name, source_system, source_file, source_row, rejection_reason
+    select
+        object_name,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from row_outcomes
     where not is_kept
 )

@@ -13,7 +13,9 @@ user_roles as (
 
 -- Rule: a UserRole is used when a kept user has it (its name is the team name).
 used_roles as (
-    select distinct source_system, user_role_id
+    select distinct
+        source_system,
+        user_role_id
     from users
     where rejection_reason is null and user_role_id is not null
 ),
@@ -34,45 +36,82 @@ user_role_rows as (
     from user_roles
     left join used_roles
         on user_roles.source_system = used_roles.source_system
-        and user_roles.user_role_id = used_roles.user_role_id
+            and user_roles.user_role_id = used_roles.user_role_id
 ),
 
 row_outcomes as (
     select
-        'user' as object_name, 'users' as canonical_entity,
-        source_system, source_file, source_row, rejection_reason
+        'user' as object_name,
+        'users' as canonical_entity,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from users
     union all
     select * from user_role_rows
     union all
     select
-        'account', 'accounts', source_system, source_file, source_row, rejection_reason
+        'account' as object_name,
+        'accounts' as canonical_entity,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from {{ ref('int_salesforce__accounts_checked') }}
     union all
     select
-        'contact', 'contacts', source_system, source_file, source_row, rejection_reason
+        'contact' as object_name,
+        'contacts' as canonical_entity,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from {{ ref('int_salesforce__contacts_checked') }}
     union all
-    select 'lead', 'leads', source_system, source_file, source_row, rejection_reason
+    select
+        'lead' as object_name,
+        'leads' as canonical_entity,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from {{ ref('int_salesforce__leads_checked') }}
     union all
     select
-        'opportunity', 'opportunities',
-        source_system, source_file, source_row, rejection_reason
+        'opportunity' as object_name,
+        'opportunities' as canonical_entity,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from {{ ref('int_salesforce__opportunities_checked') }}
     union all
     select
-        object_name, 'opportunity_stage_history',
-        source_system, source_file, source_row, rejection_reason
+        object_name,
+        'opportunity_stage_history' as canonical_entity,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from {{ ref('int_salesforce__opportunity_stage_history_checked') }}
     union all
     select
-        object_name, 'activities', source_system, source_file, source_row, rejection_reason
+        object_name,
+        'activities' as canonical_entity,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from {{ ref('int_salesforce__activities_checked') }}
     union all
     select
-        'dated_conversion_rate', 'exchange_rates',
-        source_system, source_file, source_row, rejection_reason
+        'dated_conversion_rate' as object_name,
+        'exchange_rates' as canonical_entity,
+        source_system,
+        source_file,
+        source_row,
+        rejection_reason
     from {{ ref('int_salesforce__exchange_rates_checked') }}
 ),
 

@@ -28,7 +28,7 @@ role_map as (
     select
         source_system,
         entry_key as user_role_name,
-        max(case when attribute = 'role' then config_value end) as role,
+        max(case when attribute = 'role' then config_value end) as role,  -- noqa: RF04
         max(case when attribute = 'motion' then config_value end) as motion,
         max(case when attribute is null and config_value is null then 1 else 0 end) = 1
             as is_left_out
@@ -42,7 +42,7 @@ override_map as (
     select
         source_system,
         entry_key as user_id,
-        max(case when attribute = 'role' then config_value end) as role,
+        max(case when attribute = 'role' then config_value end) as role,  -- noqa: RF04
         max(case when attribute = 'motion' then config_value end) as motion,
         max(case when attribute = 'team_id' then config_value end) as team_id,
         max(case when attribute = 'team_name' then config_value end) as team_name,
@@ -54,14 +54,19 @@ override_map as (
 
 -- source.yml agency_roles: role name -> agency id (agency staff).
 agency_role_map as (
-    select source_system, entry_key as user_role_name, config_value as agency_id
+    select
+        source_system,
+        entry_key as user_role_name,
+        config_value as agency_id
     from config
     where config_key = 'agency_roles'
 ),
 
 -- source.yml name_order: how LastName/FirstName form a name when there is no Name.
 name_order as (
-    select source_system, max(config_value) as name_order
+    select
+        source_system,
+        max(config_value) as name_order
     from config
     where config_key = 'name_order'
     group by source_system
@@ -88,22 +93,22 @@ users_with_roles as (
     from users
     left join user_roles
         on users.source_system = user_roles.source_system
-        and users.user_role_id = user_roles.user_role_id
+            and users.user_role_id = user_roles.user_role_id
     left join role_map
         on users.source_system = role_map.source_system
-        and user_roles.user_role_name = role_map.user_role_name
+            and user_roles.user_role_name = role_map.user_role_name
     left join agency_role_map
         on users.source_system = agency_role_map.source_system
-        and user_roles.user_role_name = agency_role_map.user_role_name
+            and user_roles.user_role_name = agency_role_map.user_role_name
     left join override_map
         on users.source_system = override_map.source_system
-        and users.user_id = override_map.user_id
+            and users.user_id = override_map.user_id
     left join name_order
         on users.source_system = name_order.source_system
     left join custom_fields
         on users.source_system = custom_fields.source_system
-        and users.source_file = custom_fields.source_file
-        and users.source_row = custom_fields.source_row
+            and users.source_file = custom_fields.source_file
+            and users.source_row = custom_fields.source_row
 ),
 
 -- The rejection rules, in the converter's order: deleted; a UserRoleId missing from
@@ -153,7 +158,7 @@ assigned as (
             {{ crm_namespaced('source_system', 'user_role_id') }}
         ) as team_id,
         coalesce(override_team_name, user_role_name) as team_name,
-        coalesce(override_role, mapped_role) as role,
+        coalesce(override_role, mapped_role) as role,  -- noqa: RF04
         coalesce(override_motion, mapped_motion) as motion,
         coalesce(
             {{ crm_namespaced('source_system', 'override_agency_id') }},
