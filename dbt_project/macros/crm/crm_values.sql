@@ -44,3 +44,21 @@
 {% macro crm_text(expression) -%}
     nullif(trim({{ expression }}), '')
 {%- endmacro %}
+
+{#- The first of `fields` whose text is not empty but cannot be read, as the Salesforce
+    converter's reason (`Amount is not a number`); null when every one reads. `fields` is a list
+    of (raw column, API field name, kind) with kind number, date, date-time or boolean. -#}
+{% macro crm_unreadable_reason(fields) -%}
+    {%- set parsers = {
+        'number': crm_number,
+        'date': crm_date,
+        'date-time': crm_utc_timestamp,
+        'boolean': crm_boolean,
+    } -%}
+    case
+        {%- for column, api_name, kind in fields %}
+        when {{ crm_text(column) }} is not null and {{ parsers[kind](column) }} is null
+            then '{{ api_name }} is not a {{ kind }}'
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -10,6 +10,10 @@ renamed as (
         {{ crm_date('start_date') }} as start_date,
         {{ crm_date('next_start_date') }} as next_start_date,
         {{ crm_utc_timestamp('system_modstamp') }} as system_modstamp_at,
+        {{ crm_unreadable_reason([
+            ('conversion_rate', 'ConversionRate', 'number'),
+            ('start_date', 'StartDate', 'date'),
+        ]) }} as unreadable_value_reason,
         _source_system as source_system,
         _source_file as source_file,
         _row_number as source_row,

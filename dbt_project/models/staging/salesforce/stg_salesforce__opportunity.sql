@@ -17,6 +17,13 @@ renamed as (
         {{ crm_utc_timestamp('created_date') }} as created_at,
         coalesce({{ crm_boolean('is_deleted') }}, {{ crm_boolean('_fivetran_deleted') }}, false) as is_deleted,
         {{ crm_utc_timestamp('system_modstamp') }} as system_modstamp_at,
+        {{ crm_unreadable_reason([
+            ('created_date', 'CreatedDate', 'date-time'),
+            ('close_date', 'CloseDate', 'date'),
+            ('amount', 'Amount', 'number'),
+            ('is_closed', 'IsClosed', 'boolean'),
+            ('is_won', 'IsWon', 'boolean'),
+        ]) }} as unreadable_value_reason,
         _source_system as source_system,
         _source_file as source_file,
         _row_number as source_row,

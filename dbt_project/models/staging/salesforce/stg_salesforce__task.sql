@@ -21,6 +21,12 @@ renamed as (
         {{ crm_utc_timestamp('created_date') }} as created_at,
         coalesce({{ crm_boolean('is_deleted') }}, {{ crm_boolean('_fivetran_deleted') }}, false) as is_deleted,
         {{ crm_utc_timestamp('system_modstamp') }} as system_modstamp_at,
+        {{ crm_unreadable_reason([
+            ('completed_date_time', 'CompletedDateTime', 'date-time'),
+            ('created_date', 'CreatedDate', 'date-time'),
+            ('activity_date', 'ActivityDate', 'date'),
+            ('call_duration_in_seconds', 'CallDurationInSeconds', 'number'),
+        ]) }} as unreadable_value_reason,
         _source_system as source_system,
         _source_file as source_file,
         _row_number as source_row,

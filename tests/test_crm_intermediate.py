@@ -1,0 +1,377 @@
+"""The Salesforce business rules in dbt (dbt_project/models/intermediate/crm/int_salesforce__*)
+give exactly what the Python converter (orchestration/sources/salesforce.py) gives.
+
+Two sources are landed into one DuckDB file (orchestration/lib/crm_landing.py): the
+`salesforce_tiny` export, and a variant of it that takes the other branches of the rules (stage
+history from OpportunityFieldHistory with a repeated stage and a deleted row, a child and an
+all-day event, a plain task, an unopened e-mail, a call without disposition, a user brought in by
+user_overrides, a mapped opportunity Type, an opportunity without currency, an unreadable amount, an unmapped industry, a
+deleted account). One dbt build of the staging and intermediate models serves every assertion:
+each int_salesforce__<entity> equals the converter's frame of that source (every column, values
+compared as canonical text), int_salesforce__rejected_rows lists the converter's rejects, and every
+landed row is kept or rejected exactly once.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from orchestration.lib.canonical_schema import ENTITIES
+from orchestration.lib.crm_landing import land_crm
+from orchestration.lib.settings import DBT_PROJECT_DIR
+from orchestration.sources.base import Conversion
+from orchestration.sources.salesforce import (
+    CONFIG_KEYS,
+    DELETED_REASON,
+    FIVETRAN_DELETED_REASON,
+    SALESFORCE,
+    convert,
+    crm_source,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SF = FIXTURES / "salesforce_tiny"
+SOURCES = ("salesforce", "variant")
+CONVERTED_ENTITIES = (
+    "agencies",
+    "users",
+    "accounts",
+    "contacts",
+    "leads",
+    "opportunities",
+    "opportunity_stage_history",
+    "activities",
+    "exchange_rates",
+)
+# dbt names the deleted rows of an export file and of a synced table with one reason.
+DBT_DELETED_REASON = "deleted in Salesforce (IsDeleted or _fivetran_deleted = true)"
+
+O1, O2 = "0065g00000Rt1nNAAR", "0065g00000Rt2pPAAR"
+O3, O4 = "0065g00000Rt3qQAAR", "0065g00000Rt4rRAAR"
+U2, U3 = "0055g00000Ab2YRAAZ", "0055g00000Ab3ZSAAZ"
+FIELD_HISTORY = [
+    ["Id", "IsDeleted", "OpportunityId", "CreatedById", "CreatedDate", "Field", "OldValue",
+     "NewValue"],
+    # O1: created (stage = OldValue of its first change), an amount edit, two changes.
+    ["0175g00000Fh01ZAAR", "false", O1, U2, "2025-04-03T01:00:00.000Z", "created", "", ""],
+    ["0175g00000Fh02ZAAR", "false", O1, U2, "2025-04-05T02:30:00.000Z", "Amount", "1000000",
+     "1200000"],
+    ["0175g00000Fh03ZAAR", "false", O1, U2, "2025-04-10T01:00:00.000Z", "StageName",
+     "Prospecting", "Needs Analysis"],
+    ["0175g00000Fh04ZAAR", "false", O1, U2, "2025-05-13T01:00:00.000Z", "StageName",
+     "Needs Analysis", "Closed Won"],
+    # O2: created, a change, the same stage written again (collapses away), a deleted row.
+    ["0175g00000Fh05ZAAR", "false", O2, U2, "2025-04-10T01:00:00.000Z", "created", "", ""],
+    ["0175g00000Fh06ZAAR", "false", O2, U2, "2025-05-20T01:00:00.000Z", "StageName",
+     "Prospecting", "Closed Lost"],
+    ["0175g00000Fh07ZAAR", "false", O2, U2, "2025-05-21T01:00:00.000Z", "StageName",
+     "Closed Lost", "Closed Lost"],
+    ["0175g00000Fh08ZAAR", "true", O2, U2, "2025-05-22T01:00:00.000Z", "StageName",
+     "Closed Lost", "Prospecting"],
+    # O3: created, with no StageName change in the file: its current stage (Closed Won).
+    ["0175g00000Fh11ZAAR", "false", O3, U3, "2025-05-01T01:00:00.000Z", "created", "", ""],
+    # O4: a change back to an earlier stage is a change.
+    ["0175g00000Fh09ZAAR", "false", O4, U3, "2025-06-01T01:00:00.000Z", "StageName",
+     "Prospecting", "Needs Analysis"],
+    ["0175g00000Fh10ZAAR", "false", O4, U3, "2025-06-02T01:00:00.000Z", "StageName",
+     "Needs Analysis", "Prospecting"],
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the variant
+
+
+def edit_csv(path: Path, edit: Callable[[list[str], list[list[str]]], None]) -> None:
+    """Rewrite an export file in place: `edit(header, rows)` changes the rows list."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    edit(header, rows)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows([header, *rows])
+
+
+def set_field(row_id: str, column: str, value: str) -> Callable[[list[str], list[list[str]]], None]:
+    def edit(header: list[str], rows: list[list[str]]) -> None:
+        for row in rows:
+            if row[0] == row_id:
+                row[header.index(column)] = value
+
+    return edit
+
+
+def add_copy(
+    row_id: str, new_id: str, **fields: str
+) -> Callable[[list[str], list[list[str]]], None]:
+    """Append a copy of the row with that Id, with a new Id and some fields changed."""
+
+    def edit(header: list[str], rows: list[list[str]]) -> None:
+        (original,) = [row for row in rows if row[0] == row_id]
+        copy = list(original)
+        copy[0] = new_id
+        for column, value in fields.items():
+            copy[header.index(column)] = value
+        rows.append(copy)
+
+    return edit
+
+
+def write_variant(folder: Path) -> dict:
+    """The tiny export changed to take the other branches of the rules; returns its config."""
+    shutil.copytree(SF, folder)
+    (folder / "OpportunityHistory.csv").unlink()
+    with (folder / "OpportunityFieldHistory.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, quoting=csv.QUOTE_ALL).writerows(FIELD_HISTORY)
+    edits = {
+        "Event.csv": [
+            add_copy("00U5g00000Ev5eUEAR", "00U5g00000Ev7gWEAR", IsChild="true"),
+            add_copy("00U5g00000Ev5eUEAR", "00U5g00000Ev8hXEAR", IsAllDayEvent="true",
+                     ActivityDate="2025-04-11", StartDateTime="", ActivityDateTime=""),
+        ],
+        "Task.csv": [
+            add_copy("00T5g00000Wx1aQEAR", "00T5g00000Wx7gWEAR", TaskSubtype="Task",
+                     Type="Other", CallDisposition="", CallDurationInSeconds="n/a"),
+            add_copy("00T5g00000Wx3cSEAR", "00T5g00000Wx8hXEAR", Status="Not Started",
+                     IsClosed="false", Email_Opened__c="false", CompletedDateTime=""),
+            add_copy("00T5g00000Wx1aQEAR", "00T5g00000Wx9iYEAR", CallDisposition="",
+                     CompletedDateTime="", ActivityDate="2025-04-03"),
+        ],
+        "Opportunity.csv": [
+            set_field(O4, "Type", "Existing Customer - Upgrade"),
+            set_field(O2, "CurrencyIsoCode", ""),
+            set_field(O3, "Amount", "百万"),
+        ],
+        "Lead.csv": [set_field("00Q5g00000Pz5kKEAR", "Status", "Open - Not Contacted")],
+        "Account.csv": [
+            set_field("0015g00000Qk4dDAAR", "Industry", "Finance"),
+            set_field("0015g00000Qk3cCAAR", "NumberOfEmployees", ""),
+            add_copy("0015g00000Qk4dDAAR", "0015g00000Qk5eEAAR", IsDeleted="true"),
+        ],
+    }  # fmt: skip
+    for name, changes in edits.items():
+        for change in changes:
+            edit_csv(folder / name, change)
+    config = yaml.safe_load((SF / "source.yml").read_text(encoding="utf-8"))
+    config["source_system"] = "variant"
+    config["corporate_currency"] = "USD"
+    config["user_overrides"] = {
+        "0055g00000Ab5VUAAZ": {"role": "MANAGER", "motion": "field", "team_id": "OPS",
+                               "team_name": "営業企画"},
+    }  # fmt: skip
+    config["lead_status_map"] = {"Working - Contacted": "open"}
+    return config
+
+
+# --------------------------------------------------------------------------- one build
+
+
+def tiny_config() -> dict:
+    return yaml.safe_load((SF / "source.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, dict[str, Conversion]]:
+    """Both sources landed, the Salesforce staging and intermediate models built by dbt, and
+    the converter's output for each source."""
+    base = tmp_path_factory.mktemp("crm_intermediate")
+    configs = {"salesforce": tiny_config(), "variant": write_variant(base / "variant")}
+    folders = {"salesforce": SF, "variant": base / "variant"}
+    database = base / "working.duckdb"
+    with duckdb.connect(str(database)) as con:
+        sources = [crm_source(folders[s], configs[s], s) for s in SOURCES]
+        land_crm(con, SALESFORCE, sources, "load-1", CONFIG_KEYS)
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [str(dbt), "build", "--profiles-dir", ".", "--target-path", str(base / "target"),
+         "--select", "path:models/staging/salesforce path:models/intermediate/crm"],
+        cwd=DBT_PROJECT_DIR, env={**os.environ, "SALES_KPI_WORKING_DB": str(database)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-4000:]
+    with duckdb.connect(str(database)) as con:
+        conversions = {s: convert(folders[s], configs[s], s, con) for s in SOURCES}
+    return database, conversions
+
+
+def canonical_text(value: object, column: str) -> str | None:
+    """A dbt value as the converter writes it (orchestration/sources/base.py)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        if column == "rate":
+            return f"{value:.6f}"
+        if value == value.to_integral_value():
+            return str(int(value))
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def dbt_rows(database: Path, entity: str, source_system: str) -> list[tuple]:
+    columns = [*ENTITIES[entity].column_names, "source_file", "source_row"]
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            f"select {', '.join(columns)} from intermediate.int_salesforce__{entity} "
+            "where source_system = ?",
+            [source_system],
+        ).fetchall()
+    return sorted(
+        (tuple(canonical_text(v, c) for v, c in zip(row, columns, strict=True)) for row in rows),
+        key=lambda row: (row[-2], int(row[-1])),
+    )
+
+
+def converter_rows(conversion: Conversion, entity: str) -> list[tuple]:
+    if entity not in conversion.frames:
+        return []
+    frame = conversion.frames[entity]
+    columns = [*ENTITIES[entity].column_names, "_source_file", "_source_row"]
+    rows = [
+        tuple(None if v is None or v is pd.NA or v == "" else str(v) for v in row)
+        for row in frame[columns].astype(object).itertuples(index=False)
+    ]
+    return sorted(rows, key=lambda row: (row[-2], int(row[-1])))
+
+
+# --------------------------------------------------------------------------- equivalence
+
+
+@pytest.mark.parametrize("source_system", SOURCES)
+@pytest.mark.parametrize("entity", CONVERTED_ENTITIES)
+def test_each_entity_equals_the_converter(built, entity: str, source_system: str) -> None:
+    database, conversions = built
+    expected = converter_rows(conversions[source_system], entity)
+    actual = dbt_rows(database, entity, source_system)
+    assert actual == expected
+
+
+def test_the_variant_takes_the_other_branches(built) -> None:
+    """The variant is worth comparing: its frames hold what the branches give (so an equality
+    above cannot pass on empty frames)."""
+    _database, conversions = built
+    frames = conversions["variant"].frames
+    history = frames["opportunity_stage_history"]
+    # O1: created + 2 changes; O2: created + 1 change (a repeat and a deleted row dropped);
+    # O3: created (its current stage); O4: 2 changes.
+    assert len(history) == 8
+    assert history.loc[history["_source_row"] == 9, "opportunity_stage"].tolist() == ["Closed Won"]
+    activities = frames["activities"].set_index("activity_id")
+    assert activities.loc["variant:00U5g00000Ev8hXEAR", "activity_at"] == "2025-04-11 00:00:00"
+    assert activities.loc["variant:00T5g00000Wx7gWEAR", "outcome"] == "completed"
+    assert activities.loc["variant:00T5g00000Wx8hXEAR", "outcome"] is None
+    assert activities.loc["variant:00T5g00000Wx9iYEAR", "activity_at"] == "2025-04-03 00:00:00"
+    users = frames["users"].set_index("user_id")
+    assert users.loc["variant:0055g00000Ab5VUAAZ", "team_id"] == "variant:OPS"
+    opportunities = frames["opportunities"].set_index("opportunity_id")
+    assert opportunities.loc[f"variant:{O2}", "currency"] == "USD"
+    assert opportunities.loc[f"variant:{O4}", "opportunity_type"] == "expansion"
+
+
+def dbt_rejects(database: Path, source_system: str) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return sorted(
+            con.execute(
+                "select source_file, source_row, rejection_reason "
+                "from intermediate.int_salesforce__rejected_rows where source_system = ?",
+                [source_system],
+            ).fetchall()
+        )
+
+
+@pytest.mark.parametrize("source_system", SOURCES)
+def test_rejected_rows_are_the_converters_rejects(built, source_system: str) -> None:
+    database, conversions = built
+    deleted = {DELETED_REASON, FIVETRAN_DELETED_REASON}
+    expected = sorted(
+        (r.source_file, r.row_number, DBT_DELETED_REASON if r.reason in deleted else r.reason)
+        for r in conversions[source_system].rejects
+    )
+    assert dbt_rejects(database, source_system) == expected
+
+
+def test_the_variant_rejects_what_its_edits_reject(built) -> None:
+    """Worked out by hand from the edits of write_variant."""
+    database, _conversions = built
+    reasons = {
+        (Path(file).name, row): reason for file, row, reason in dbt_rejects(database, "variant")
+    }
+    assert reasons == {
+        ("UserRole.csv", 1): "no converted user in User.csv has this role (no team emitted)",
+        ("Lead.csv", 6): DBT_DELETED_REASON,
+        ("Account.csv", 5): DBT_DELETED_REASON,
+        ("OpportunityFieldHistory.csv", 2): "not a stage change",
+        ("OpportunityFieldHistory.csv", 7): "no stage change (the stage equals the previous row "
+        "of the opportunity: an amount or close-date change)",
+        ("OpportunityFieldHistory.csv", 8): DBT_DELETED_REASON,
+        ("Opportunity.csv", 3): "Amount is not a number",
+        ("Event.csv", 2): "child copy of a group event (the invitee's copy; the parent event is "
+        "kept)",
+    }
+
+
+@pytest.mark.parametrize("source_system", SOURCES)
+def test_every_landed_row_is_kept_or_rejected_once(built, source_system: str) -> None:
+    database, _conversions = built
+    landed = " union all ".join(
+        f'select _source_file, _row_number from raw_salesforce."{obj.table}" '
+        "where _source_system = $1"
+        for obj in SALESFORCE.objects
+    )
+    with duckdb.connect(str(database), read_only=True) as con:
+        outcomes = con.execute(
+            "select source_file, source_row from intermediate.int_salesforce__row_outcomes "
+            "where source_system = $1 order by all",
+            [source_system],
+        ).fetchall()
+        rows = con.execute(f"select * from ({landed}) as landed order by all", [source_system])
+        assert outcomes == rows.fetchall()
+        for entity in CONVERTED_ENTITIES:
+            if entity == "agencies":  # from source.yml, not a landed row
+                continue
+            kept = con.execute(
+                "select source_file, source_row from intermediate.int_salesforce__row_outcomes "
+                "where source_system = $1 and canonical_entity = $2 and is_kept "
+                "and object_name <> 'user_role' order by all",
+                [source_system, entity],
+            ).fetchall()
+            emitted = con.execute(
+                f"select source_file, source_row from intermediate.int_salesforce__{entity} "
+                "where source_system = $1 order by all",
+                [source_system],
+            ).fetchall()
+            assert kept == emitted, entity
+
+
+def test_the_converters_file_accounts_agree(built) -> None:
+    """Per file, the converter's rows used and rejected equal the kept and rejected outcomes."""
+    database, conversions = built
+    with duckdb.connect(str(database), read_only=True) as con:
+        counted = {
+            (file, kept): count
+            for file, kept, count in con.execute(
+                "select source_file, is_kept, count(*) "
+                "from intermediate.int_salesforce__row_outcomes group by all"
+            ).fetchall()
+        }
+    for conversion in conversions.values():
+        for account in conversion.files:
+            used = counted.get((account.source_file, True), 0)
+            rejected = counted.get((account.source_file, False), 0)
+            assert (used, rejected) == (account.rows_used, account.rows_rejected), account
