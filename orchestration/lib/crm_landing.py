@@ -7,9 +7,9 @@ is sniffed) into `raw_<crm>.<object>`, the object's API name in snake case
 (`OpportunityHistory` -> `opportunity_history`). A source may instead name a schema of synced
 tables (`schema:`, optionally in another DuckDB file: `database:`, attached read-only): its
 tables are copied the same way. Nothing is converted here: dbt's staging models
-(`dbt_project/models/staging/<crm>/`) rename and cast; the business rules are still applied by
-`orchestration/sources/salesforce.py`, which reads these tables (issue 10 moves them to dbt's
-`intermediate/crm/`).
+(`dbt_project/models/staging/<crm>/`) rename and cast; the converters in
+`orchestration/sources/` read these tables, and for Salesforce the same rules are also dbt
+models (`intermediate/crm/`, proved equal to the converter; the marts still use the converter).
 
 What differs between CRMs is a method of `Crm`: which files a folder holds (`export_files`),
 whether a file must be decoded or converted to CSV text first (`read_text`: a declared
