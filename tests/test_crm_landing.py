@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from orchestration.lib.crm_landing import (
 from orchestration.lib.loader import LandingFileError
 from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.sources.salesforce import CONFIG_KEYS, SALESFORCE
+from tests.crm_coverage import assert_staging_covers_every_object
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SF = FIXTURES / "salesforce_tiny"
@@ -279,31 +279,8 @@ def test_a_missing_synced_database_is_named(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- dbt coverage
 
 
-def _yaml(name: str) -> dict:
-    return yaml.safe_load((STAGING / name).read_text(encoding="utf-8"))
-
-
 def test_every_object_has_a_source_entry_a_staging_model_and_docs() -> None:
-    (source,) = _yaml("_salesforce__sources.yml")["sources"]
-    assert source["schema"] == SALESFORCE.schema
-    assert source["config"]["loaded_at_field"] == "_loaded_at"
-    assert source["config"]["freshness"]["warn_after"]
-    tables = {t["name"]: t for t in source["tables"]}
-    models = {m["name"]: m for m in _yaml("_salesforce__models.yml")["models"]}
-    assert set(tables) == {obj.table for obj in SALESFORCE.objects} | {CONFIG_TABLE}
-    for obj in SALESFORCE.objects:
-        table = tables[obj.table]
-        documented = {c["name"] for c in table["columns"] if c.get("description")}
-        sql = (STAGING / f"stg_salesforce__{obj.table}.sql").read_text(encoding="utf-8")
-        assert f"source('salesforce', '{obj.table}')" in sql, obj.name
-        read = set(re.findall(r"crm_\w+\('(\w+)'\)", sql))
-        landed = {snake_case(f) for f in obj.fields} | {FIVETRAN_DELETED}
-        assert read <= landed, f"{obj.name}: staging reads columns that are not landed"
-        assert read - {FIVETRAN_DELETED} <= documented, f"{obj.name}: undocumented source columns"
-        model = models[f"stg_salesforce__{obj.table}"]
-        assert model.get("description"), obj.name
-        selected = set(re.findall(r" as (\w+),?\n", sql.split("renamed as", 1)[1]))
-        assert selected == {c["name"] for c in model["columns"] if c.get("description")}, obj.name
+    assert_staging_covers_every_object(SALESFORCE, STAGING, frozenset({FIVETRAN_DELETED}))
 
 
 def test_each_landed_object_is_an_asset_feeding_its_staging_model() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from orchestration.sources.hubspot import (
     raw_column_names,
     synced_column_names,
 )
+from tests.crm_coverage import assert_staging_covers_every_object
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hubspot_tiny"
 STAGING = DBT_PROJECT_DIR / "models" / "staging" / "hubspot"
@@ -407,31 +407,8 @@ def test_a_synced_schema_stages_and_converts_like_the_export(tmp_path: Path, lan
 # --------------------------------------------------------------------------- dbt and Dagster
 
 
-def _yaml(name: str) -> dict:
-    return yaml.safe_load((STAGING / name).read_text(encoding="utf-8"))
-
-
 def test_every_object_has_a_source_entry_a_staging_model_and_docs() -> None:
-    (source,) = _yaml("_hubspot__sources.yml")["sources"]
-    assert source["schema"] == HUBSPOT.schema
-    assert source["config"]["loaded_at_field"] == "_loaded_at"
-    assert source["config"]["freshness"]["warn_after"]
-    tables = {t["name"]: t for t in source["tables"]}
-    models = {m["name"]: m for m in _yaml("_hubspot__models.yml")["models"]}
-    assert set(tables) == {obj.table for obj in HUBSPOT.objects} | {CONFIG_TABLE}
-    for obj in HUBSPOT.objects:
-        table = tables[obj.table]
-        documented = {c["name"] for c in table["columns"] if c.get("description")}
-        sql = (STAGING / f"stg_hubspot__{obj.table}.sql").read_text(encoding="utf-8")
-        assert f"source('hubspot', '{obj.table}')" in sql, obj.name
-        read = set(re.findall(r"(?:crm|hubspot)_\w+\('(\w+)'\)", sql))
-        assert read, obj.name
-        assert read <= {*obj.fields, FIVETRAN_DELETED}, f"{obj.name}: reads columns not landed"
-        assert read <= documented, f"{obj.name}: undocumented source columns"
-        model = models[f"stg_hubspot__{obj.table}"]
-        assert model.get("description"), obj.name
-        selected = set(re.findall(r" as (\w+),?\n", sql.split("renamed as", 1)[1]))
-        assert selected == {c["name"] for c in model["columns"] if c.get("description")}, obj.name
+    assert_staging_covers_every_object(HUBSPOT, STAGING)
 
 
 def test_each_landed_object_is_an_asset_feeding_its_staging_model() -> None:
