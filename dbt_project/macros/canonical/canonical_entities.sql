@@ -307,3 +307,33 @@ unioned as (
 
 select * from unioned
 {%- endmacro %}
+
+{#- The raw rows of a canonical entity from every source, as a subquery with the raw canonical
+    columns and _source_file, _row_number: source('canonical', entity) union all the
+    Salesforce rows (int_salesforce__<entity>) when the entity has them. For checks that read
+    the values before clean-up (int_value_defects). `columns`: the raw columns needed. -#}
+{% macro canonical_raw_rows(entity, columns) -%}
+    {%- set salesforce_entities = [
+        'users', 'agencies', 'accounts', 'contacts', 'leads', 'opportunities',
+        'opportunity_stage_history', 'activities', 'exchange_rates',
+    ] -%}
+    (
+        select
+            {%- for column in columns %}
+            {{ column }},
+            {%- endfor %}
+            _source_file,
+            _row_number
+        from {{ source('canonical', entity) }}
+        {%- if entity in salesforce_entities %}
+        union all
+        select
+            {%- for column in columns %}
+            {{ column }},
+            {%- endfor %}
+            source_file as _source_file,
+            source_row as _row_number
+        from {{ ref('int_salesforce__' ~ entity) }}
+        {%- endif %}
+    )
+{%- endmacro %}

@@ -71,6 +71,14 @@
         )) %}
     {%- endfor %}
 {%- endfor %}
+{#- The raw columns each check reads, per model (its key and every raw.<column>). -#}
+{%- set raw_columns = {} %}
+{%- for rule, entity, model, key, condition, offending in checks %}
+    {%- set found = raw_columns.setdefault(model, [key]) %}
+    {%- for column in modules.re.findall('raw\\.([a-z_]+)', condition ~ ' ' ~ offending) %}
+        {%- if column not in found %}{% do found.append(column) %}{% endif %}
+    {%- endfor %}
+{%- endfor %}
 with
 {%- for rule, entity, model, key, condition, offending in checks %}
 check_{{ loop.index }} as (
@@ -82,7 +90,10 @@ check_{{ loop.index }} as (
         staged.source_file,
         staged.source_row,
         {{ offending }} as offending_values
-    from {{ source('canonical', model.replace('stg_canonical__', '').replace('int_canonical__', '')) }} as raw
+    from {{ canonical_raw_rows(
+        model.replace('stg_canonical__', '').replace('int_canonical__', ''),
+        raw_columns[model],
+    ) }} as raw
     inner join {{ ref(model) }} as staged
         on raw._source_file = staged.source_file and raw._row_number = staged.source_row
     where {{ condition }}
