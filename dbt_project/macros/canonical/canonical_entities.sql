@@ -249,9 +249,10 @@
     in staging) and the Salesforce rows (int_salesforce__<entity>, the kept rows of the dbt
     business rules) under the same clean-up (canonical_<entity>). `columns`: the canonical raw
     columns int_salesforce__<entity> gives; `casts`: those cast to the canonical raw type
-    (column -> type). A Salesforce row's loaded_at is when its source was landed (the latest
+    (column -> type); `deduplicate_by`: a key that is not namespaced by source, deduplicated
+    across sources, the model's `output_columns` kept. A Salesforce row's loaded_at is when its source was landed (the latest
     load of its source.yml). -#}
-{% macro canonical_union(entity, columns, casts={}) -%}
+{% macro canonical_union(entity, columns, casts={}, deduplicate_by=none, output_columns=[]) -%}
 {%- set clean_ups = {
     'users': canonical_users,
     'agencies': canonical_agencies,
@@ -304,8 +305,23 @@ unioned as (
     union all
     select * from salesforce
 )
+{%- if deduplicate_by %},
+
+-- A key that is not namespaced by source (a date and currency pair) can come from two
+-- sources: the row of the latest file wins, as in one raw table.
+deduplicated as (
+    {{ deduplicate('unioned', deduplicate_by, 'source_file desc, source_row desc') }}
+)
+
+select
+    {%- for column in output_columns %}
+    {{ column }}{{ "," if not loop.last }}
+    {%- endfor %}
+from deduplicated
+{%- else %}
 
 select * from unioned
+{%- endif %}
 {%- endmacro %}
 
 {#- The raw rows of a canonical entity from every source, as a subquery with the raw canonical

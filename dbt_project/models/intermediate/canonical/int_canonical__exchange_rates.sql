@@ -8,5 +8,16 @@
         'from_currency',
         'to_currency',
         'rate',
-    ]
+    ],
+    deduplicate_by='rate_date, from_currency, to_currency',
+    output_columns=[
+        'source_system',
+        'source_file',
+        'source_row',
+        'rate_date',
+        'from_currency',
+        'to_currency',
+        'rate',
+        'loaded_at',
+    ],
 ) }}
