@@ -7,12 +7,12 @@
 -- rows listed in data_quality_issues, or raise the threshold in SALES_KPI_DBT_VARS, e.g.
 -- {"data_quality_rules": {"won_before_lead_created": {"max_flagged_share": 0.1}}}.
 {%- set entities = {
-    'leads': 'stg_canonical__leads',
-    'opportunities': 'stg_canonical__opportunities',
-    'opportunity_stage_history': 'stg_canonical__opportunity_stage_history',
-    'users': 'stg_canonical__users',
-    'accounts': 'stg_canonical__accounts',
-    'activities': 'stg_canonical__activities',
+    'leads': 'int_canonical__leads',
+    'opportunities': 'int_canonical__opportunities',
+    'opportunity_stage_history': 'int_canonical__opportunity_stage_history',
+    'users': 'int_canonical__users',
+    'accounts': 'int_canonical__accounts',
+    'activities': 'int_canonical__activities',
     'subscriptions': 'stg_canonical__subscriptions',
     'orders': 'stg_canonical__orders',
     'spend': 'stg_canonical__spend',

@@ -28,7 +28,12 @@ from orchestration.sources.base import MappingError
 from orchestration.sources.hubspot import CONFIG_KEYS as HUBSPOT_CONFIG_KEYS
 from orchestration.sources.hubspot import HUBSPOT
 from orchestration.sources.hubspot import crm_source as hubspot_source
-from orchestration.sources.registry import convert_sources, discover_sources, precheck_sources
+from orchestration.sources.registry import (
+    RULES_IN_DBT,
+    convert_sources,
+    discover_sources,
+    precheck_sources,
+)
 from orchestration.sources.salesforce import CONFIG_KEYS as SALESFORCE_CONFIG_KEYS
 from orchestration.sources.salesforce import SALESFORCE, crm_source
 
@@ -209,7 +214,16 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
         settings.working_db.parent.mkdir(parents=True, exist_ok=True)
         files = discover_files(settings.landing_dir, entity_name)
         files += [path for path, _ in converted_files(settings.converted_dir, entity_name)]
-        if not files and entity.required_columns and entity_name in {"users", "opportunities"}:
+        # A Salesforce source feeds users and opportunities through dbt (int_canonical__*).
+        rules_in_dbt = any(
+            s.source_type in RULES_IN_DBT for s in discover_sources(settings.landing_dir)
+        )
+        if (
+            not files
+            and not rules_in_dbt
+            and entity.required_columns
+            and entity_name in {"users", "opportunities"}
+        ):
             context.log.warning(
                 f"No landing file for {entity_name} in {settings.landing_dir}: "
                 f"put {entity_name}.csv there (see docs/canonical_format.md)."

@@ -115,6 +115,7 @@ def sales_kpi_dbt_assets(
     try:
         invocation = dbt.cli(args, context=context, target_path=target_path)
         yield from _quietly(invocation.stream(), tail)
+        _record_crm_rejects(context, settings)
     finally:
         save_partial_parse_state(target_path, state)
         prune_build_dirs(TARGET_DIR, keep=KEEP_TARGET_DIRS)
@@ -122,6 +123,22 @@ def sales_kpi_dbt_assets(
         if summary:
             log = context.log.warning if problems else context.log.info
             log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
+
+
+def _record_crm_rejects(context: AssetExecutionContext, settings: Settings) -> None:
+    """The rows the dbt CRM rules reject (int_salesforce__row_outcomes) into raw._quarantine and
+    raw._conversion_log, as the converters' rejects are (see loader.record_crm_rejects)."""
+    import duckdb
+
+    from orchestration.lib.loader import record_crm_rejects
+
+    with duckdb.connect(str(settings.working_db)) as con:
+        read, rejected = record_crm_rejects(con, context.run.run_id)
+    if rejected:
+        context.log.warning(
+            f"{rejected:,} of {read:,} landed CRM rows rejected by the dbt rules; see "
+            "raw._quarantine (entity like 'source:%') for file, row and reason."
+        )
 
 
 def run_summary(lines: list[str]) -> tuple[list[str], bool]:

@@ -15,17 +15,25 @@ import duckdb
 
 # At least one of these raw tables must have a row.
 REQUIRED_ANY = ("leads", "opportunities")
+# The landed CRM objects that feed them without a converter (their rules are dbt models):
+# (schema, table); a landed row counts (the dbt rules may still reject it).
+REQUIRED_ANY_LANDED = (("raw_salesforce", "lead"), ("raw_salesforce", "opportunity"))
 
 
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = ?",
-        [table],
-    ).fetchall()[0][0]
-    if not exists:
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str, schema: str = "raw") -> int:
+    if not _exists(con, schema, table):
         return 0
-    return int(con.execute(f'select count(*) from raw."{table}"').fetchall()[0][0])
+    return int(con.execute(f'select count(*) from {schema}."{table}"').fetchall()[0][0])
 
 
 def _loaded_files(con: duckdb.DuckDBPyConnection, entities: tuple[str, ...]) -> list[tuple]:
@@ -57,6 +65,12 @@ def missing_required_inputs(working_db: Path, landing_dir: Path) -> str | None:
     """
     with duckdb.connect(str(working_db), read_only=True) as con:
         counts = {table: _count(con, table) for table in REQUIRED_ANY}
+        counts.update(
+            {
+                f"{schema}.{table}": _count(con, table, schema)
+                for schema, table in REQUIRED_ANY_LANDED
+            }
+        )
         if any(counts.values()):
             return None
         loaded = _loaded_files(con, REQUIRED_ANY)
@@ -106,4 +120,32 @@ def single_data_currency(working_db: Path) -> str | None:
                     "where nullif(trim(currency), '') is not null"
                 ).fetchall()
                 currencies.update(row[0] for row in rows)
+        currencies.update(_landed_salesforce_currencies(con))
     return currencies.pop() if len(currencies) == 1 else None
+
+
+def _landed_salesforce_currencies(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The currencies of the landed Salesforce opportunities (their rules are dbt models, so
+    they are in no raw canonical table): CurrencyIsoCode, else the source's corporate_currency
+    (source.yml, default JPY), as int_salesforce__opportunities_checked gives them."""
+    if not _exists(con, "raw_salesforce", "opportunity"):
+        return set()
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = 'raw_salesforce' and table_name = 'opportunity'"
+        ).fetchall()
+    }
+    code = "nullif(trim(o.currency_iso_code), '')" if "currency_iso_code" in columns else "null"
+    corporate = "null"
+    if _exists(con, "raw_salesforce", "_config"):
+        corporate = (
+            "(select max(nullif(trim(c.value), '')) from raw_salesforce._config as c "
+            "where c.config_key = 'corporate_currency' and c.source_system = o._source_system)"
+        )
+    rows = con.execute(
+        f"select distinct upper(coalesce({code}, {corporate}, 'JPY')) "
+        "from raw_salesforce.opportunity as o"
+    ).fetchall()
+    return {row[0] for row in rows if row[0]}

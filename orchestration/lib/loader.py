@@ -647,13 +647,8 @@ def load_landing(
     return results
 
 
-def record_conversions(
-    con: duckdb.DuckDBPyConnection, conversions: Iterable, load_id: str
-) -> tuple[int, int]:
-    """Log per source file rows read/used/rejected; quarantine the rejected input rows.
-
-    Returns (rows read, rows rejected) over all source files.
-    """
+def ensure_conversion_log(con: duckdb.DuckDBPyConnection) -> None:
+    """raw._conversion_log: per source file, rows read = used + rejected."""
     ensure_raw_schema(con)
     con.execute(
         f"""
@@ -668,6 +663,16 @@ def record_conversions(
         )
         """
     )
+
+
+def record_conversions(
+    con: duckdb.DuckDBPyConnection, conversions: Iterable, load_id: str
+) -> tuple[int, int]:
+    """Log per source file rows read/used/rejected; quarantine the rejected input rows.
+
+    Returns (rows read, rows rejected) over all source files.
+    """
+    ensure_conversion_log(con)
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(f"delete from {RAW_SCHEMA}._quarantine where entity like 'source:%'")
     read = rejected = 0
@@ -709,3 +714,61 @@ def record_conversions(
 
 def results_as_dicts(results: Iterable[FileLoadResult]) -> list[dict]:
     return [asdict(r) for r in results]
+
+
+# The dbt models that decide what becomes of every landed Salesforce row (the rules are dbt
+# models, not a converter): one row per landed row, kept or rejected with its reason.
+CRM_ROW_OUTCOMES = (("intermediate", "int_salesforce__row_outcomes"),)
+
+
+def record_crm_rejects(con: duckdb.DuckDBPyConnection, load_id: str) -> tuple[int, int]:
+    """After dbt: log per landed CRM file the rows read/used/rejected by the dbt rules
+    (raw._conversion_log) and quarantine the rejected rows (raw._quarantine, entity
+    `source:<source_system>`, as a converter's rejects), so landed = kept + rejected is
+    recorded as for converted sources. Returns (rows read, rows rejected)."""
+    ensure_conversion_log(con)
+    read = rejected = 0
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for schema, table in CRM_ROW_OUTCOMES:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+        if not exists:
+            continue
+        outcomes = f'{schema}."{table}"'
+        files = con.execute(
+            f"""
+            select source_system, source_file, count(*),
+                count(*) filter (where is_kept), count(*) filter (where not is_kept)
+            from {outcomes}
+            group by source_system, source_file
+            order by source_system, source_file
+            """
+        ).fetchall()
+        if not files:
+            continue
+        con.execute(
+            f"delete from {RAW_SCHEMA}._conversion_log where load_id = ? and source_file in "
+            f"(select distinct source_file from {outcomes})",
+            [load_id],
+        )
+        con.executemany(
+            f"insert into {RAW_SCHEMA}._conversion_log values (?, ?, ?, ?, ?, ?, ?)",
+            [[load_id, system, file, n, kept, gone, now] for system, file, n, kept, gone in files],
+        )
+        con.execute(
+            f"""
+            insert into {RAW_SCHEMA}._quarantine
+            select ?, 'source:' || source_system, source_file, source_row, null,
+                rejection_reason, null, ?
+            from {outcomes}
+            where not is_kept
+            order by source_system, source_file, source_row
+            """,
+            [load_id, now],
+        )
+        read += sum(row[2] for row in files)
+        rejected += sum(row[4] for row in files)
+    return read, rejected

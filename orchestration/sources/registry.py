@@ -38,6 +38,8 @@ CONVERTERS = {
 }
 # Source types whose objects land verbatim in raw_<type> before they are converted.
 LANDED = frozenset({"salesforce", "hubspot"})
+# Landed sources whose business rules run in dbt (intermediate/crm), not in a Python converter.
+RULES_IN_DBT = frozenset({"salesforce"})
 RESERVED = {"canonical", *ENTITIES}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -128,10 +130,16 @@ def convert_sources(
     """Convert every source folder; write `<converted_dir>/<source_system>/<entity>.csv`.
 
     `con`: the working database, where the Salesforce and HubSpot sources are already landed
-    verbatim (raw_salesforce, raw_hubspot); their converters read them there."""
+    verbatim (raw_salesforce, raw_hubspot). With it, a Salesforce source is not converted (its
+    rules are dbt models, RULES_IN_DBT); a HubSpot converter reads its landed tables. Without
+    it, every source is converted from its files (the converter's own tests)."""
     conversions = []
     keep = set()
     for source in discover_sources(landing_dir):
+        if source.source_type in RULES_IN_DBT and con is not None:
+            # Landed verbatim in `con`; the dbt models int_salesforce__<entity> apply the rules
+            # and int_canonical__<entity> bring the rows to the marts: nothing to convert.
+            continue
         convert = converter_for(source.source_type)
         if source.source_type in LANDED and con is not None:
             conversion = convert(source.folder, source.config, source.source_system, con)

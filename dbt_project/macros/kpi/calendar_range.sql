@@ -6,12 +6,12 @@
     stretches the calendar, and without a calendar day it counts in no dated KPI. -#}
 {% macro calendar_event_dates(with_lineage=false) -%}
     {%- set events = [
-        ('leads', 'stg_canonical__leads', 'lead_id', 'created_at'),
-        ('leads', 'stg_canonical__leads', 'lead_id', 'converted_at'),
-        ('opportunities', 'stg_canonical__opportunities', 'opportunity_id', 'created_at'),
-        ('opportunities', 'stg_canonical__opportunities', 'opportunity_id', 'close_date'),
-        ('opportunity_stage_history', 'stg_canonical__opportunity_stage_history', 'opportunity_id', 'stage_entered_at'),
-        ('activities', 'stg_canonical__activities', 'activity_id', 'activity_at'),
+        ('leads', 'int_canonical__leads', 'lead_id', 'created_at'),
+        ('leads', 'int_canonical__leads', 'lead_id', 'converted_at'),
+        ('opportunities', 'int_canonical__opportunities', 'opportunity_id', 'created_at'),
+        ('opportunities', 'int_canonical__opportunities', 'opportunity_id', 'close_date'),
+        ('opportunity_stage_history', 'int_canonical__opportunity_stage_history', 'opportunity_id', 'stage_entered_at'),
+        ('activities', 'int_canonical__activities', 'activity_id', 'activity_at'),
         ('subscriptions', 'stg_canonical__subscriptions', 'subscription_item_id', 'start_date'),
         ('subscriptions', 'stg_canonical__subscriptions', 'subscription_item_id', 'end_date'),
         ('orders', 'stg_canonical__orders', 'order_id', 'ordered_at'),
@@ -19,7 +19,7 @@
         ('spend', 'stg_canonical__spend', 'channel', 'spend_month_start_date'),
         ('targets', 'stg_canonical__targets', 'kpi_code', 'period_start_date'),
         ('rep_team_history', 'stg_canonical__rep_team_history', 'user_id', 'valid_from_date'),
-        ('users', 'stg_canonical__users', 'user_id', 'hired_date'),
+        ('users', 'int_canonical__users', 'user_id', 'hired_date'),
     ] -%}
     {%- set plan_columns = ['close_date', 'end_date', 'period_start_date', 'spend_month_start_date'] %}
     {%- for entity, model, id_column, date_column in events %}

@@ -21,7 +21,7 @@
                 order by rates.rate_date desc, rates.rate desc
             ) as rate_rank
         from {{ relation }} as rows_to_convert
-        left join {{ ref('stg_canonical__exchange_rates') }} as rates
+        left join {{ ref('int_canonical__exchange_rates') }} as rates
             on
                 rows_to_convert.{{ currency_column }} = rates.from_currency
                 and rates.to_currency = '{{ reporting }}'

@@ -1,14 +1,14 @@
 -- Opportunities with their source lead, owner's team, funnel position and close dates.
 with opportunities as (
-    select * from {{ ref('stg_canonical__opportunities') }}
+    select * from {{ ref('int_canonical__opportunities') }}
 ),
 
 leads as (
-    select * from {{ ref('stg_canonical__leads') }}
+    select * from {{ ref('int_canonical__leads') }}
 ),
 
 reps as (
-    select * from {{ ref('stg_canonical__users') }}
+    select * from {{ ref('int_canonical__users') }}
 ),
 
 account_keys as (

@@ -5,11 +5,11 @@
 --              (entered at the snapshot that first saw it);
 --   'inferred' no history at all: the stage first seen is assumed entered at creation.
 with history as (
-    select * from {{ ref('stg_canonical__opportunity_stage_history') }}
+    select * from {{ ref('int_canonical__opportunity_stage_history') }}
 ),
 
 opportunities as (
-    select * from {{ ref('stg_canonical__opportunities') }}
+    select * from {{ ref('int_canonical__opportunities') }}
 ),
 
 snapshots as (

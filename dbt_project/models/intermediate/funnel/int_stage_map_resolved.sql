@@ -2,11 +2,11 @@
 -- source's own rows first, else the canonical stage names (a mapped export can map its values
 -- to canonical names in its mapping file instead of adding seed rows).
 with opportunities as (
-    select * from {{ ref('stg_canonical__opportunities') }}
+    select * from {{ ref('int_canonical__opportunities') }}
 ),
 
 history as (
-    select * from {{ ref('stg_canonical__opportunity_stage_history') }}
+    select * from {{ ref('int_canonical__opportunity_stage_history') }}
 ),
 
 snapshots as (

@@ -2,18 +2,18 @@
 -- lead's converted opportunity id or the opportunity's lead id); a disagreement between the
 -- two, or a link to an opportunity that was not exported, is reported here.
 with leads as (
-    select * from {{ ref('stg_canonical__leads') }}
+    select * from {{ ref('int_canonical__leads') }}
 ),
 
 opportunities as (
     select
         opportunity_id,
         lead_id
-    from {{ ref('stg_canonical__opportunities') }}
+    from {{ ref('int_canonical__opportunities') }}
 ),
 
 users as (
-    select distinct user_id from {{ ref('stg_canonical__users') }}
+    select distinct user_id from {{ ref('int_canonical__users') }}
 ),
 
 defects as (

@@ -8,19 +8,19 @@ with opportunities as (
 ),
 
 staged as (
-    select * from {{ ref('stg_canonical__opportunities') }}
+    select * from {{ ref('int_canonical__opportunities') }}
 ),
 
 leads as (
-    select lead_id from {{ ref('stg_canonical__leads') }}
+    select lead_id from {{ ref('int_canonical__leads') }}
 ),
 
 users as (
-    select distinct user_id from {{ ref('stg_canonical__users') }}
+    select distinct user_id from {{ ref('int_canonical__users') }}
 ),
 
 accounts as (
-    select account_id from {{ ref('stg_canonical__accounts') }}
+    select account_id from {{ ref('int_canonical__accounts') }}
 ),
 
 catalog as (

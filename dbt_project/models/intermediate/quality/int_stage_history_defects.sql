@@ -2,11 +2,11 @@
 -- exported, or its row was quarantined): kept out of the stage transitions, flagged here so
 -- that nothing disappears without a word.
 with history as (
-    select * from {{ ref('stg_canonical__opportunity_stage_history') }}
+    select * from {{ ref('int_canonical__opportunity_stage_history') }}
 ),
 
 opportunities as (
-    select opportunity_id from {{ ref('stg_canonical__opportunities') }}
+    select opportunity_id from {{ ref('int_canonical__opportunities') }}
 ),
 
 final as (

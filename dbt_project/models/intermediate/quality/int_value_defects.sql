@@ -10,11 +10,11 @@
 {#- (rule, entity, raw table, staging model, key, raw column, condition, offending values) -#}
 {%- set checks = [] %}
 {%- for entity, model, key, column, horizon, effect in [
-    ('opportunities', 'stg_canonical__opportunities', 'opportunity_id', 'created_at', 'event', 'treated as unknown'),
-    ('opportunities', 'stg_canonical__opportunities', 'opportunity_id', 'close_date', 'plan', 'treated as unknown'),
-    ('leads', 'stg_canonical__leads', 'lead_id', 'created_at', 'event', 'counted in no dated KPI'),
-    ('leads', 'stg_canonical__leads', 'lead_id', 'converted_at', 'event', 'treated as unknown'),
-    ('activities', 'stg_canonical__activities', 'activity_id', 'activity_at', 'event', 'counted in no dated KPI'),
+    ('opportunities', 'int_canonical__opportunities', 'opportunity_id', 'created_at', 'event', 'treated as unknown'),
+    ('opportunities', 'int_canonical__opportunities', 'opportunity_id', 'close_date', 'plan', 'treated as unknown'),
+    ('leads', 'int_canonical__leads', 'lead_id', 'created_at', 'event', 'counted in no dated KPI'),
+    ('leads', 'int_canonical__leads', 'lead_id', 'converted_at', 'event', 'treated as unknown'),
+    ('activities', 'int_canonical__activities', 'activity_id', 'activity_at', 'event', 'counted in no dated KPI'),
 ] %}
     {%- do checks.append((
         'implausible_date', entity, model, key,
@@ -24,26 +24,26 @@
     )) %}
 {%- endfor %}
 {%- do checks.append((
-    'negative_amount', 'opportunities', 'stg_canonical__opportunities', 'opportunity_id',
+    'negative_amount', 'opportunities', 'int_canonical__opportunities', 'opportunity_id',
     'raw.amount < 0',
     "'amount=' || cast(raw.amount as " ~ text ~ ") || ': treated as unknown'"
 )) %}
 {%- do checks.append((
-    'negative_duration', 'activities', 'stg_canonical__activities', 'activity_id',
+    'negative_duration', 'activities', 'int_canonical__activities', 'activity_id',
     'raw.duration_minutes < 0',
     "'duration_minutes=' || cast(raw.duration_minutes as " ~ text ~ ") || ': treated as unknown'"
 )) %}
 {%- do checks.append((
-    'won_not_closed', 'opportunities', 'stg_canonical__opportunities', 'opportunity_id',
+    'won_not_closed', 'opportunities', 'int_canonical__opportunities', 'opportunity_id',
     'raw.is_won and not raw.is_closed',
     "'is_won=true, is_closed=false: counted as won and closed'"
 )) %}
 {%- for entity, model, key in [
-    ('opportunities', 'stg_canonical__opportunities', 'opportunity_id'),
-    ('leads', 'stg_canonical__leads', 'lead_id'),
-    ('accounts', 'stg_canonical__accounts', 'account_id'),
-    ('activities', 'stg_canonical__activities', 'activity_id'),
-    ('users', 'stg_canonical__users', 'user_id'),
+    ('opportunities', 'int_canonical__opportunities', 'opportunity_id'),
+    ('leads', 'int_canonical__leads', 'lead_id'),
+    ('accounts', 'int_canonical__accounts', 'account_id'),
+    ('activities', 'int_canonical__activities', 'activity_id'),
+    ('users', 'int_canonical__users', 'user_id'),
 ] %}
     {%- do checks.append((
         'line_break_in_id', entity, model, key,
@@ -52,15 +52,15 @@
     )) %}
 {%- endfor %}
 {%- for entity, model, key, columns in [
-    ('accounts', 'stg_canonical__accounts', 'account_id', ['account_name', 'industry', 'employee_band', 'prefecture']),
-    ('users', 'stg_canonical__users', 'user_id', ['team_name']),
+    ('accounts', 'int_canonical__accounts', 'account_id', ['account_name', 'industry', 'employee_band', 'prefecture']),
+    ('users', 'int_canonical__users', 'user_id', ['team_name']),
     ('teams', 'stg_canonical__teams', 'team_id', ['team_name']),
-    ('agencies', 'stg_canonical__agencies', 'agency_id', ['agency_name', 'fee_model']),
+    ('agencies', 'int_canonical__agencies', 'agency_id', ['agency_name', 'fee_model']),
     ('products', 'stg_canonical__products', 'product', ['product']),
-    ('opportunities', 'stg_canonical__opportunities', 'opportunity_id', ['opportunity_stage', 'product', 'lost_reason']),
+    ('opportunities', 'int_canonical__opportunities', 'opportunity_id', ['opportunity_stage', 'product', 'lost_reason']),
     ('subscriptions', 'stg_canonical__subscriptions', 'subscription_item_id', ['product']),
-    ('leads', 'stg_canonical__leads', 'lead_id', ['lead_source']),
-    ('opportunity_stage_history', 'stg_canonical__opportunity_stage_history', 'opportunity_id', ['opportunity_stage']),
+    ('leads', 'int_canonical__leads', 'lead_id', ['lead_source']),
+    ('opportunity_stage_history', 'int_canonical__opportunity_stage_history', 'opportunity_id', ['opportunity_stage']),
 ] %}
     {%- for column in columns %}
         {%- do checks.append((
@@ -69,6 +69,14 @@
             "'" ~ column ~ " starts with ' || substr(raw." ~ column ~ ", 1, 1)"
             ~ " || ': published with a leading single quote, as text'"
         )) %}
+    {%- endfor %}
+{%- endfor %}
+{#- The raw columns each check reads, per model (its key and every raw.<column>). -#}
+{%- set raw_columns = {} %}
+{%- for rule, entity, model, key, condition, offending in checks %}
+    {%- set found = raw_columns.setdefault(model, [key]) %}
+    {%- for column in modules.re.findall('raw\\.([a-z_]+)', condition ~ ' ' ~ offending) %}
+        {%- if column not in found %}{% do found.append(column) %}{% endif %}
     {%- endfor %}
 {%- endfor %}
 with
@@ -82,7 +90,10 @@ check_{{ loop.index }} as (
         staged.source_file,
         staged.source_row,
         {{ offending }} as offending_values
-    from {{ source('canonical', model.replace('stg_canonical__', '')) }} as raw
+    from {{ canonical_raw_rows(
+        model.replace('stg_canonical__', '').replace('int_canonical__', ''),
+        raw_columns[model],
+    ) }} as raw
     inner join {{ ref(model) }} as staged
         on raw._source_file = staged.source_file and raw._row_number = staged.source_row
     where {{ condition }}
@@ -90,11 +101,11 @@ check_{{ loop.index }} as (
 {%- endfor %}
 
 opportunities as (
-    select * from {{ ref('stg_canonical__opportunities') }}
+    select * from {{ ref('int_canonical__opportunities') }}
 ),
 
 history as (
-    select * from {{ ref('stg_canonical__opportunity_stage_history') }}
+    select * from {{ ref('int_canonical__opportunity_stage_history') }}
 ),
 
 stage_lookup as (
@@ -150,7 +161,7 @@ money as (
 -- An amount in a currency without an exchange rate: its converted amount is unknown.
 missing_rates as (
     {%- for record_type, entity, model, key in [
-        ('opportunity', 'opportunities', 'stg_canonical__opportunities', 'opportunity_id'),
+        ('opportunity', 'opportunities', 'int_canonical__opportunities', 'opportunity_id'),
         ('subscription_item', 'subscriptions', 'stg_canonical__subscriptions', 'subscription_item_id'),
         ('order', 'orders', 'stg_canonical__orders', 'order_id'),
     ] %}
@@ -185,7 +196,7 @@ missing_rates as (
 -- A lead source neither in the seed lead_source_channels nor declared (lead_sources.csv or a
 -- mapping's lead_sources): channel 'unmapped' in dim_lead_sources.
 leads as (
-    select * from {{ ref('stg_canonical__leads') }}
+    select * from {{ ref('int_canonical__leads') }}
 ),
 
 mapped_sources as (

@@ -3,7 +3,7 @@
 -- one account, kept under the smallest id; accounts without a key value stay as they are.
 {%- set merge_key = var('account_merge_key', none) %}
 with accounts as (
-    select * from {{ ref('stg_canonical__accounts') }}
+    select * from {{ ref('int_canonical__accounts') }}
 ),
 
 final as (

@@ -9,7 +9,7 @@ with opportunities as (
         currency,
         amount,
         coalesce(close_date, cast(created_at as date)) as rate_date
-    from {{ ref('stg_canonical__opportunities') }}
+    from {{ ref('int_canonical__opportunities') }}
 ),
 
 subscriptions as (

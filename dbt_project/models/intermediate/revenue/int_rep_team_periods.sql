@@ -6,7 +6,7 @@ with history as (
 ),
 
 users as (
-    select * from {{ ref('stg_canonical__users') }}
+    select * from {{ ref('int_canonical__users') }}
 ),
 
 periods as (

@@ -1,6 +1,6 @@
 -- Customer and prospect companies, with their acquisition dates.
 with accounts as (
-    select * from {{ ref('stg_canonical__accounts') }}
+    select * from {{ ref('int_canonical__accounts') }}
 ),
 
 account_keys as (

@@ -1,6 +1,6 @@
 -- One row per outsourced agency plus the row 'in_house' for the company's own staff.
 with agencies as (
-    select * from {{ ref('stg_canonical__agencies') }}
+    select * from {{ ref('int_canonical__agencies') }}
 ),
 
 in_house as (

@@ -57,7 +57,7 @@ mapped as (
 ),
 
 observed as (
-    select distinct lead_source from {{ ref('stg_canonical__leads') }}
+    select distinct lead_source from {{ ref('int_canonical__leads') }}
 ),
 
 unmapped as (

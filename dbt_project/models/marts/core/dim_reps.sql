@@ -1,6 +1,6 @@
 -- Reps without personal data (no names or e-mail addresses).
 with users as (
-    select * from {{ ref('stg_canonical__users') }}
+    select * from {{ ref('int_canonical__users') }}
 ),
 
 final as (

@@ -1,5 +1,5 @@
 with users as (
-    select * from {{ ref('stg_canonical__users') }}
+    select * from {{ ref('int_canonical__users') }}
 ),
 
 units as (

@@ -1,10 +1,10 @@
 -- Sales activities without free text (the subject may hold personal data).
 with activities as (
-    select * from {{ ref('stg_canonical__activities') }}
+    select * from {{ ref('int_canonical__activities') }}
 ),
 
 reps as (
-    select * from {{ ref('stg_canonical__users') }}
+    select * from {{ ref('int_canonical__users') }}
 ),
 
 account_keys as (
@@ -15,7 +15,7 @@ leads as (
     select
         lead_id,
         agency_id
-    from {{ ref('stg_canonical__leads') }}
+    from {{ ref('int_canonical__leads') }}
 ),
 
 final as (

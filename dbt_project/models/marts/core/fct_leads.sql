@@ -1,9 +1,9 @@
 with leads as (
-    select * from {{ ref('stg_canonical__leads') }}
+    select * from {{ ref('int_canonical__leads') }}
 ),
 
 reps as (
-    select * from {{ ref('stg_canonical__users') }}
+    select * from {{ ref('int_canonical__users') }}
 ),
 
 account_keys as (
@@ -15,7 +15,7 @@ lead_sources as (
 ),
 
 opportunities as (
-    select * from {{ ref('stg_canonical__opportunities') }}
+    select * from {{ ref('int_canonical__opportunities') }}
 ),
 
 -- A lead is converted when it names its opportunity or an opportunity names it (links on

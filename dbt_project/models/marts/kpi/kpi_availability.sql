@@ -59,10 +59,19 @@
     {%- endfor -%}
 {%- endfor %}
 
+{#- Rows loaded: the raw canonical rows plus the Salesforce rows the dbt rules keep. -#}
+{%- set salesforce_entities = [
+    'users', 'agencies', 'accounts', 'contacts', 'leads', 'opportunities',
+    'opportunity_stage_history', 'activities', 'exchange_rates',
+] %}
+
 with input_counts as (
     select
     {%- for name in inputs %}
-        (select count(*) from {{ source('canonical', name) }}) as {{ name }}
+        (select count(*) from {{ source('canonical', name) }})
+        {%- if name in salesforce_entities %}
+            + (select count(*) from {{ ref('int_salesforce__' ~ name) }})
+        {%- endif %} as {{ name }}
         {{- "," if not loop.last }}
     {%- endfor %}
 ),
