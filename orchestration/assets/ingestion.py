@@ -105,16 +105,18 @@ LANDED_CRMS: tuple[tuple[Crm, tuple[str, ...], Callable[[Path, dict, str], CrmSo
         *HUBSPOT_SPECS,
         dg.AssetSpec(
             CONVERTED_SOURCES_KEY,
-            deps=[*SALESFORCE_KEYS, SALESFORCE_CONFIG_KEY, *HUBSPOT_KEYS, HUBSPOT_CONFIG_KEY],
+            deps=[*HUBSPOT_KEYS, HUBSPOT_CONFIG_KEY],
             group_name=INGESTION_GROUP,
-            description="CRM exports in source folders of the landing directory (Salesforce, "
-            "HubSpot, mapped Japanese SFA or agency files, each with a source.yml) converted to "
+            description="CRM exports in source folders of the landing directory (HubSpot, "
+            "mapped Japanese SFA or agency files, each with a source.yml) converted to "
             "canonical CSV files with the original file and row kept; rejected input rows go to "
             "raw._quarantine. First checks every canonical landing file (encoding, header) and "
             "source.yml and fails with one error listing every problem, so a bad input stops "
             "the run before anything is converted; landing files that match no entity are "
             "recorded in raw._unmatched_files. Salesforce and HubSpot sources are landed "
-            "verbatim (raw_salesforce.*, raw_hubspot.*) and converted from there.",
+            "verbatim (raw_salesforce.*, raw_hubspot.*); Salesforce is not converted here: its "
+            "business rules are the dbt models intermediate/crm/int_salesforce__*, and the rows "
+            "they reject reach raw._quarantine after the dbt build.",
             kinds={"python", "csv"},
         ),
     ],

@@ -999,6 +999,40 @@ def _(landing: Path) -> None:
 
 
 @case(
+    "salesforce_negative_amount",
+    "sources",
+    "a negative Salesforce opportunity amount",
+    "defect",
+    "negative_amount",
+    "0065g00000Rt3qQAAR",
+    why="The deal stays; its amount is treated as unknown, so no sum goes negative.",
+)
+def _(landing: Path) -> None:
+    update(
+        landing / "salesforce" / "Opportunity.csv",
+        "Id",
+        "0065g00000Rt3qQAAR",
+        {"Amount": "-3600000", "ExpectedRevenue": "-3600000"},
+    )
+
+
+@case(
+    "salesforce_duplicate_id",
+    "sources",
+    "one Salesforce Id exported twice with different content",
+    "defect",
+    "duplicate_key_conflict",
+    "0065g00000Rt4rRAAR",
+    why="The later row wins; the other is reported with its file and row, not dropped unseen.",
+)
+def _(landing: Path) -> None:
+    path = landing / "salesforce" / "Opportunity.csv"
+    _header, rows = read_rows(path)
+    (row,) = [r for r in rows if r["Id"] == "0065g00000Rt4rRAAR"]
+    append(path, {**row, "Amount": "5400000", "CloseDate": "2025-09-30"})
+
+
+@case(
     "hubspot_unknown_owner",
     "sources",
     "a HubSpot deal owner missing from the owners export",

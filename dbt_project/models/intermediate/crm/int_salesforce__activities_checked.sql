@@ -110,7 +110,8 @@ task_activities as (
                     <> 'CallDurationInSeconds is not a number'
                 )
                 then typed_tasks.unreadable_value_reason
-            -- A disposition missing from the map: the converter stops with a mapping error.
+            -- A disposition missing from the map: the row is rejected with the value to map (the
+            -- Python converter stopped the run with a mapping error instead).
             when typed_tasks.activity_type = 'call'
                 and typed_tasks.call_disposition is not null
                 and call_disposition_map.call_disposition is null

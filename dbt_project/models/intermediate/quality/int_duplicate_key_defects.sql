@@ -1,7 +1,9 @@
 -- Records exported twice under one id with different content: staging keeps the row of the
 -- latest file and row; every other row is reported here (rule duplicate_key_conflict) with
--- its own file and row. Identical copies are harmless and not reported. Users are checked in
--- int_user_defects (a person legitimately has one row per role).
+-- its own file and row. Identical copies are harmless and not reported. Rows of a Salesforce
+-- source come from its dbt rules (int_salesforce__<entity>; their ids are namespaced by
+-- source, so they never meet a canonical id). Users are checked in int_user_defects (a person
+-- legitimately has one row per role).
 {%- set text = dbt.type_string() %}
 {%- set entities = {
     'leads': 'lead_id',
@@ -11,31 +13,55 @@
     'subscriptions': 'subscription_item_id',
     'orders': 'order_id',
 } %}
+{%- set salesforce_entities = ['leads', 'opportunities', 'accounts', 'activities'] %}
+{%- set audit_columns = ['source_system', 'source_file', 'source_row'] %}
 with
 {%- for entity, key in entities.items() %}
-    {%- set relation = source('canonical', entity) %}
-    {%- set content = [] %}
-    {%- if execute %}
-        {%- for column in adapter.get_columns_in_relation(relation) %}
-            {%- if not column.name.startswith('_') and column.name != key %}
-                {%- do content.append(
-                    "coalesce(cast(" ~ adapter.quote(column.name) ~ " as " ~ text ~ "), '<null>')"
-                ) %}
-            {%- endif %}
-        {%- endfor %}
+    {%- set branches = [
+        (source('canonical', entity), '_source_system', '_source_file', '_row_number')
+    ] %}
+    {%- if entity in salesforce_entities %}
+        {%- do branches.append(
+            (ref('int_salesforce__' ~ entity), 'source_system', 'source_file', 'source_row')
+        ) %}
     {%- endif %}
-    {%- if not content %}{% do content.append("''") %}{% endif %}
-{{ entity }}_rows as (
+{{ entity }}_all_rows as (
+    {%- for relation, system_column, file_column, row_column in branches %}
+        {%- set content = [] %}
+        {%- if execute %}
+            {%- for column in adapter.get_columns_in_relation(relation) %}
+                {%- if not column.name.startswith('_') and column.name != key
+                    and column.name not in audit_columns %}
+                    {%- do content.append(
+                        "coalesce(cast(" ~ adapter.quote(column.name) ~ " as " ~ text
+                        ~ "), '<null>')"
+                    ) %}
+                {%- endif %}
+            {%- endfor %}
+        {%- endif %}
+        {%- if not content %}{% do content.append("''") %}{% endif %}
     select
         {{ key }} as record_id,
-        _source_system as source_system,
-        _source_file as source_file,
-        _row_number as source_row,
-        {{ dbt.hash(content | join(" || '|' || ")) }} as content_hash,
-        row_number() over (
-            partition by {{ key }} order by _source_file desc, _row_number desc
-        ) as position_from_latest
+        {{ system_column }} as source_system,
+        {{ file_column }} as source_file,
+        {{ row_column }} as source_row,
+        {{ dbt.hash(content | join(" || '|' || ")) }} as content_hash
     from {{ relation }}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+{{ entity }}_rows as (
+    select
+        record_id,
+        source_system,
+        source_file,
+        source_row,
+        content_hash,
+        row_number() over (
+            partition by record_id order by source_file desc, source_row desc
+        ) as position_from_latest
+    from {{ entity }}_all_rows
 ),
 
 {{ entity }}_conflicts as (
