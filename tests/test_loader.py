@@ -53,6 +53,9 @@ def test_bad_rows_are_quarantined_and_every_row_is_accounted_for(tmp_path):
             "select rows_read, rows_loaded, rows_quarantined from raw._load_log"
         ).fetchall()
     assert [row[0] for row in loaded] == ["O1", "O7"]
+    # Each row keeps its data row in the file, also after the malformed row 6 the reader
+    # left out (row 7 is not renumbered 6).
+    assert [row[5] for row in loaded] == [1, 7]
     # An explicit offset is converted to Asia/Tokyo wall time: 10:00 UTC = 19:00 JST.
     assert str(loaded[1][1]) == "2025-04-02 19:00:00"
     assert loaded[1][3] is False and loaded[1][4] == "line\nbreak"
@@ -63,6 +66,7 @@ def test_bad_rows_are_quarantined_and_every_row_is_accounted_for(tmp_path):
     assert "is_closed: cannot read maybe as boolean" in reasons["5"]
     malformed = [r for key, r in reasons.items() if key.startswith("line")]
     assert len(malformed) == 1 and "TOO MANY COLUMNS" in malformed[0]
+    assert "line 7" in reasons  # the header is line 1
     assert log == [(7, 2, 5)]
 
 

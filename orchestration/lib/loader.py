@@ -431,6 +431,22 @@ from read_csv(
 )
 """
 
+# row_number() counts the rows the reader kept; a rejected record would shift every later
+# row's number by one. DuckDB's reject `line` is the record's ordinal counting the header as
+# 1 (a value with a line break inside quotes does not advance it), so rejected record i (in
+# file order) is data row line - 1, and kept row k is data row k + the number of rejected
+# records with fewer than k kept rows before them.
+RENUMBER_AFTER_REJECTS_SQL = """
+update _staged_file set _row_number = _row_number + (
+    select count(*) from (
+        select line - 1 - row_number() over (order by line) as kept_before
+        from (select distinct line from _csv_rejects) as rejected_lines
+    ) as rejected
+    where rejected.kept_before < _staged_file._row_number
+)
+where exists (select 1 from _csv_rejects)
+"""
+
 
 def stage_csv(
     con: duckdb.DuckDBPyConnection,
@@ -450,6 +466,7 @@ def stage_csv(
     try:
         con.execute("drop table if exists _staged_file")
         con.execute(READ_CSV_SQL.format(columns=columns), [str(source)])
+        con.execute(RENUMBER_AFTER_REJECTS_SQL)
     except duckdb.Error as error:
         detail = str(error).strip().splitlines()[0]
         raise LandingFileError(
