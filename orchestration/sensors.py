@@ -1,4 +1,5 @@
-"""A sensor that starts the pipeline when files land (new or changed CSV in the landing dir)."""
+"""A sensor that starts the pipeline when files land (new or changed files in the landing dir)
+or a synced CRM database a source names (`database:` in its source.yml) changes."""
 
 import hashlib
 import json
@@ -8,6 +9,8 @@ import dagster as dg
 
 from orchestration.lib.settings import Settings
 from orchestration.schedules import sales_kpi_pipeline
+from orchestration.sources.base import MappingError
+from orchestration.sources.registry import discover_sources
 
 
 def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
@@ -15,11 +18,15 @@ def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
 
     Every file counts, whatever the case of its name (`Spend.CSV`) or its kind (a source
     export's .xlsx, .jsonl, .parquet or source.yml); hidden files and Excel's `~$` lock files
-    do not.
+    do not. A synced source's DuckDB file (`database:` in its source.yml, often outside the
+    landing folder) counts too, under `synced:<source folder>:<file>`, with its write-ahead log:
+    a Fivetran/Airbyte/dlt sync into it starts a run as a new export file does. A schema synced
+    into the working database itself cannot be told from the pipeline's own writes: the nightly
+    schedule picks it up.
     """
     if not landing_dir.is_dir():
         return {}
-    stamps = {}
+    stamps = _synced_databases(landing_dir)
     for path in sorted(landing_dir.rglob("*")):
         relative = path.relative_to(landing_dir)
         if any(part.startswith((".", "~$")) for part in relative.parts) or not path.is_file():
@@ -29,12 +36,32 @@ def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
     return stamps
 
 
+def _synced_databases(landing_dir: Path) -> dict[str, list[int]]:
+    try:
+        sources = discover_sources(landing_dir)
+    except MappingError:
+        return {}  # the run reports a bad source.yml; the file's own stamp already counts
+    stamps = {}
+    for source in sources:
+        database = source.config.get("database")
+        if not database:
+            continue
+        path = Path(str(database))
+        path = path if path.is_absolute() else source.folder / path
+        for file in (path, path.with_name(path.name + ".wal")):
+            if file.is_file():
+                stat = file.stat()
+                stamps[f"synced:{source.folder.name}:{file}"] = [stat.st_size, stat.st_mtime_ns]
+    return stamps
+
+
 @dg.sensor(
     name="landing_files_sensor",
     job=sales_kpi_pipeline,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts the pipeline when a file is added to or changed in the landing dir.",
+    description="Starts the pipeline when a file is added to or changed in the landing dir, or "
+    "a synced CRM database named by a source.yml (`database:`) changes.",
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext):
     landing_dir = Settings.from_env().landing_dir

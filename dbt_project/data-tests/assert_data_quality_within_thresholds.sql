@@ -16,6 +16,7 @@
     'subscriptions': 'stg_canonical__subscriptions',
     'orders': 'stg_canonical__orders',
     'spend': 'stg_canonical__spend',
+    'exchange_rates': 'int_canonical__exchange_rates',
 } %}
 with entity_records as (
     {%- for entity, model in entities.items() %}

@@ -1033,6 +1033,25 @@ def _(landing: Path) -> None:
 
 
 @case(
+    "exchange_rate_two_sources",
+    "sources",
+    "one date's USD rate given by Salesforce and by exchange_rates.csv, differently",
+    "defect",
+    "duplicate_key_conflict",
+    "2025-04-01 USD JPY",
+    why="One rate is used (the row of the latest file); the other is reported, so the "
+    "conflict is seen and settled in one place.",
+)
+def _(landing: Path) -> None:
+    # DatedConversionRate gives 1 JPY = 0.00625 USD from 2025-04-01, i.e. 160 JPY per USD.
+    write(
+        landing / "exchange_rates.csv",
+        ["rate_date", "from_currency", "to_currency", "rate"],
+        [{"rate_date": "2025-04-01", "from_currency": "USD", "to_currency": "JPY", "rate": "150"}],
+    )
+
+
+@case(
     "hubspot_unknown_owner",
     "sources",
     "a HubSpot deal owner missing from the owners export",

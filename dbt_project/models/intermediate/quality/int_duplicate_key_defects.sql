@@ -3,7 +3,9 @@
 -- its own file and row. Identical copies are harmless and not reported. Rows of a Salesforce
 -- source come from its dbt rules (int_salesforce__<entity>; their ids are namespaced by
 -- source, so they never meet a canonical id). Users are checked in int_user_defects (a person
--- legitimately has one row per role).
+-- legitimately has one row per role). An exchange rate is keyed by its date and currency pair,
+-- which two sources can both give (a Salesforce DatedConversionRate and exchange_rates.csv):
+-- the same pair with two different rates is reported too.
 {%- set text = dbt.type_string() %}
 {%- set entities = {
     'leads': 'lead_id',
@@ -12,11 +14,17 @@
     'activities': 'activity_id',
     'subscriptions': 'subscription_item_id',
     'orders': 'order_id',
+    'exchange_rates': 'rate_date, from_currency, to_currency',
 } %}
-{%- set salesforce_entities = ['leads', 'opportunities', 'accounts', 'activities'] %}
+{%- set salesforce_entities = ['leads', 'opportunities', 'accounts', 'activities', 'exchange_rates'] %}
 {%- set audit_columns = ['source_system', 'source_file', 'source_row'] %}
 with
 {%- for entity, key in entities.items() %}
+    {%- set key_columns = key.split(', ') %}
+    {%- set record_id = [] %}
+    {%- for column in key_columns %}
+        {%- do record_id.append("cast(" ~ column ~ " as " ~ text ~ ")") %}
+    {%- endfor %}
     {%- set branches = [
         (source('canonical', entity), '_source_system', '_source_file', '_row_number')
     ] %}
@@ -30,7 +38,7 @@ with
         {%- set content = [] %}
         {%- if execute %}
             {%- for column in adapter.get_columns_in_relation(relation) %}
-                {%- if not column.name.startswith('_') and column.name != key
+                {%- if not column.name.startswith('_') and column.name not in key_columns
                     and column.name not in audit_columns %}
                     {%- do content.append(
                         "coalesce(cast(" ~ adapter.quote(column.name) ~ " as " ~ text
@@ -41,7 +49,7 @@ with
         {%- endif %}
         {%- if not content %}{% do content.append("''") %}{% endif %}
     select
-        {{ key }} as record_id,
+        {{ record_id | join(" || ' ' || ") }} as record_id,
         {{ system_column }} as source_system,
         {{ file_column }} as source_file,
         {{ row_column }} as source_row,
