@@ -294,6 +294,12 @@ def test_each_landed_object_is_an_asset_feeding_its_staging_model() -> None:
         landed = dg.AssetKey([SALESFORCE.schema, obj.table])
         staging = dg.AssetKey(["staging", f"stg_salesforce__{obj.table}"])
         assert graph.get(staging).parent_keys == {landed}, obj.name
-        assert landed in graph.get(converted).parent_keys, obj.name
+        # No Python between the landed rows and the marts: the converter asset does not read them.
+        assert landed not in graph.get(converted).parent_keys, obj.name
     config = dg.AssetKey([SALESFORCE.schema, CONFIG_TABLE])
     assert graph.get(dg.AssetKey(["staging", "stg_salesforce__config"])).parent_keys == {config}
+    # ... and from the dbt rules to the marts: Opportunity -> int_salesforce -> union -> core.
+    rules = dg.AssetKey(["intermediate", "int_salesforce__opportunities"])
+    union = dg.AssetKey(["intermediate", "int_canonical__opportunities"])
+    assert rules in graph.get(union).parent_keys
+    assert dg.AssetKey(["core", "fct_leads"]) in graph.get(union).child_keys

@@ -327,7 +327,7 @@ def land_file(
         insert into {table} by name
         select {selected}, ? as _source_system, ? as _source_file, _row_number,
             ? as _load_id, ? as _loaded_at
-        from _staged_file order by _row_number
+        from _staged_file
         """,
         [source_system, str(path), load_id, loaded_at],
     )
