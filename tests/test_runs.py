@@ -399,6 +399,20 @@ def test_recovery_publishes_cleans_up_and_marks_the_killed_runs_failed(scenario)
         assert recovered.status == DagsterRunStatus.SUCCESS
 
 
+def test_after_the_published_runs_a_fresh_daemon_starts_nothing(scenario, monkeypatch):
+    """`make ui` after `make demo`: the sensor has no cursor yet, and the files the last
+    published run loaded are not new to it."""
+    from orchestration.sensors import landing_files_sensor
+
+    base = scenario["base"]
+    monkeypatch.setenv("SALES_KPI_HOME", str(base))
+    monkeypatch.setenv("SALES_KPI_LANDING_DIR", str(base / "landing"))
+    monkeypatch.setenv("SALES_KPI_WORKING_DB", str(base / "warehouse" / "working.duckdb"))
+    monkeypatch.setenv("SALES_KPI_PUBLISHED_DB", str(scenario["published"]))
+    assert (scenario["published"].parent / "landing_fingerprint.json").is_file()
+    assert isinstance(landing_files_sensor(dg.build_sensor_context()), dg.SkipReason)
+
+
 def test_two_runs_started_together_one_publishes_the_other_exits_4(scenario):
     codes = sorted(code for code, _ in scenario["together"])
     assert codes == [0, 4], scenario["together"]

@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext
 
 from orchestration.lib.canonical_schema import ENTITIES, ENTITY_ORDER
 from orchestration.lib.crm_landing import CONFIG_TABLE, Crm, CrmSource, land_crm
+from orchestration.lib.landing_state import remember_loaded
 from orchestration.lib.loader import (
     LandingFileError,
     converted_files,
@@ -128,6 +129,7 @@ def converted_sources(context: AssetExecutionContext, warehouse: WarehouseResour
     mark_phase("convert")
     settings = warehouse.settings()
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
+    remember_loaded(settings)  # what this run loads; the sensor's baseline once published
     load_id = context.run.run_id or new_load_id()
     unmatched = unmatched_files(settings.landing_dir)
     with duckdb.connect(str(settings.working_db)) as con:

@@ -4,6 +4,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.assets.transform import dbt_asset_keys
+from orchestration.lib.landing_state import mark_published
 from orchestration.lib.publish import PUBLISHED_SCHEMAS, publish_marts
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
@@ -30,6 +31,7 @@ def published_marts(
         run_id=context.run.run_id,
         as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else None,
     )
+    mark_published(settings)  # a daemon started afresh does not re-run these files
     context.log.info(f"Published {len(result.tables)} tables to {result.path}")
     data_docs = settings.quality_dir / "data_docs" / "index.html"
     return dg.MaterializeResult(
