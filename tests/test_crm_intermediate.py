@@ -15,13 +15,7 @@ landed row is kept or rejected exactly once.
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
-from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -30,16 +24,20 @@ import pytest
 import yaml
 
 from orchestration.lib.canonical_schema import ENTITIES
-from orchestration.lib.crm_landing import land_crm
-from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.sources.base import Conversion
 from orchestration.sources.salesforce import (
-    CONFIG_KEYS,
     DELETED_REASON,
     FIVETRAN_DELETED_REASON,
     SALESFORCE,
     convert,
-    crm_source,
+)
+from tests.crm_dbt import (
+    DBT_DELETED_REASON,
+    add_copy,
+    canonical_text,
+    edit_csv,
+    land_and_build,
+    set_field,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -56,8 +54,6 @@ CONVERTED_ENTITIES = (
     "activities",
     "exchange_rates",
 )
-# dbt names the deleted rows of an export file and of a synced table with one reason.
-DBT_DELETED_REASON = "deleted in Salesforce (IsDeleted or _fivetran_deleted = true)"
 
 O1, O2 = "0065g00000Rt1nNAAR", "0065g00000Rt2pPAAR"
 O3, O4 = "0065g00000Rt3qQAAR", "0065g00000Rt4rRAAR"
@@ -92,40 +88,6 @@ FIELD_HISTORY = [
 
 
 # --------------------------------------------------------------------------- the variant
-
-
-def edit_csv(path: Path, edit: Callable[[list[str], list[list[str]]], None]) -> None:
-    """Rewrite an export file in place: `edit(header, rows)` changes the rows list."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        header, *rows = list(csv.reader(handle))
-    edit(header, rows)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows([header, *rows])
-
-
-def set_field(row_id: str, column: str, value: str) -> Callable[[list[str], list[list[str]]], None]:
-    def edit(header: list[str], rows: list[list[str]]) -> None:
-        for row in rows:
-            if row[0] == row_id:
-                row[header.index(column)] = value
-
-    return edit
-
-
-def add_copy(
-    row_id: str, new_id: str, **fields: str
-) -> Callable[[list[str], list[list[str]]], None]:
-    """Append a copy of the row with that Id, with a new Id and some fields changed."""
-
-    def edit(header: list[str], rows: list[list[str]]) -> None:
-        (original,) = [row for row in rows if row[0] == row_id]
-        copy = list(original)
-        copy[0] = new_id
-        for column, value in fields.items():
-            copy[header.index(column)] = value
-        rows.append(copy)
-
-    return edit
 
 
 def write_variant(folder: Path) -> dict:
@@ -188,40 +150,10 @@ def built(tmp_path_factory) -> tuple[Path, dict[str, Conversion]]:
     base = tmp_path_factory.mktemp("crm_intermediate")
     configs = {"salesforce": tiny_config(), "variant": write_variant(base / "variant")}
     folders = {"salesforce": SF, "variant": base / "variant"}
-    database = base / "working.duckdb"
-    with duckdb.connect(str(database)) as con:
-        sources = [crm_source(folders[s], configs[s], s) for s in SOURCES]
-        land_crm(con, SALESFORCE, sources, "load-1", CONFIG_KEYS)
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(dbt), "build", "--profiles-dir", ".", "--target-path", str(base / "target"),
-         "--select", "path:models/staging/salesforce path:models/intermediate/crm"],
-        cwd=DBT_PROJECT_DIR, env={**os.environ, "SALES_KPI_WORKING_DB": str(database)},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-4000:]
+    database = land_and_build(base, {s: (folders[s], configs[s]) for s in SOURCES})
     with duckdb.connect(str(database)) as con:
         conversions = {s: convert(folders[s], configs[s], s, con) for s in SOURCES}
     return database, conversions
-
-
-def canonical_text(value: object, column: str) -> str | None:
-    """A dbt value as the converter writes it (orchestration/sources/base.py)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        if column == "rate":
-            return f"{value:.6f}"
-        if value == value.to_integral_value():
-            return str(int(value))
-        return format(value.normalize(), "f")
-    return str(value)
 
 
 def dbt_rows(database: Path, entity: str, source_system: str) -> list[tuple]:
