@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -515,7 +514,7 @@ def test_unmapped_role(built: Built) -> None:
     rejects = built.rejects_of("User.csv", "nostage")
     assert [r for r in rejects if r[1] == reason] == [(2, reason), (3, reason)]
     users = {r["user_id"] for r in built.rows("users", "nostage")}
-    assert users == {sf("U1", "nostage"), sf("U4", "nostage")}
+    assert users == {sf("U4", "nostage")}  # U1: test_invalid_role_in_config
 
 
 def test_unmapped_opportunity_type(built: Built) -> None:
@@ -526,18 +525,14 @@ def test_unmapped_opportunity_type(built: Built) -> None:
 
 
 def test_invalid_role_in_config(built: Built) -> None:
-    """`nostage` maps インサイドセールス課 to role Appointer: U1 carries it, and dbt's
-    accepted_values test on the role warns about that one value."""
-    u1 = by_id(built.rows("users", "nostage"), "user_id", sf("U1", "nostage"))
-    assert u1["role"] == "Appointer"
-    results = json.loads((built.target / "run_results.json").read_text(encoding="utf-8"))
-    (role_test,) = [
-        r
-        for r in results["results"]
-        if r["unique_id"].startswith("test.")
-        and "accepted_values_int_salesforce__users_role" in r["unique_id"]
-    ]
-    assert (role_test["status"], role_test["failures"]) == ("warn", 1)
+    """`nostage` maps インサイドセールス課 to role Appointer: U1 (row 1) is rejected with the
+    value, and no user carries it."""
+    reason = (
+        "role 'Appointer' in source.yml user_roles / user_overrides is not one of "
+        "SDR, AE, CS, MANAGER"
+    )
+    assert (1, reason) in built.rejects_of("User.csv", "nostage")
+    assert "Appointer" not in {r["role"] for r in built.rows("users", "nostage")}
 
 
 def test_missing_stage_name_column(built: Built) -> None:
