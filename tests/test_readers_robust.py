@@ -374,17 +374,22 @@ def test_symlinked_mapping_and_export_outside_landing_are_refused(tmp_path):
 
 
 def test_salesforce_export_with_bad_bytes_names_line_offset_and_declaration(tmp_path):
+    """Landing the export (as the pipeline does, before dbt) stops on the file with bad bytes."""
+    import duckdb
+
+    from orchestration.lib.crm_landing import land_crm
     from orchestration.sources.base import MappingError
     from orchestration.sources.registry import _read_config
-    from orchestration.sources.salesforce import convert
+    from orchestration.sources.salesforce import CONFIG_KEYS, SALESFORCE, crm_source
 
     folder = _copy_fixture("salesforce_tiny", tmp_path / "landing")
     lead = folder / "Lead.csv"
     data = lead.read_bytes()
     header_end = data.index(b"\n") + 1
     lead.write_bytes(data[:header_end] + b'"\xff' + data[header_end + 1 :])
-    with pytest.raises(MappingError) as error:
-        convert(folder, _read_config(folder / "source.yml"), "salesforce")
+    source = crm_source(folder, _read_config(folder / "source.yml"), "salesforce")
+    with duckdb.connect() as con, pytest.raises(MappingError) as error:
+        land_crm(con, SALESFORCE, [source], "load-1", CONFIG_KEYS, error=MappingError)
     message = str(error.value)
     assert str(lead) in message
     assert f"cannot be read as utf-8: line 2, byte offset {header_end + 1} (byte 0xFF)" in message

@@ -3,16 +3,18 @@
 A source folder is any sub-folder of the landing directory holding a `source.yml`:
 
 A Salesforce or HubSpot source lands verbatim first (raw_salesforce.<object>,
-raw_hubspot.<object>, orchestration/lib/crm_landing.py) and is converted from there; it may
-name a synced schema instead of files (`schema:`, optional `database:`).
+raw_hubspot.<object>, orchestration/lib/crm_landing.py); it may name a synced schema instead of
+files (`schema:`, optional `database:`). A Salesforce source is not converted here: its rules
+are the dbt models intermediate/crm/int_salesforce__* (RULES_IN_DBT); a HubSpot source is
+converted from its landed tables.
 
 ```yaml
 type: salesforce          # salesforce | hubspot | mapping
 source_system: salesforce # optional, default: the folder name; prefixes every id
-# ...converter options (see docs/load_your_own_exports in the README)
+# ...options of the source type (see docs/load_your_own_exports in the README)
 ```
 
-Each source is converted to canonical CSV files under `<converted_dir>/<source_system>/`,
+Each other source is converted to canonical CSV files under `<converted_dir>/<source_system>/`,
 with the original file and row kept as lineage, and then loaded like canonical landing files.
 """
 
@@ -31,6 +33,7 @@ from orchestration.lib.input_files import load_yaml, refuse_outside
 from orchestration.sources.base import Conversion, MappingError, write_conversion
 
 SOURCE_FILE = "source.yml"
+# Source type -> the module describing it (its `convert`, unless its rules run in dbt).
 CONVERTERS = {
     "salesforce": "orchestration.sources.salesforce",
     "hubspot": "orchestration.sources.hubspot",
@@ -38,7 +41,8 @@ CONVERTERS = {
 }
 # Source types whose objects land verbatim in raw_<type> before they are converted.
 LANDED = frozenset({"salesforce", "hubspot"})
-# Landed sources whose business rules run in dbt (intermediate/crm), not in a Python converter.
+# Landed sources whose business rules run in dbt (intermediate/crm): there is no Python
+# converter for them (convert_sources skips them).
 RULES_IN_DBT = frozenset({"salesforce"})
 RESERVED = {"canonical", *ENTITIES}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -117,6 +121,11 @@ def precheck_sources(landing_dir: Path) -> list[str]:
 
 
 def converter_for(source_type: str) -> Callable[[Path, dict, str], Conversion]:
+    if source_type in RULES_IN_DBT:
+        raise MappingError(
+            f"{source_type} sources have no Python converter: they land verbatim and their "
+            "rules are dbt models (intermediate/crm)."
+        )
     module = importlib.import_module(CONVERTERS[source_type])
     return module.convert
 
@@ -130,14 +139,14 @@ def convert_sources(
     """Convert every source folder; write `<converted_dir>/<source_system>/<entity>.csv`.
 
     `con`: the working database, where the Salesforce and HubSpot sources are already landed
-    verbatim (raw_salesforce, raw_hubspot). With it, a Salesforce source is not converted (its
-    rules are dbt models, RULES_IN_DBT); a HubSpot converter reads its landed tables. Without
-    it, every source is converted from its files (the converter's own tests)."""
+    verbatim (raw_salesforce, raw_hubspot): a HubSpot converter reads its landed tables;
+    without it, a HubSpot source is converted from its files (the converter's own tests). A
+    Salesforce source is never converted: its rules are dbt models (RULES_IN_DBT)."""
     conversions = []
     keep = set()
     for source in discover_sources(landing_dir):
-        if source.source_type in RULES_IN_DBT and con is not None:
-            # Landed verbatim in `con`; the dbt models int_salesforce__<entity> apply the rules
+        if source.source_type in RULES_IN_DBT:
+            # Landed verbatim (land_crm); the dbt models int_salesforce__<entity> apply the rules
             # and int_canonical__<entity> bring the rows to the marts: nothing to convert.
             continue
         convert = converter_for(source.source_type)

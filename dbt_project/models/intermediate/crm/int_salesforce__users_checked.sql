@@ -113,7 +113,8 @@ users_with_roles as (
 
 -- The rejection rules, in the converter's order: deleted; a UserRoleId missing from
 -- UserRole.csv; an unreadable value; a role left out (user_roles: null) or missing from user_roles (the converter
--- stops with a mapping error there) without an override; no role and no override.
+-- stops with a mapping error there) without an override; no role and no override; a role or
+-- motion that is not canonical.
 checked as (
     select
         *,
@@ -133,6 +134,15 @@ checked as (
                     || '(not a sales user)'
             when user_role_id is null and override_team_id is null
                 then 'source.yml user_overrides needs a team_id (the user has no role)'
+            -- A role or motion that is not canonical (a typo in source.yml): the row is
+            -- rejected with the value (the Python converter stopped the run instead).
+            when coalesce(override_role, mapped_role) not in ('SDR', 'AE', 'CS', 'MANAGER')
+                then 'role ''' || coalesce(override_role, mapped_role)
+                    || ''' in source.yml user_roles / user_overrides is not one of '
+                    || 'SDR, AE, CS, MANAGER'
+            when coalesce(override_motion, mapped_motion) not in ('inside', 'field')
+                then 'motion ''' || coalesce(override_motion, mapped_motion)
+                    || ''' in source.yml user_roles / user_overrides is not one of inside, field'
         end as rejection_reason
     from users_with_roles
 ),
