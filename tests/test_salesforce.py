@@ -16,7 +16,8 @@ the same rows (SOURCES says which test uses which):
   role that is not canonical;
 - `noopp`: no Opportunity.csv, an OpportunityFieldHistory.csv beside OpportunityHistory.csv;
 - `fieldhist`: OpportunityFieldHistory.csv instead of OpportunityHistory.csv, no CurrencyIsoCode
-  column, corporate_currency USD.
+  column, corporate_currency USD;
+- `badmaps`: the files as exported, source.yml maps naming values that are not canonical.
 """
 
 from __future__ import annotations
@@ -205,7 +206,16 @@ def fieldhist_source(folder: Path) -> dict:
     return config
 
 
+def badmaps_source(folder: Path) -> dict:
+    config = source_config()
+    config["opportunity_type_map"] = {"New Customer": "upsell"}  # O1, O3
+    config["call_disposition_map"]["不在"] = "busy"  # T1
+    config["lead_status_map"] = {"Working - Contacted": "nurture"}  # L5
+    return config
+
+
 SOURCES = {
+    "badmaps": badmaps_source,
     "configs": configs_source,
     "edits": edits_source,
     "nostage": nostage_source,
@@ -533,6 +543,29 @@ def test_invalid_role_in_config(built: Built) -> None:
     )
     assert (1, reason) in built.rejects_of("User.csv", "nostage")
     assert "Appointer" not in {r["role"] for r in built.rows("users", "nostage")}
+
+
+def test_map_values_that_are_not_canonical(built: Built) -> None:
+    """`badmaps`: a map that names a value outside the canonical ones (a typo in source.yml)
+    rejects the rows it maps, naming the value, the map and what it may be; the night goes on."""
+    upsell = (
+        "Type 'New Customer' maps to 'upsell' in source.yml opportunity_type_map, "
+        "not one of new, expansion, renewal"
+    )
+    assert built.rejects_of("Opportunity.csv", "badmaps") == [(1, upsell), (3, upsell)]
+    assert built.rejects_of("Task.csv", "badmaps") == [
+        (
+            1,
+            "CallDisposition '不在' maps to 'busy' in source.yml call_disposition_map, "
+            "not one of no_answer, connected, appointment_set",
+        )
+    ]
+    assert (
+        5,
+        "Status 'Working - Contacted' maps to 'nurture' in source.yml lead_status_map, "
+        "not one of open, working, converted, disqualified",
+    ) in built.rejects_of("Lead.csv", "badmaps")
+    assert len(built.rows("opportunities", "badmaps")) == 2  # O2, O4
 
 
 def test_missing_stage_name_column(built: Built) -> None:

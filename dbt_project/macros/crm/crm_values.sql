@@ -45,8 +45,8 @@
     nullif(trim({{ expression }}), '')
 {%- endmacro %}
 
-{#- The first of `fields` whose text is not empty but cannot be read, as the Salesforce
-    converter's reason (`Amount is not a number`); null when every one reads. `fields` is a list
+{#- The first of `fields` whose text is not empty but cannot be read, as a rejection reason
+    (`Amount is not a number`); null when every one reads. `fields` is a list
     of (raw column, API field name, kind) with kind number, date, date-time or boolean. -#}
 {% macro crm_unreadable_reason(fields) -%}
     {%- set parsers = {

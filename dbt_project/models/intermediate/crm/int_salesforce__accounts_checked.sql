@@ -56,7 +56,7 @@ checked as (
         corporate_number,
         coalesce(mapped_industry, industry) as industry,
         employee_band,
-        -- The converter derives the band and leaves employee_count empty; so does this model.
+        -- The size band is derived here from NumberOfEmployees; employee_count stays empty.
         cast(null as {{ dbt.type_int() }}) as employee_count,
         billing_state as prefecture,
         created_at,

@@ -1,5 +1,5 @@
 {#- Every Task and Event row with the activity it gives and the reason it is rejected (null:
-    kept). The rules of orchestration/sources/salesforce.py (convert_tasks, convert_events). -#}
+    kept). The Salesforce Task and Event rules (docs: salesforce_rules). -#}
 with
 
 tasks as (
@@ -110,13 +110,18 @@ task_activities as (
                     <> 'CallDurationInSeconds is not a number'
                 )
                 then typed_tasks.unreadable_value_reason
-            -- A disposition missing from the map: the row is rejected with the value to map (the
-            -- Python converter stopped the run with a mapping error instead).
+            -- A disposition missing from the map: the row is rejected with the value to map.
             when typed_tasks.activity_type = 'call'
                 and typed_tasks.call_disposition is not null
                 and call_disposition_map.call_disposition is null
                 then 'CallDisposition ''' || typed_tasks.call_disposition
                     || ''' is not in source.yml call_disposition_map'
+            when typed_tasks.activity_type = 'call'
+                and call_disposition_map.outcome not in ('no_answer', 'connected', 'appointment_set')
+                then 'CallDisposition ''' || coalesce(typed_tasks.call_disposition, '')
+                    || ''' maps to ''' || call_disposition_map.outcome
+                    || ''' in source.yml call_disposition_map, not one of no_answer, '
+                    || 'connected, appointment_set'
             when typed_tasks.owner_id is null then 'OwnerId is empty (owner_id is required)'
             when typed_tasks.completed_at is null and typed_tasks.activity_date is null
                 and typed_tasks.created_at is null

@@ -1,5 +1,5 @@
 {#- Every Lead row with its canonical values and the reason it is rejected (null: kept). The
-    rules of orchestration/sources/salesforce.py (convert_leads). -#}
+    Salesforce lead rules (docs: salesforce_rules). -#}
 with
 
 leads as (
@@ -170,6 +170,11 @@ checked as (
                 then mapped.unreadable_value_reason
             when mapped.created_at is null
                 then 'CreatedDate is empty (created_at is required)'
+            -- A status map entry that names no canonical status (a typo in source.yml).
+            when mapped.mapped_lead_status not in ('open', 'working', 'converted', 'disqualified')
+                then 'Status ''' || coalesce(mapped.lead_status, '') || ''' maps to '''
+                    || mapped.mapped_lead_status || ''' in source.yml lead_status_map, not one '
+                    || 'of open, working, converted, disqualified'
         end as rejection_reason,
         mapped.source_system,
         mapped.source_file,

@@ -1,5 +1,5 @@
 {#- Every Opportunity row with its canonical values and the reason it is rejected (null: kept).
-    The rules of orchestration/sources/salesforce.py (convert_opportunities). -#}
+    The Salesforce opportunity rules (docs: salesforce_rules). -#}
 with
 
 opportunities as (
@@ -122,8 +122,7 @@ mapped as (
 ),
 
 -- A value that cannot be read rejects the row. Required: AccountId, OwnerId, CreatedDate,
--- StageName, IsClosed, IsWon; a Type missing from the type map (the converter stops with a
--- mapping error there) rejects the row.
+-- StageName, IsClosed, IsWon; a Type missing from the type map rejects the row.
 checked as (
     select
         {{ crm_namespaced('source_system', 'opportunity_id') }} as opportunity_id,
@@ -152,6 +151,10 @@ checked as (
             when mapped_opportunity_type is null
                 then 'Type ''' || opportunity_type
                     || ''' is not in source.yml opportunity_type_map'
+            when mapped_opportunity_type not in ('new', 'expansion', 'renewal')
+                then 'Type ''' || coalesce(opportunity_type, '') || ''' maps to '''
+                    || mapped_opportunity_type || ''' in source.yml opportunity_type_map, not '
+                    || 'one of new, expansion, renewal'
             when is_closed is null then 'IsClosed is empty (is_closed is required)'
             when is_won is null then 'IsWon is empty (is_won is required)'
         end as rejection_reason,

@@ -1,6 +1,6 @@
 {#- Every OpportunityHistory and OpportunityFieldHistory row with the stage change it gives and
-    the reason it is rejected (null: kept). The rules of orchestration/sources/salesforce.py
-    (convert_stage_history): the stage history of a source comes from OpportunityHistory when
+    the reason it is rejected (null: kept). The Salesforce rules (docs: salesforce_rules):
+    the stage history of a source comes from OpportunityHistory when
     the source has it, else from OpportunityFieldHistory; rows that repeat the opportunity's
     previous stage (amount or close-date edits) are collapsed away. -#}
 with

@@ -1,6 +1,6 @@
 {#- Every User row with the team, role, motion and agency the rules give it, and the reason it
-    is rejected (null: kept). The rules of orchestration/sources/salesforce.py
-    (user_assignment): the UserRole is the team; source.yml user_roles maps its name to a role
+    is rejected (null: kept). The Salesforce rules (docs: salesforce_rules):
+    the UserRole is the team; source.yml user_roles maps its name to a role
     and motion (null: the role's users are left out); agency_roles maps it to an agency;
     user_overrides (per User.Id) win over the role. -#}
 with
@@ -111,10 +111,9 @@ users_with_roles as (
             and users.source_row = custom_fields.source_row
 ),
 
--- The rejection rules, in the converter's order: deleted; a UserRoleId missing from
--- UserRole.csv; an unreadable value; a role left out (user_roles: null) or missing from user_roles (the converter
--- stops with a mapping error there) without an override; no role and no override; a role or
--- motion that is not canonical.
+-- The rejection rules, in order: deleted; a UserRoleId missing from UserRole.csv; an
+-- unreadable value; a role left out (user_roles: null) or missing from user_roles without an
+-- override; no role and no override; a role or motion that is not canonical.
 checked as (
     select
         *,
@@ -135,7 +134,7 @@ checked as (
             when user_role_id is null and override_team_id is null
                 then 'source.yml user_overrides needs a team_id (the user has no role)'
             -- A role or motion that is not canonical (a typo in source.yml): the row is
-            -- rejected with the value (the Python converter stopped the run instead).
+            -- rejected with the value.
             when coalesce(override_role, mapped_role) not in ('SDR', 'AE', 'CS', 'MANAGER')
                 then 'role ''' || coalesce(override_role, mapped_role)
                     || ''' in source.yml user_roles / user_overrides is not one of '
