@@ -1,5 +1,5 @@
-"""The HubSpot business rules in dbt (dbt_project/models/intermediate/crm/int_hubspot__*) give
-exactly what the Python converter (orchestration/sources/hubspot.py) gives.
+"""The HubSpot business rules in dbt (dbt_project/models/intermediate/crm_hubspot/
+int_hubspot__*) give exactly what the Python converter (orchestration/sources/hubspot.py) gives.
 
 Two sources are landed into one DuckDB file (orchestration/lib/crm_landing.py): the
 `hubspot_tiny` export, and a variant of it that takes the other branches of the rules (a
@@ -7,7 +7,7 @@ company superseded by a later row with the same Record ID and one a sync marks d
 label with its pipeline suffix, a Date entered column of another pipeline, a deal without any
 date under infer_initial_stage, a deal owner written as an e-mail, a contact owner missing from
 the owners export, a deal linked only from its contact's side, a contact that is not a lead,
-an hh:mm:ss call duration, a call without outcome, an incoming, a bounced and an unopened
+an hh:mm:ss call duration, unreadable numbers, timestamps and durations, a call without outcome, an incoming, a bounced and an unopened
 e-mail, meetings without outcome, no-show and rescheduled, given-first names). One dbt build of
 the staging and intermediate models serves every assertion: each int_hubspot__<entity> equals
 the converter's frame of that source (every column, values compared as canonical text),
@@ -106,6 +106,7 @@ def write_variant(folder: Path) -> dict:
         COMPANIES: [
             add_copy("81004", "81004", **{"Company name": "デルタ株式会社（新）"}),
             add_deleted_column,
+            add_copy("81001", "81006", **{"Number of Employees": "多数"}),
         ],
         "deals.csv": [
             set_field("91002", "Deal Stage", "Closed Lost (Sales Pipeline)"),
@@ -113,16 +114,19 @@ def write_variant(folder: Path) -> dict:
             set_field("91004", "Deal owner", "ichiro@example.co.jp"),
             add_renewals_column,
             add_undated_deal,
+            add_copy("91004", "91006", Amount="百万"),
         ],
         "contacts.csv": [
             set_field("51005", "Associated Deal IDs", "91004"),
             set_field("51003", "Contact owner", "退職 三郎"),
             add_copy("51003", "51006", **{"Lifecycle Stage": "Subscriber", "Lead Status": "",
                      "Original Source": "", "Became a Lead Date": ""}),
+            add_copy("51006", "51007", **{"Create Date": "昨日"}),
         ],
         "calls.csv": [
             set_field("61004", "Call duration", "00:01:30"),
             set_field("61006", "Call outcome", ""),
+            add_copy("61001", "61007", **{"Call duration": "1:xx"}),
         ],
         "emails.csv": [
             add_copy("62003", "62004", **{"Email direction": "Incoming email"}),
@@ -165,7 +169,7 @@ def built(tmp_path_factory) -> tuple[Path, dict[str, Conversion]]:
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
         [str(dbt), "build", "--profiles-dir", ".", "--target-path", str(base / "target"),
-         "--select", "path:models/staging/hubspot", "path:models/intermediate/crm,int_hubspot__*"],
+         "--select", "path:models/staging/hubspot", "path:models/intermediate/crm_hubspot"],
         cwd=DBT_PROJECT_DIR, env={**os.environ, "SALES_KPI_WORKING_DB": str(database)},
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -267,6 +271,10 @@ def test_the_variant_rejects_what_its_edits_reject(built) -> None:
     assert reasons == {
         (COMPANIES, 4): f"duplicate Record ID 81004: superseded by {COMPANIES} row 5",
         (COMPANIES, 6): FIVETRAN_DELETED_REASON,
+        (COMPANIES, 7): "cannot read 'Number of Employees' as a number",
+        ("deals.csv", 6): "cannot read 'Amount' as a number",
+        ("contacts.csv", 7): "cannot read 'Create Date' as a timestamp",
+        ("calls.csv", 5): "cannot read 'Call duration' as a duration",
         ("emails.csv", 2): "incoming e-mail (not a rep activity)",
         ("emails.csv", 3): "e-mail bounced",
         ("meetings.csv", 2): "meeting canceled",

@@ -89,6 +89,7 @@ activities as (
         cast(null as {{ dbt.type_string() }}) as email_direction,
         cast(null as {{ dbt.type_string() }}) as email_status,
         cast(null as decimal(38, 6)) as email_open_count,
+        calls.unreadable_value_reason,
         calls.is_deleted,
         calls.source_system,
         calls.source_file,
@@ -114,6 +115,7 @@ activities as (
         email_direction,
         email_status,
         email_open_count,
+        unreadable_value_reason,
         is_deleted,
         source_system,
         source_file,
@@ -152,6 +154,7 @@ activities as (
         cast(null as {{ dbt.type_string() }}),
         cast(null as {{ dbt.type_string() }}),
         cast(null as decimal(38, 6)),
+        meetings.unreadable_value_reason,
         meetings.is_deleted,
         meetings.source_system,
         meetings.source_file,
@@ -264,7 +267,9 @@ checked as (
                 then 'deleted in HubSpot (_fivetran_deleted = true in the synced table)'
             when superseded_reason is not null then superseded_reason
             when native_id is null then '''Record ID'' is empty'
-            when activity_at is null then '''Activity date'' is empty'
+            when activity_at is null and unreadable_value_reason is null
+                then '''Activity date'' is empty'
+            when unreadable_value_reason is not null then unreadable_value_reason
             when activity_type = 'call' and outcome_value is not null and mapped_outcome = ''
                 then 'Call outcome ''' || outcome_value
                     || ''' is not in source.yml call_outcome_map (value: outcome)'

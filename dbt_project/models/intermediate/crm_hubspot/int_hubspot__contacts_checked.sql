@@ -257,6 +257,7 @@ checked as (
                 then 'deleted in HubSpot (_fivetran_deleted = true in the synced table)'
             when superseded_reason is not null then superseded_reason
             when contact_id is null then '''Record ID'' is empty'
+            when unreadable_value_reason is not null then unreadable_value_reason
             when is_lead and lifecycle_lead_status is distinct from 'converted'
                 and lead_status is not null and mapped_lead_status is null
                 then 'Lead Status ''' || lead_status

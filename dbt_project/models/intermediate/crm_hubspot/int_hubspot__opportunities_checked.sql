@@ -229,7 +229,9 @@ checked as (
             when superseded_reason is not null then superseded_reason
             when deal_id is null then '''Record ID'' is empty'
             when opportunity_stage is null then '''Deal Stage'' is empty'
-            when created_at is null then '''Create Date'' is empty'
+            when created_at is null and unreadable_value_reason is null
+                then '''Create Date'' is empty'
+            when unreadable_value_reason is not null then unreadable_value_reason
             when deal_type is not null and mapped_deal_type is null
                 then 'Deal Type ''' || deal_type
                     || ''' is not in source.yml deal_type_map (value: new/expansion/renewal)'

@@ -83,6 +83,7 @@ checked as (
                 then 'deleted in HubSpot (_fivetran_deleted = true in the synced table)'
             when superseded_reason is not null then superseded_reason
             when company_id is null then '''Record ID'' is empty'
+            when unreadable_value_reason is not null then unreadable_value_reason
         end as rejection_reason,
         source_system,
         source_file,
