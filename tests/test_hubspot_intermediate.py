@@ -122,6 +122,7 @@ def write_variant(folder: Path) -> dict:
             add_copy("51003", "51006", **{"Lifecycle Stage": "Subscriber", "Lead Status": "",
                      "Original Source": "", "Became a Lead Date": ""}),
             add_copy("51006", "51007", **{"Create Date": "昨日"}),
+            add_copy("51004", "51008", **{"Became an Opportunity Date": "不明"}),
         ],
         "calls.csv": [
             set_field("61004", "Call duration", "00:01:30"),
@@ -132,11 +133,15 @@ def write_variant(folder: Path) -> dict:
             add_copy("62003", "62004", **{"Email direction": "Incoming email"}),
             add_copy("62003", "62005", **{"Email send status": "Bounced"}),
             add_copy("62003", "62006", **{"Email open count": "0"}),
+            add_copy("62003", "62007", **{"Email open count": "多数"}),
+            add_copy("62004", "62008", **{"Email open count": "多数"}),
         ],
         "meetings.csv": [
             add_copy("63005", "63100", **{"Meeting outcome": ""}),
             add_copy("63005", "63101", **{"Meeting outcome": "No show"}),
             add_copy("63005", "63102", **{"Meeting outcome": "Rescheduled"}),
+            add_copy("63005", "63103", **{"Meeting end time": "終了未定"}),
+            add_copy("63099", "63104", **{"Meeting end time": "終了未定"}),
         ],
     }  # fmt: skip
     for name, changes in edits.items():
@@ -279,6 +284,11 @@ def test_the_variant_rejects_what_its_edits_reject(built) -> None:
         ("emails.csv", 3): "e-mail bounced",
         ("meetings.csv", 2): "meeting canceled",
         ("meetings.csv", 5): "meeting rescheduled",
+        ("meetings.csv", 6): "cannot read the meeting start/end time",
+        ("meetings.csv", 7): "meeting canceled",  # its outcome is read first
+        ("contacts.csv", 8): "cannot read 'Became an Opportunity Date' as a timestamp",
+        ("emails.csv", 5): "cannot read 'Email open count' as a number",
+        ("emails.csv", 6): "incoming e-mail (not a rep activity)",  # read before the count
     }
 
 

@@ -90,6 +90,7 @@ activities as (
         cast(null as {{ dbt.type_string() }}) as email_status,
         cast(null as decimal(38, 6)) as email_open_count,
         calls.unreadable_value_reason,
+        cast(null as {{ dbt.type_string() }}) as late_unreadable_reason,
         calls.is_deleted,
         calls.source_system,
         calls.source_file,
@@ -115,7 +116,8 @@ activities as (
         email_direction,
         email_status,
         email_open_count,
-        unreadable_value_reason,
+        case when activity_at is null then unreadable_value_reason end,
+        case when activity_at is not null then unreadable_value_reason end,
         is_deleted,
         source_system,
         source_file,
@@ -155,6 +157,10 @@ activities as (
         cast(null as {{ dbt.type_string() }}),
         cast(null as decimal(38, 6)),
         meetings.unreadable_value_reason,
+        case
+            when meetings.unreadable_meeting_time_reason is not null
+                then 'cannot read the meeting start/end time'
+        end,
         meetings.is_deleted,
         meetings.source_system,
         meetings.source_file,
@@ -288,6 +294,7 @@ checked as (
                     when {{ hubspot_key('outcome_value') }} like '%cancel%' then 'meeting canceled'
                     else 'meeting ' || lower(outcome_value)
                 end
+            when late_unreadable_reason is not null then late_unreadable_reason
         end as rejection_reason,
         source_system,
         source_file,

@@ -266,6 +266,9 @@ checked as (
                 and lifecycle_lead_status is null
                 then 'Lifecycle Stage ''' || lifecycle_stage
                     || ''' is not in source.yml lead_status_map (value: status)'
+            when is_lead and canonical_lead_status = 'converted'
+                and unreadable_opportunity_date_reason is not null
+                then unreadable_opportunity_date_reason
             when is_lead and agency_value is not null and agency_entry is null
                 then 'agency ''' || agency_value
                     || ''' is not in source.yml agencies (agency id: name)'

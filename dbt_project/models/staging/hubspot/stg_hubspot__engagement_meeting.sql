@@ -24,6 +24,10 @@ renamed as (
         {{ hubspot_unreadable_reason([
             ('hs_timestamp', 'Activity date', 'timestamp'),
         ]) }} as unreadable_value_reason,
+        {{ hubspot_unreadable_reason([
+            ('hs_meeting_start_time', 'Meeting start time', 'timestamp'),
+            ('hs_meeting_end_time', 'Meeting end time', 'timestamp'),
+        ]) }} as unreadable_meeting_time_reason,
         coalesce({{ crm_boolean('_fivetran_deleted') }}, false) as is_deleted,
         _source_system as source_system,
         _source_file as source_file,
