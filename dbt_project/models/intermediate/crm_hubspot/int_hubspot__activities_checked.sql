@@ -110,14 +110,14 @@ activities as (
         associated_contact_ids,
         associated_company_ids,
         associated_deal_ids,
-        cast(null as {{ dbt.type_string() }}),
-        case when email_open_count > 0 then 'opened' else 'sent' end,
-        cast(null as {{ dbt.type_bigint() }}),
+        cast(null as {{ dbt.type_string() }}) as outcome_value,
+        case when email_open_count > 0 then 'opened' else 'sent' end as mapped_outcome,
+        cast(null as {{ dbt.type_bigint() }}) as duration_minutes,
         email_direction,
         email_status,
         email_open_count,
-        case when activity_at is null then unreadable_value_reason end,
-        case when activity_at is not null then unreadable_value_reason end,
+        case when activity_at is null then unreadable_value_reason end as unreadable_value_reason,
+        case when activity_at is not null then unreadable_value_reason end as late_unreadable_reason,
         is_deleted,
         source_system,
         source_file,
@@ -138,29 +138,29 @@ activities as (
         case
             when meetings.meeting_outcome is null then 'held'
             else coalesce(
-                meeting_outcome_map.outcome,
-                case {{ hubspot_key('meetings.meeting_outcome') }}
-                    {%- for key, value in meeting_outcomes.items() %}
-                    when '{{ key }}' then '{{ value }}'
-                    {%- endfor %}
-                end,
-                ''
-            )
-        end,
+                    meeting_outcome_map.outcome,
+                    case {{ hubspot_key('meetings.meeting_outcome') }}
+                        {%- for key, value in meeting_outcomes.items() %}
+                            when '{{ key }}' then '{{ value }}'
+                        {%- endfor %}
+                    end,
+                    ''
+                )
+        end as mapped_outcome,
         case
             when meetings.meeting_end_at >= meetings.meeting_start_at
                 then {{ hubspot_minutes(dbt.datediff(
                     'meetings.meeting_start_at', 'meetings.meeting_end_at', 'second'
                 )) }}
-        end,
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as {{ dbt.type_string() }}),
-        cast(null as decimal(38, 6)),
+        end as duration_minutes,
+        cast(null as {{ dbt.type_string() }}) as email_direction,
+        cast(null as {{ dbt.type_string() }}) as email_status,
+        cast(null as decimal(38, 6)) as email_open_count,
         meetings.unreadable_value_reason,
         case
             when meetings.unreadable_meeting_time_reason is not null
                 then 'cannot read the meeting start/end time'
-        end,
+        end as late_unreadable_reason,
         meetings.is_deleted,
         meetings.source_system,
         meetings.source_file,
@@ -201,7 +201,8 @@ lead_candidates as (
         listed.source_row,
         listed.listed_contact_id,
         row_number() over (
-            partition by listed.object_name, listed.source_system, listed.source_file,
+            partition by
+                listed.object_name, listed.source_system, listed.source_file,
                 listed.source_row
             order by listed.listed_contact_position
         ) as lead_rank
@@ -215,10 +216,10 @@ lead_candidates as (
         from activities
     ) as listed
     where exists (
-        select 1 from lead_contacts
-        where lead_contacts.source_system = listed.source_system
-            and lead_contacts.contact_id = listed.listed_contact_id
-    )
+            select 1 from lead_contacts
+            where lead_contacts.source_system = listed.source_system
+                and lead_contacts.contact_id = listed.listed_contact_id
+        )
 ),
 
 first_leads as (
@@ -291,9 +292,9 @@ checked as (
                     || ''' is not in source.yml meeting_outcome_map (value: held)'
             when activity_type = 'meeting' and mapped_outcome = 'reject'
                 then case
-                    when {{ hubspot_key('outcome_value') }} like '%cancel%' then 'meeting canceled'
-                    else 'meeting ' || lower(outcome_value)
-                end
+                        when {{ hubspot_key('outcome_value') }} like '%cancel%' then 'meeting canceled'
+                        else 'meeting ' || lower(outcome_value)
+                    end
             when late_unreadable_reason is not null then late_unreadable_reason
         end as rejection_reason,
         source_system,

@@ -110,8 +110,8 @@ agency_keys as (
         select
             source_system,
             entry_key,
-            {{ hubspot_key('config_value') }},
-            false
+            {{ hubspot_key('config_value') }} as agency_key,
+            false as is_id
         from config
         where config_key = 'agencies'
             and (attribute is null or attribute in ('name', 'agency_name'))
@@ -156,7 +156,7 @@ contacts_with_rules as (
             lifecycle_custom.lead_status,
             case {{ hubspot_key('contacts.lifecycle_stage') }}
                 {%- for key, value in lifecycle_status.items() %}
-                when '{{ key }}' then '{{ value }}'
+                    when '{{ key }}' then '{{ value }}'
                 {%- endfor %}
             end
         ) as lifecycle_lead_status,
@@ -164,7 +164,7 @@ contacts_with_rules as (
             status_custom.lead_status,
             case {{ hubspot_key('contacts.lead_status') }}
                 {%- for key, value in lead_status.items() %}
-                when '{{ key }}' then '{{ value }}'
+                    when '{{ key }}' then '{{ value }}'
                 {%- endfor %}
             end
         ) as mapped_lead_status,
@@ -258,7 +258,7 @@ checked as (
             when superseded_reason is not null then superseded_reason
             when contact_id is null then '''Record ID'' is empty'
             when unreadable_value_reason is not null then unreadable_value_reason
-            when is_lead and lifecycle_lead_status is distinct from 'converted'
+            when is_lead and coalesce(lifecycle_lead_status, '') <> 'converted'
                 and lead_status is not null and mapped_lead_status is null
                 then 'Lead Status ''' || lead_status
                     || ''' is not in source.yml lead_status_map (value: status)'

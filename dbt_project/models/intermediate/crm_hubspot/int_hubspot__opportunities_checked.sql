@@ -71,6 +71,18 @@ deal_type_map as (
     group by source_system, {{ hubspot_key('entry_key') }}
 ),
 
+-- Each date-entered column's stage and pipeline labels.
+stage_columns as (
+    select
+        source_system,
+        entry_key as column_name,
+        max(case when attribute = 'stage' then trim(config_value) end) as stage_label,
+        max(case when attribute = 'pipeline' then trim(config_value) end) as pipeline_label
+    from config
+    where config_key = 'date_entered_columns'
+    group by source_system, entry_key
+),
+
 -- A `Date entered` value of the deal's pipeline that cannot be read as a timestamp (the first
 -- such column), which rejects the deal as the converter does.
 unreadable_stage_dates as (
@@ -83,16 +95,7 @@ unreadable_stage_dates as (
             || stage_columns.pipeline_label || ')"'' as a timestamp'
         ) as unreadable_reason
     from {{ ref('stg_hubspot__deal_stage_dates') }} as stage_dates
-    inner join (
-        select
-            source_system,
-            entry_key as column_name,
-            max(case when attribute = 'stage' then trim(config_value) end) as stage_label,
-            max(case when attribute = 'pipeline' then trim(config_value) end) as pipeline_label
-        from config
-        where config_key = 'date_entered_columns'
-        group by source_system, entry_key
-    ) as stage_columns
+    inner join stage_columns
         on stage_dates.source_system = stage_columns.source_system
             and stage_dates.column_name = stage_columns.column_name
     inner join deals
@@ -127,8 +130,8 @@ staged as (
                 and right(deals.deal_stage, length(deals.deal_pipeline) + 3)
                 = ' (' || deals.deal_pipeline || ')'
                 then nullif(trim(left(
-                    deals.deal_stage, length(deals.deal_stage) - length(deals.deal_pipeline) - 3
-                )), '')
+                        deals.deal_stage, length(deals.deal_stage) - length(deals.deal_pipeline) - 3
+                    )), '')
             else deals.deal_stage
         end as opportunity_stage
     from deals
@@ -145,25 +148,25 @@ deals_with_rules as (
             deal_type_map.opportunity_type,
             case {{ hubspot_key('staged.deal_type') }}
                 {%- for key, value in deal_types.items() %}
-                when '{{ key }}' then '{{ value }}'
+                    when '{{ key }}' then '{{ value }}'
                 {%- endfor %}
             end
         ) as mapped_deal_type,
         case
             when exists (
-                select 1 from closing_stages
-                where closing_stages.source_system = staged.source_system
-                    and closing_stages.config_key = 'won_stages'
-            )
+                    select 1 from closing_stages
+                    where closing_stages.source_system = staged.source_system
+                        and closing_stages.config_key = 'won_stages'
+                )
                 then won.stage_key is not null
             else {{ hubspot_key('staged.opportunity_stage') }} = 'closedwon'
         end as is_won,
         case
             when exists (
-                select 1 from closing_stages
-                where closing_stages.source_system = staged.source_system
-                    and closing_stages.config_key = 'lost_stages'
-            )
+                    select 1 from closing_stages
+                    where closing_stages.source_system = staged.source_system
+                        and closing_stages.config_key = 'lost_stages'
+                )
                 then lost.stage_key is not null
             else {{ hubspot_key('staged.opportunity_stage') }} = 'closedlost'
         end as is_lost,

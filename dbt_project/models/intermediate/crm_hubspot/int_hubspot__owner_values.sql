@@ -47,13 +47,29 @@ owners_with_names as (
 
 -- The lookup keys of every live owner: its id, e-mail and both name orders.
 owner_key_texts as (
-    select source_system, owner_id, owner_id as key_text from owners_with_names
+    select
+        source_system,
+        owner_id,
+        owner_id as key_text
+    from owners_with_names
     union all
-    select source_system, owner_id, owner_email from owners_with_names
+    select
+        source_system,
+        owner_id,
+        owner_email as key_text
+    from owners_with_names
     union all
-    select source_system, owner_id, first_name || last_name from owners_with_names
+    select
+        source_system,
+        owner_id,
+        first_name || last_name as key_text
+    from owners_with_names
     union all
-    select source_system, owner_id, last_name || first_name from owners_with_names
+    select
+        source_system,
+        owner_id,
+        last_name || first_name as key_text
+    from owners_with_names
 ),
 
 owner_keys as (
@@ -63,6 +79,13 @@ owner_keys as (
         {{ hubspot_key('key_text') }} as owner_key
     from owner_key_texts
     where nullif(key_text, '') is not null
+),
+
+owner_ids as (
+    select distinct
+        source_system,
+        owner_id
+    from owners
 ),
 
 unambiguous_keys as (
@@ -76,15 +99,30 @@ unambiguous_keys as (
 ),
 
 owner_values as (
-    select source_system, contact_owner as owner_value from {{ ref('stg_hubspot__contact') }}
+    select
+        source_system,
+        contact_owner as owner_value
+    from {{ ref('stg_hubspot__contact') }}
     union
-    select source_system, deal_owner from {{ ref('stg_hubspot__deal') }}
+    select
+        source_system,
+        deal_owner
+    from {{ ref('stg_hubspot__deal') }}
     union
-    select source_system, activity_owner from {{ ref('stg_hubspot__engagement_call') }}
+    select
+        source_system,
+        activity_owner
+    from {{ ref('stg_hubspot__engagement_call') }}
     union
-    select source_system, activity_owner from {{ ref('stg_hubspot__engagement_email') }}
+    select
+        source_system,
+        activity_owner
+    from {{ ref('stg_hubspot__engagement_email') }}
     union
-    select source_system, activity_owner from {{ ref('stg_hubspot__engagement_meeting') }}
+    select
+        source_system,
+        activity_owner
+    from {{ ref('stg_hubspot__engagement_meeting') }}
 ),
 
 resolved as (
@@ -103,7 +141,7 @@ resolved as (
     left join aliases
         on owner_values.source_system = aliases.source_system
             and {{ hubspot_key('owner_values.owner_value') }} = aliases.value_key
-    left join (select distinct source_system, owner_id from owners) as exact
+    left join owner_ids as exact
         on owner_values.source_system = exact.source_system
             and owner_values.owner_value = exact.owner_id
     left join unambiguous_keys as by_key
