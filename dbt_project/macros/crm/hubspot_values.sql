@@ -94,3 +94,35 @@
         else {{ hubspot_number(expression) }} / 1000
     end
 {%- endmacro %}
+
+{#- The first of `fields` whose text is not empty but cannot be read, as the HubSpot converter's
+    reason (`cannot read 'Amount' as a number`); null when every one reads. `fields` is a list
+    of (raw column, export label, kind) with kind timestamp, date, number or duration; the label
+    is the default export label of the property (a portal exporting other labels, or a synced
+    table, gets the same reason with this label). Used in a select over the `portal` relation
+    of a staging model (a timestamp needs _portal_timezone). -#}
+{% macro hubspot_unreadable_reason(fields) -%}
+    case
+        {%- for column, label, kind in fields %}
+        {%- set label_text = label | replace("'", "''") %}
+        {%- if kind == 'timestamp' %}
+        when {{ crm_text(column) }} is not null and {{ hubspot_timestamp(column) }} is null
+            then 'cannot read ''{{ label_text }}'' as a timestamp'
+        {%- elif kind == 'date' %}
+        when {{ crm_text(column) }} is not null and {{ hubspot_date(column) }} is null
+            then 'cannot read ''{{ label_text }}'' as a date'
+        {%- elif kind == 'number' %}
+        when {{ crm_text(column) }} is not null and {{ hubspot_number(column) }} is null
+            then 'cannot read ''{{ label_text }}'' as a number'
+        {%- elif kind == 'duration' %}
+        when {{ crm_text(column) }} is not null and {{ hubspot_duration_seconds(column) }} is null
+            then case
+                when {{ column }} like '%:%' then 'cannot read ''{{ label_text }}'' as a duration'
+                else 'cannot read ''{{ label_text }}'' as a number'
+            end
+        {%- else %}
+        {{ exceptions.raise_compiler_error('hubspot_unreadable_reason: unknown kind ' ~ kind) }}
+        {%- endif %}
+        {%- endfor %}
+    end
+{%- endmacro %}

@@ -17,6 +17,10 @@ renamed as (
         {{ hubspot_number('numberofemployees') }} as number_of_employees,
         {{ crm_text('state') }} as state_region,
         {{ hubspot_timestamp('createdate') }} as created_at,
+        {{ hubspot_unreadable_reason([
+            ('numberofemployees', 'Number of Employees', 'number'),
+            ('createdate', 'Create Date', 'timestamp'),
+        ]) }} as unreadable_value_reason,
         coalesce({{ crm_boolean('_fivetran_deleted') }}, false) as is_deleted,
         _source_system as source_system,
         _source_file as source_file,

@@ -26,6 +26,13 @@ renamed as (
         {{ crm_text('hubspot_owner_id') }} as contact_owner,
         {{ crm_text('associated_company_ids') }} as associated_company_ids,
         {{ crm_text('associated_deal_ids') }} as associated_deal_ids,
+        {{ hubspot_unreadable_reason([
+            ('createdate', 'Create Date', 'timestamp'),
+            ('hs_lifecyclestage_lead_date', 'Became a Lead Date', 'timestamp'),
+        ]) }} as unreadable_value_reason,
+        {{ hubspot_unreadable_reason([
+            ('hs_lifecyclestage_opportunity_date', 'Became an Opportunity Date', 'timestamp'),
+        ]) }} as unreadable_opportunity_date_reason,
         coalesce({{ crm_boolean('_fivetran_deleted') }}, false) as is_deleted,
         _source_system as source_system,
         _source_file as source_file,

@@ -23,6 +23,11 @@ renamed as (
         {{ crm_text('closed_lost_reason') }} as closed_lost_reason,
         {{ crm_text('associated_company_ids') }} as associated_company_ids,
         {{ crm_text('associated_contact_ids') }} as associated_contact_ids,
+        {{ hubspot_unreadable_reason([
+            ('createdate', 'Create Date', 'timestamp'),
+            ('closedate', 'Close Date', 'date'),
+            ('amount', 'Amount', 'number'),
+        ]) }} as unreadable_value_reason,
         coalesce({{ crm_boolean('_fivetran_deleted') }}, false) as is_deleted,
         _source_system as source_system,
         _source_file as source_file,

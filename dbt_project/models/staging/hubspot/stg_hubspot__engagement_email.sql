@@ -21,6 +21,10 @@ renamed as (
         {{ crm_text('associated_contact_ids') }} as associated_contact_ids,
         {{ crm_text('associated_company_ids') }} as associated_company_ids,
         {{ crm_text('associated_deal_ids') }} as associated_deal_ids,
+        {{ hubspot_unreadable_reason([
+            ('hs_timestamp', 'Activity date', 'timestamp'),
+            ('hs_email_open_count', 'Email open count', 'number'),
+        ]) }} as unreadable_value_reason,
         coalesce({{ crm_boolean('_fivetran_deleted') }}, false) as is_deleted,
         _source_system as source_system,
         _source_file as source_file,
