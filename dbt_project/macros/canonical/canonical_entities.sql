@@ -333,6 +333,14 @@ select * from unioned
         'users', 'agencies', 'accounts', 'contacts', 'leads', 'opportunities',
         'opportunity_stage_history', 'activities', 'exchange_rates',
     ] -%}
+    {#- The Salesforce values in the raw canonical column types (amount decimal(18, 2), not the
+        rules' wider type), so an offending value reads the same whichever source gave it. -#}
+    {%- set raw_types = {} -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(source('canonical', entity)) -%}
+            {%- do raw_types.update({column.name: column.data_type}) -%}
+        {%- endfor -%}
+    {%- endif %}
     (
         select
             {%- for column in columns %}
@@ -345,7 +353,11 @@ select * from unioned
         union all
         select
             {%- for column in columns %}
+            {%- if column in raw_types %}
+            cast({{ column }} as {{ raw_types[column] }}) as {{ column }},
+            {%- else %}
             {{ column }},
+            {%- endif %}
             {%- endfor %}
             source_file as _source_file,
             source_row as _row_number
