@@ -30,7 +30,7 @@ demo: install
 # Two workers (pytest-xdist), one test file per worker at a time: module and session fixtures
 # (the shared pipeline runs) stay in one process. PYTEST_ARGS narrows the run.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=40 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -481,7 +481,9 @@ def test_declared_lead_sources_reach_dim_lead_sources(tmp_path, monkeypatch):
     """Load a leads file and a lead_sources file, then build +dim_lead_sources with dbt."""
     from dbt.cli.main import dbtRunner
 
+    from orchestration.lib.crm_landing import land_crm
     from orchestration.lib.loader import load_landing
+    from orchestration.sources.salesforce import SALESFORCE
 
     landing = tmp_path / "landing"
     landing.mkdir()
@@ -505,6 +507,9 @@ def test_declared_lead_sources_reach_dim_lead_sources(tmp_path, monkeypatch):
     )
     database = tmp_path / "working.duckdb"
     load_landing(database, landing, entities=["leads", "lead_sources"])
+    # The nightly job always lands the CRM objects (empty tables when no export came); so does this.
+    with duckdb.connect(str(database)) as con:
+        land_crm(con, SALESFORCE, [], "load-1")
     monkeypatch.setenv("SALES_KPI_WORKING_DB", str(database))
     project = ROOT / "dbt_project"
     result = dbtRunner().invoke(
