@@ -1,6 +1,6 @@
 """Ingestion assets: one per canonical entity, each landing file -> a typed raw table; one per
 Salesforce and HubSpot object, its export files (or synced table) landed verbatim in
-raw_salesforce.<object> / raw_hubspot.<object>, from which the CRM's converter reads."""
+raw_salesforce.<object> / raw_hubspot.<object>, which the dbt rules of the CRM read."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -106,18 +106,18 @@ LANDED_CRMS: tuple[tuple[Crm, tuple[str, ...], Callable[[Path, dict, str], CrmSo
         *HUBSPOT_SPECS,
         dg.AssetSpec(
             CONVERTED_SOURCES_KEY,
-            deps=[*HUBSPOT_KEYS, HUBSPOT_CONFIG_KEY],
             group_name=INGESTION_GROUP,
-            description="CRM exports in source folders of the landing directory (HubSpot, "
-            "mapped Japanese SFA or agency files, each with a source.yml) converted to "
+            description="Exports in source folders of the landing directory (mapped Japanese "
+            "SFA or agency files, each with a source.yml) converted to "
             "canonical CSV files with the original file and row kept; rejected input rows go to "
             "raw._quarantine. First checks every canonical landing file (encoding, header) and "
             "source.yml and fails with one error listing every problem, so a bad input stops "
             "the run before anything is converted; landing files that match no entity are "
             "recorded in raw._unmatched_files. Salesforce and HubSpot sources are landed "
-            "verbatim (raw_salesforce.*, raw_hubspot.*); Salesforce is not converted here: its "
-            "business rules are the dbt models intermediate/crm/int_salesforce__*, and the rows "
-            "they reject reach raw._quarantine after the dbt build.",
+            "verbatim (raw_salesforce.*, raw_hubspot.*) and not converted here: their business "
+            "rules are the dbt models int_salesforce__* and int_hubspot__* (intermediate/crm, "
+            "intermediate/crm_hubspot), and the rows they reject reach raw._quarantine after the "
+            "dbt build.",
             kinds={"python", "csv"},
         ),
     ],
@@ -153,7 +153,7 @@ def converted_sources(context: AssetExecutionContext, warehouse: WarehouseResour
                         con, crm, sources, load_id, config_keys, context.log.info, MappingError
                     )
                 conversions = convert_sources(
-                    settings.landing_dir, settings.converted_dir, context.log.info, con
+                    settings.landing_dir, settings.converted_dir, context.log.info
                 )
             except (MappingError, LandingFileError) as error:
                 source_problems.append(str(error))
@@ -218,7 +218,8 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
         settings.working_db.parent.mkdir(parents=True, exist_ok=True)
         files = discover_files(settings.landing_dir, entity_name)
         files += [path for path, _ in converted_files(settings.converted_dir, entity_name)]
-        # A Salesforce source feeds users and opportunities through dbt (int_canonical__*).
+        # A Salesforce or HubSpot source feeds users and opportunities through dbt
+        # (int_canonical__*).
         rules_in_dbt = any(
             s.source_type in RULES_IN_DBT for s in discover_sources(settings.landing_dir)
         )

@@ -86,13 +86,12 @@ translator = SalesKpiTranslator(settings=DagsterDbtTranslatorSettings(enable_ass
 
 
 # dbt's unit tests check the SQL's logic, not the night's data: they run in the test suite
-# (`make test`: tests/test_kpi_rules.py runs every one), not in each build. Models tagged
-# not_in_nightly_build (the HubSpot rules, until the marts read them) are built by their tests.
+# (`make test`: tests/test_kpi_rules.py runs every one), not in each build.
 @dbt_assets(
     manifest=MANIFEST_PATH,
     dagster_dbt_translator=translator,
     project=dbt_project,
-    exclude="test_type:unit tag:not_in_nightly_build",
+    exclude="test_type:unit",
 )
 def sales_kpi_dbt_assets(
     context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource

@@ -17,7 +17,19 @@ import duckdb
 REQUIRED_ANY = ("leads", "opportunities")
 # The landed CRM objects that feed them without a converter (their rules are dbt models):
 # (schema, table); a landed row counts (the dbt rules may still reject it).
-REQUIRED_ANY_LANDED = (("raw_salesforce", "lead"), ("raw_salesforce", "opportunity"))
+REQUIRED_ANY_LANDED = (
+    ("raw_salesforce", "lead"),
+    ("raw_salesforce", "opportunity"),
+    ("raw_hubspot", "contact"),
+    ("raw_hubspot", "deal"),
+)
+# The landed CRM deals and where their currency is: (schema, table, currency column, the
+# source.yml key of the source's default currency), read as the dbt rules read them
+# (int_salesforce__opportunities_checked, int_hubspot__opportunities_checked; default JPY).
+LANDED_CURRENCIES = (
+    ("raw_salesforce", "opportunity", "currency_iso_code", "corporate_currency"),
+    ("raw_hubspot", "deal", "deal_currency_code", "currency"),
+)
 
 
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -120,32 +132,35 @@ def single_data_currency(working_db: Path) -> str | None:
                     "where nullif(trim(currency), '') is not null"
                 ).fetchall()
                 currencies.update(row[0] for row in rows)
-        currencies.update(_landed_salesforce_currencies(con))
+        for landed in LANDED_CURRENCIES:
+            currencies.update(_landed_crm_currencies(con, *landed))
     return currencies.pop() if len(currencies) == 1 else None
 
 
-def _landed_salesforce_currencies(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The currencies of the landed Salesforce opportunities (their rules are dbt models, so
-    they are in no raw canonical table): CurrencyIsoCode, else the source's corporate_currency
-    (source.yml, default JPY), as int_salesforce__opportunities_checked gives them."""
-    if not _exists(con, "raw_salesforce", "opportunity"):
+def _landed_crm_currencies(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str, config_key: str
+) -> set[str]:
+    """The currencies of a CRM's landed deals (their rules are dbt models, so they are in no
+    raw canonical table): the deal's currency, else the source's default currency (source.yml
+    `config_key`), else JPY."""
+    if not _exists(con, schema, table):
         return set()
     columns = {
         row[0]
         for row in con.execute(
             "select column_name from information_schema.columns "
-            "where table_schema = 'raw_salesforce' and table_name = 'opportunity'"
+            "where table_schema = ? and table_name = ?",
+            [schema, table],
         ).fetchall()
     }
-    code = "nullif(trim(o.currency_iso_code), '')" if "currency_iso_code" in columns else "null"
-    corporate = "null"
-    if _exists(con, "raw_salesforce", "_config"):
-        corporate = (
-            "(select max(nullif(trim(c.value), '')) from raw_salesforce._config as c "
-            "where c.config_key = 'corporate_currency' and c.source_system = o._source_system)"
+    code = f"nullif(trim(o.{column}), '')" if column in columns else "null"
+    default = "null"
+    if _exists(con, schema, "_config"):
+        default = (
+            f"(select max(nullif(trim(c.value), '')) from {schema}._config as c "
+            f"where c.config_key = '{config_key}' and c.source_system = o._source_system)"
         )
     rows = con.execute(
-        f"select distinct upper(coalesce({code}, {corporate}, 'JPY')) "
-        "from raw_salesforce.opportunity as o"
+        f"select distinct upper(coalesce({code}, {default}, 'JPY')) from {schema}.{table} as o"
     ).fetchall()
     return {row[0] for row in rows if row[0]}

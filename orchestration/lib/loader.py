@@ -733,9 +733,12 @@ def results_as_dicts(results: Iterable[FileLoadResult]) -> list[dict]:
     return [asdict(r) for r in results]
 
 
-# The dbt models that decide what becomes of every landed Salesforce row (the rules are dbt
-# models, not a converter): one row per landed row, kept or rejected with its reason.
-CRM_ROW_OUTCOMES = (("intermediate", "int_salesforce__row_outcomes"),)
+# The dbt models that decide what becomes of every landed CRM row (the rules are dbt models,
+# not a converter): one row per landed row, kept or rejected with its reason.
+CRM_ROW_OUTCOMES = (
+    ("intermediate", "int_salesforce__row_outcomes"),
+    ("intermediate", "int_hubspot__row_outcomes"),
+)
 
 
 def record_crm_rejects(con: duckdb.DuckDBPyConnection, load_id: str) -> tuple[int, int]:

@@ -4,9 +4,9 @@ A source folder is any sub-folder of the landing directory holding a `source.yml
 
 A Salesforce or HubSpot source lands verbatim first (raw_salesforce.<object>,
 raw_hubspot.<object>, orchestration/lib/crm_landing.py); it may name a synced schema instead of
-files (`schema:`, optional `database:`). A Salesforce source is not converted here: its rules
-are the dbt models intermediate/crm/int_salesforce__* (RULES_IN_DBT); a HubSpot source is
-converted from its landed tables.
+files (`schema:`, optional `database:`). It is not converted here: its business rules are dbt
+models (RULES_IN_DBT: intermediate/crm/int_salesforce__*, intermediate/crm_hubspot/
+int_hubspot__*), which bring its rows to the marts.
 
 ```yaml
 type: salesforce          # salesforce | hubspot | mapping
@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from orchestration.lib.canonical_schema import ENTITIES
 from orchestration.lib.input_files import load_yaml, refuse_outside
 from orchestration.sources.base import Conversion, MappingError, write_conversion
@@ -39,11 +37,10 @@ CONVERTERS = {
     "hubspot": "orchestration.sources.hubspot",
     "mapping": "orchestration.sources.mapping",
 }
-# Source types whose objects land verbatim in raw_<type> before they are converted.
-LANDED = frozenset({"salesforce", "hubspot"})
-# Landed sources whose business rules run in dbt (intermediate/crm): there is no Python
-# converter for them (convert_sources skips them).
-RULES_IN_DBT = frozenset({"salesforce"})
+# Source types whose objects land verbatim in raw_<type> and whose business rules run in dbt
+# (intermediate/crm, intermediate/crm_hubspot): there is no Python converter for them
+# (convert_sources skips them).
+RULES_IN_DBT = frozenset({"salesforce", "hubspot"})
 RESERVED = {"canonical", *ENTITIES}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -134,26 +131,20 @@ def convert_sources(
     landing_dir: Path,
     converted_dir: Path,
     progress: Callable[[str], None] | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
 ) -> list[Conversion]:
     """Convert every source folder; write `<converted_dir>/<source_system>/<entity>.csv`.
 
-    `con`: the working database, where the Salesforce and HubSpot sources are already landed
-    verbatim (raw_salesforce, raw_hubspot): a HubSpot converter reads its landed tables;
-    without it, a HubSpot source is converted from its files (the converter's own tests). A
-    Salesforce source is never converted: its rules are dbt models (RULES_IN_DBT)."""
+    A Salesforce or HubSpot source is never converted: it is landed verbatim (land_crm) and its
+    rules are dbt models (RULES_IN_DBT)."""
     conversions = []
     keep = set()
     for source in discover_sources(landing_dir):
         if source.source_type in RULES_IN_DBT:
-            # Landed verbatim (land_crm); the dbt models int_salesforce__<entity> apply the rules
+            # Landed verbatim (land_crm); the dbt models int_<crm>__<entity> apply the rules
             # and int_canonical__<entity> bring the rows to the marts: nothing to convert.
             continue
         convert = converter_for(source.source_type)
-        if source.source_type in LANDED and con is not None:
-            conversion = convert(source.folder, source.config, source.source_system, con)
-        else:
-            conversion = convert(source.folder, source.config, source.source_system)
+        conversion = convert(source.folder, source.config, source.source_system)
         out_dir = converted_dir / source.source_system
         write_conversion(conversion, out_dir)
         keep.add(out_dir)

@@ -979,7 +979,7 @@ def _(landing: Path) -> None:
     "quarantine",
     "deals.csv",
     "Close Date",
-    why="The deal is rejected with its file, row and column; the others convert.",
+    why="The deal is rejected with its file, row and column; the other deals are kept.",
 )
 def _(landing: Path) -> None:
     update(landing / "hubspot" / "deals.csv", "Record ID", "91002", {"Close Date": "来月末"})
@@ -1094,7 +1094,7 @@ def _(landing: Path) -> None:
     "error",
     "deals.csv",
     "Amount",
-    why="pandas would rename the second column silently; which one is meant is a guess.",
+    why="A reader would rename the second column silently; which one is meant is a guess.",
 )
 def _(landing: Path) -> None:
     replace_text(landing / "hubspot" / "deals.csv", ",Pipeline,", ",Amount,")

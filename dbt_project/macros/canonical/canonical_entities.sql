@@ -246,13 +246,13 @@
 {%- endmacro %}
 
 {#- The union model of a canonical entity: the canonical rows (stg_canonical__<entity>, cleaned
-    in staging) and the Salesforce rows (int_salesforce__<entity>, the kept rows of the dbt
-    business rules) under the same clean-up (canonical_<entity>). `columns`: the canonical raw
-    columns int_salesforce__<entity> gives; `casts`: those cast to the canonical raw type
-    (column -> type); `deduplicate_by`: a key that is not namespaced by source, deduplicated
-    across sources, the model's `output_columns` kept. A Salesforce row's loaded_at is when its source was landed (the latest
-    load of its source.yml). -#}
-{% macro canonical_union(entity, columns, casts={}, deduplicate_by=none, output_columns=[]) -%}
+    in staging) and the rows of each CRM (int_<crm>__<entity>, the kept rows of its dbt
+    business rules, macro crm_rule_crms) under the same clean-up (canonical_<entity>), applied
+    per source kind, in the canonical raw columns the rules give (crm_entity_columns); `casts`:
+    those cast to the canonical raw type (column -> type); `deduplicate_by`: a key that is not
+    namespaced by source, deduplicated across sources, the model's `output_columns` kept. A CRM
+    row's loaded_at is when its source was landed (the latest load of its source.yml). -#}
+{% macro canonical_union(entity, casts={}, deduplicate_by=none, output_columns=[]) -%}
 {%- set clean_ups = {
     'users': canonical_users,
     'agencies': canonical_agencies,
@@ -269,41 +269,45 @@ with
 canonical as (
     select * from {{ ref('stg_canonical__' ~ entity) }}
 ),
+{%- for crm in crm_rule_crms(entity) %}
 
-salesforce_landed as (
+{{ crm }}_landed as (
     select
         source_system,
         max(loaded_at) as loaded_at
-    from {{ ref('stg_salesforce__config') }}
+    from {{ ref('stg_' ~ crm ~ '__config') }}
     group by source_system
 ),
 
-salesforce_rows as (
+{{ crm }}_rows as (
     select
-        {%- for column in columns %}
+        {%- for column in crm_entity_columns(entity) %}
         {%- if column in casts %}
-        cast(salesforce.{{ column }} as {{ casts[column] }}) as {{ column }},
+        cast(rules.{{ column }} as {{ casts[column] }}) as {{ column }},
         {%- else %}
-        salesforce.{{ column }},
+        rules.{{ column }},
         {%- endif %}
         {%- endfor %}
-        salesforce.source_system as _source_system,
-        salesforce.source_file as _source_file,
-        salesforce.source_row as _row_number,
-        salesforce_landed.loaded_at as _loaded_at
-    from {{ ref('int_salesforce__' ~ entity) }} as salesforce
-    left join salesforce_landed
-        on salesforce.source_system = salesforce_landed.source_system
+        rules.source_system as _source_system,
+        rules.source_file as _source_file,
+        rules.source_row as _row_number,
+        landed.loaded_at as _loaded_at
+    from {{ ref('int_' ~ crm ~ '__' ~ entity) }} as rules
+    left join {{ crm }}_landed as landed
+        on rules.source_system = landed.source_system
 ),
 
-salesforce as (
-    {{ clean_ups[entity]('salesforce_rows') }}
+{{ crm }}_cleaned as (
+    {{ clean_ups[entity](crm ~ '_rows') }}
 ),
+{%- endfor %}
 
 unioned as (
     select * from canonical
+    {%- for crm in crm_rule_crms(entity) %}
     union all
-    select * from salesforce
+    select * from {{ crm }}_cleaned
+    {%- endfor %}
 )
 {%- if deduplicate_by %},
 
@@ -325,15 +329,11 @@ select * from unioned
 {%- endmacro %}
 
 {#- The raw rows of a canonical entity from every source, as a subquery with the raw canonical
-    columns and _source_file, _row_number: source('canonical', entity) union all the
-    Salesforce rows (int_salesforce__<entity>) when the entity has them. For checks that read
-    the values before clean-up (int_value_defects). `columns`: the raw columns needed. -#}
+    columns and _source_file, _row_number: source('canonical', entity) union all the rows the
+    dbt rules of each CRM keep (int_<crm>__<entity>, macro crm_rule_models). For checks that
+    read the values before clean-up (int_value_defects). `columns`: the raw columns needed. -#}
 {% macro canonical_raw_rows(entity, columns) -%}
-    {%- set salesforce_entities = [
-        'users', 'agencies', 'accounts', 'contacts', 'leads', 'opportunities',
-        'opportunity_stage_history', 'activities', 'exchange_rates',
-    ] -%}
-    {#- The Salesforce values in the raw canonical column types (amount decimal(18, 2), not the
+    {#- The CRM values in the raw canonical column types (amount decimal(18, 2), not the
         rules' wider type), so an offending value reads the same whichever source gave it. -#}
     {%- set raw_types = {} -%}
     {%- if execute -%}
@@ -349,7 +349,7 @@ select * from unioned
             _source_file,
             _row_number
         from {{ source('canonical', entity) }}
-        {%- if entity in salesforce_entities %}
+        {%- for rules in crm_rule_models(entity) %}
         union all
         select
             {%- for column in columns %}
@@ -361,7 +361,7 @@ select * from unioned
             {%- endfor %}
             source_file as _source_file,
             source_row as _row_number
-        from {{ ref('int_salesforce__' ~ entity) }}
-        {%- endif %}
+        from {{ rules }}
+        {%- endfor %}
     )
 {%- endmacro %}

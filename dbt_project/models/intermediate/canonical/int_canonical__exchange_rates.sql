@@ -1,14 +1,8 @@
-{#- Every exchange rates row of every source: the canonical rows (stg_canonical__exchange_rates)
-    and the Salesforce rows the dbt rules keep (int_salesforce__exchange_rates), with the same
-    clean-up (macro canonical_exchange_rates). -#}
+{#- Every exchange rates row of every source: the canonical rows (stg_canonical__exchange_rates) and
+    the Salesforce rows the dbt rules keep (int_salesforce__exchange_rates; HubSpot exports give
+    no rates), with the same clean-up (macro canonical_exchange_rates). -#}
 {{ canonical_union(
     'exchange_rates',
-    [
-        'rate_date',
-        'from_currency',
-        'to_currency',
-        'rate',
-    ],
     deduplicate_by='rate_date, from_currency, to_currency',
     output_columns=[
         'source_system',

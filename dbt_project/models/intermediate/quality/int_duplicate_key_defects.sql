@@ -1,7 +1,7 @@
 -- Records exported twice under one id with different content: staging keeps the row of the
 -- latest file and row; every other row is reported here (rule duplicate_key_conflict) with
 -- its own file and row. Identical copies are harmless and not reported. Rows of a Salesforce
--- source come from its dbt rules (int_salesforce__<entity>; their ids are namespaced by
+-- or HubSpot source come from its dbt rules (int_<crm>__<entity>; their ids are namespaced by
 -- source, so they never meet a canonical id). Users are checked in int_user_defects (a person
 -- legitimately has one row per role). An exchange rate is keyed by its date and currency pair,
 -- which two sources can both give (a Salesforce DatedConversionRate and exchange_rates.csv):
@@ -16,7 +16,6 @@
     'orders': 'order_id',
     'exchange_rates': 'rate_date, from_currency, to_currency',
 } %}
-{%- set salesforce_entities = ['leads', 'opportunities', 'accounts', 'activities', 'exchange_rates'] %}
 {%- set audit_columns = ['source_system', 'source_file', 'source_row'] %}
 with
 {%- for entity, key in entities.items() %}
@@ -28,10 +27,10 @@ with
     {%- set branches = [
         (source('canonical', entity), '_source_system', '_source_file', '_row_number')
     ] %}
-    {%- if entity in salesforce_entities %}
-        {%- do branches.append(
-            (ref('int_salesforce__' ~ entity), 'source_system', 'source_file', 'source_row')
-        ) %}
+    {%- if entity in ['leads', 'opportunities', 'accounts', 'activities', 'exchange_rates'] %}
+        {%- for rules in crm_rule_models(entity) %}
+            {%- do branches.append((rules, 'source_system', 'source_file', 'source_row')) %}
+        {%- endfor %}
     {%- endif %}
 {{ entity }}_all_rows as (
     {%- for relation, system_column, file_column, row_column in branches %}

@@ -59,19 +59,15 @@
     {%- endfor -%}
 {%- endfor %}
 
-{#- Rows loaded: the raw canonical rows plus the Salesforce rows the dbt rules keep. -#}
-{%- set salesforce_entities = [
-    'users', 'agencies', 'accounts', 'contacts', 'leads', 'opportunities',
-    'opportunity_stage_history', 'activities', 'exchange_rates',
-] %}
+{#- Rows loaded: the raw canonical rows plus the CRM rows the dbt rules keep. #}
 
 with input_counts as (
     select
     {%- for name in inputs %}
         (select count(*) from {{ source('canonical', name) }})
-        {%- if name in salesforce_entities %}
-            + (select count(*) from {{ ref('int_salesforce__' ~ name) }})
-        {%- endif %} as {{ name }}
+        {%- for rules in crm_rule_models(name) %}
+            + (select count(*) from {{ rules }})
+        {%- endfor %} as {{ name }}
         {{- "," if not loop.last }}
     {%- endfor %}
 ),
