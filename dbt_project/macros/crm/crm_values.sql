@@ -62,3 +62,60 @@
         {%- endfor %}
     end
 {%- endmacro %}
+
+{#- The values of the custom fields a CRM source's source.yml names, one row per landed row and
+    option, keyed by the row's lineage (source_system, object_name, source_file, source_row,
+    config_key, `value_column`). `crm`: the dbt source (raw_<crm>); `objects`: option -> the
+    object (table) carrying it; `fields`: the options set, each {source_system, option, column}
+    (read from raw_<crm>._config when the model is built); `kind`: what the CRM calls such a
+    column, for the error naming a column the landed table does not have. Every object that can
+    carry a custom field is a dependency, whatever the config says. -#}
+{% macro crm_custom_values(crm, objects, fields, value_column, kind) -%}
+{%- set relations = {'_config': source(crm, '_config')} -%}
+{%- for table in objects.values() -%}
+    {%- do relations.update({table: source(crm, table)}) -%}
+{%- endfor -%}
+with
+{% for field in fields %}
+{%- set table = objects[field.option] -%}
+{%- set relation = relations[table] -%}
+{%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+{%- if field.column not in columns -%}
+    {{ exceptions.raise_compiler_error(
+        'source.yml ' ~ field.option ~ ' of ' ~ field.source_system ~ ' names the ' ~ kind ~ ' '
+        ~ field.column ~ ', which raw_' ~ crm ~ '.' ~ table ~ ' does not have') }}
+{%- endif %}
+field_{{ loop.index }} as (
+    select
+        _source_system as source_system,
+        '{{ table }}' as object_name,
+        _source_file as source_file,
+        _row_number as source_row,
+        '{{ field.option }}' as config_key,
+        {{ crm_text(adapter.quote(field.column)) }} as {{ value_column }}
+    from {{ relation }}
+    where _source_system = '{{ field.source_system }}'
+),
+{% endfor %}
+
+no_field as (
+    select
+        cast(null as {{ dbt.type_string() }}) as source_system,
+        cast(null as {{ dbt.type_string() }}) as object_name,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_bigint() }}) as source_row,
+        cast(null as {{ dbt.type_string() }}) as config_key,
+        cast(null as {{ dbt.type_string() }}) as {{ value_column }}
+    where 1 = 0
+),
+
+unioned as (
+    {% for field in fields %}
+    select * from field_{{ loop.index }}
+    union all
+    {% endfor %}
+    select * from no_field
+)
+
+select * from unioned
+{%- endmacro %}

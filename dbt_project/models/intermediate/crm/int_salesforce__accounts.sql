@@ -1,26 +1,3 @@
 {#- Salesforce accounts in the canonical accounts entity: the kept rows of
     int_salesforce__accounts_checked. -#}
-with
-
-checked as (
-    select * from {{ ref('int_salesforce__accounts_checked') }}
-),
-
-kept as (
-    select
-        account_id,
-        account_name,
-        corporate_number,
-        industry,
-        employee_band,
-        employee_count,
-        prefecture,
-        created_at,
-        source_system,
-        source_file,
-        source_row
-    from checked
-    where rejection_reason is null
-)
-
-select * from kept
+{{ crm_kept_rows('int_salesforce__accounts_checked', 'accounts') }}
