@@ -21,6 +21,8 @@ the same rows (SOURCES says which test uses which):
 - `nostage`: the Deal Stage column exported under a label nothing knows (Stage);
 - `xlsx`: the calls as an .xlsx with typed cells instead of calls.csv, the Deal Stage column
   headed by its internal property name (Dealstage);
+- `badroles`: source.yml owner_roles with a role (Appointer) and a motion (remote) that are
+  not canonical;
 - `sizes`: copies of call 61001 with other durations and of company 81001 with other employee
   counts (the duration and size band rules, case by case).
 """
@@ -262,7 +264,15 @@ def sizes_source(folder: Path) -> dict:
     return tiny_config()
 
 
+def badroles_source(folder: Path) -> dict:
+    config = tiny_config()
+    config["owner_roles"]["インサイドセールス課"] = {"role": "Appointer", "motion": "inside"}  # U1
+    config["owner_roles"]["フィールドセールス1課"]["motion"] = "remote"  # U2, U3
+    return config
+
+
 SOURCES: dict[str, Callable[[Path], dict]] = {
+    "badroles": badroles_source,
     "configs": configs_source,
     "unknown": unknown_source,
     "owners": owners_source,
@@ -588,6 +598,23 @@ def test_unmapped_owner_team(built: Built) -> None:
         )
     ]
     assert "configs:70104" not in built.by_id("users", "user_id", "configs")
+
+
+def test_owner_roles_values_that_are_not_canonical(built: Built) -> None:
+    """`badroles` maps インサイドセールス課 to role Appointer and フィールドセールス1課 to motion
+    remote. The converter refused the config; in dbt the owners concerned (U1, U2, U3) are
+    rejected with the value, the key and what it may be, and the other owner is kept."""
+    role = (
+        "role 'Appointer' of owner 70101 in source.yml owner_roles is not one of "
+        "SDR, AE, CS, MANAGER"
+    )
+    motion = "motion 'remote' of owner {} in source.yml owner_roles is not one of inside, field"
+    assert built.rejects_of("owners.csv", "badroles") == [
+        (1, role),
+        (2, motion.format("70102")),
+        (3, motion.format("70103")),
+    ]
+    assert list(built.by_id("users", "user_id", "badroles")) == ["badroles:70104"]
 
 
 def test_owner_role_keyed_by_owner_id(built: Built) -> None:
