@@ -23,6 +23,8 @@ the same rows (SOURCES says which test uses which):
   headed by its internal property name (Dealstage);
 - `badroles`: source.yml owner_roles with a role (Appointer) and a motion (remote) that are
   not canonical;
+- `quirks`: owners archived `Y` and `yes`, a call outcome in full-width letters, an all-empty
+  row in calls.csv (where the dbt rules knowingly differ from the converter);
 - `sizes`: copies of call 61001 with other durations and of company 81001 with other employee
   counts (the duration and size band rules, case by case).
 """
@@ -271,7 +273,27 @@ def badroles_source(folder: Path) -> dict:
     return config
 
 
+def add_empty_row(header: list[str], rows: list[list[str]]) -> None:
+    """A row whose every value is empty (a blank line of a spreadsheet export)."""
+    rows.append([""] * len(header))
+
+
+def quirks_source(folder: Path) -> dict:
+    edit_all(
+        folder,
+        {
+            "owners.csv": [
+                set_field("70103", "Archived", "Y"),
+                set_field("70104", "Archived", "yes"),
+            ],
+            "calls.csv": [set_field("61001", "Call outcome", "Ｎｏ ａｎｓｗｅｒ"), add_empty_row],
+        },
+    )
+    return tiny_config()
+
+
 SOURCES: dict[str, Callable[[Path], dict]] = {
+    "quirks": quirks_source,
     "badroles": badroles_source,
     "configs": configs_source,
     "unknown": unknown_source,
@@ -767,3 +789,46 @@ def test_call_duration_formats(built: Built, call: str, text: str, minutes: str 
 def test_employee_bands(built: Built, company: str, text: str, band: str) -> None:
     accounts = built.by_id("accounts", "account_id", "sizes")
     assert accounts[f"sizes:{company}"]["employee_band"] == band, text
+
+
+# --------------------------------------------------------------------------- known differences
+
+
+def test_archived_owners_are_inactive(built: Built) -> None:
+    """`quirks`: Archived `yes` (70104) and `Y` (70103) make the owner inactive, `false` keeps
+    it active. Known difference: dbt reads true/t/1/yes/y as archived, the converter only
+    true/yes/1 (it took `Y` for active)."""
+    users = built.by_id("users", "user_id", "quirks")
+    active = {user: row["is_active"] for user, row in users.items()}
+    assert active == {
+        "quirks:70101": "true",
+        "quirks:70102": "true",
+        "quirks:70103": "false",
+        "quirks:70104": "false",
+    }
+
+
+def test_full_width_letters_are_not_folded_in_map_matching(built: Built) -> None:
+    """`quirks`: call 61001's outcome is `Ｎｏ ａｎｓｗｅｒ` (full-width letters). Known
+    difference: the dbt lookup key case-folds and drops spaces, `_` and `-` but does not fold
+    full-width letters (the converter did, NFKC, and mapped it to no_answer): the call is
+    rejected with the value and the key to add it under."""
+    assert (
+        1,
+        "Call outcome 'Ｎｏ ａｎｓｗｅｒ' is not in source.yml call_outcome_map (value: outcome)",
+    ) in built.rejects_of("calls.csv", "quirks")
+    assert "quirks:61001" not in built.by_id("activities", "activity_id", "quirks")
+
+
+def test_an_all_empty_row_is_rejected(built: Built) -> None:
+    """`quirks`: calls.csv row 5 has no value at all. Known difference: the converter skipped
+    such a row without a word; dbt rejects it (nothing lost silently), for want of a Record ID."""
+    assert built.rejects_of("calls.csv", "quirks") == [
+        (
+            1,
+            "Call outcome 'Ｎｏ ａｎｓｗｅｒ' is not in source.yml call_outcome_map (value: outcome)",
+        ),
+        (5, "'Record ID' is empty"),
+    ]
+    counted = crm_outcomes(built.database, "hubspot", "quirks")
+    assert (counted[("calls.csv", True)], counted[("calls.csv", False)]) == (3, 2)
