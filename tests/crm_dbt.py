@@ -1,6 +1,7 @@
-"""Helpers for tests of the Salesforce rules in dbt: land export folders (or mutated copies of
-one) into a DuckDB file, build the Salesforce staging and intermediate models once, read the
-models' rows as the canonical text the loader writes."""
+"""Helpers for tests of the CRM rules in dbt (Salesforce: intermediate/crm/int_salesforce__*,
+HubSpot: intermediate/crm_hubspot/int_hubspot__*): land export folders (or mutated copies of
+one) into a DuckDB file, build the CRM's staging and intermediate models once, read the models'
+rows as the canonical text the loader writes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,15 +19,39 @@ from typing import Any
 import duckdb
 
 from orchestration.lib.canonical_schema import ENTITIES
-from orchestration.lib.crm_landing import land_crm
+from orchestration.lib.crm_landing import Crm, CrmSource, land_crm
 from orchestration.lib.settings import DBT_PROJECT_DIR
-from orchestration.sources.salesforce import CONFIG_KEYS, SALESFORCE, crm_source
+from orchestration.sources import hubspot, salesforce
 
 SALESFORCE_MODELS = "path:models/staging/salesforce path:models/intermediate/crm"
+# The HubSpot models are tagged not_in_nightly_build: selected by path, as here.
+HUBSPOT_MODELS = "path:models/staging/hubspot path:models/intermediate/crm_hubspot"
 # dbt names the deleted rows of an export file and of a synced table with one reason.
 DBT_DELETED_REASON = "deleted in Salesforce (IsDeleted or _fivetran_deleted = true)"
 
 Edit = Callable[[list[str], list[list[str]]], None]
+
+
+@dataclass(frozen=True)
+class CrmRules:
+    """How a CRM's sources are landed and which dbt models hold its rules (`int_<name>__*`)."""
+
+    crm: Crm
+    source: Callable[[Path, Mapping[str, Any], str], CrmSource]
+    config_keys: tuple[str, ...]
+    models: str
+
+    @property
+    def name(self) -> str:
+        return self.crm.name
+
+
+CRMS = {
+    "salesforce": CrmRules(
+        salesforce.SALESFORCE, salesforce.crm_source, salesforce.CONFIG_KEYS, SALESFORCE_MODELS
+    ),
+    "hubspot": CrmRules(hubspot.HUBSPOT, hubspot.crm_source, hubspot.CONFIG_KEYS, HUBSPOT_MODELS),
+}
 
 
 def edit_csv(path: Path, edit: Edit) -> None:
@@ -73,20 +99,24 @@ def drop_column(column: str) -> Edit:
 
 
 def land_and_build(
-    base: Path, sources: Mapping[str, tuple[Path, Mapping[str, Any]]], selector: str = ""
+    base: Path,
+    sources: Mapping[str, tuple[Path, Mapping[str, Any]]],
+    selector: str = "",
+    crm: str = "salesforce",
 ) -> Path:
-    """Land every source (source_system -> (folder, source.yml config)) into `base`/working.duckdb
-    and `dbt build` the Salesforce staging and intermediate models (or `selector`) on it."""
+    """Land every source (source_system -> (folder, source.yml config)) of the CRM `crm` into
+    `base`/working.duckdb and `dbt build` its staging and intermediate models (or `selector`)."""
+    rules = CRMS[crm]
     database = base / "working.duckdb"
     with duckdb.connect(str(database)) as con:
         landed = [
-            crm_source(folder, config, system) for system, (folder, config) in sources.items()
+            rules.source(folder, config, system) for system, (folder, config) in sources.items()
         ]
-        land_crm(con, SALESFORCE, landed, "load-1", CONFIG_KEYS)
+        land_crm(con, rules.crm, landed, "load-1", rules.config_keys)
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
         [str(dbt), "build", "--profiles-dir", ".", "--target-path", str(base / "target"),
-         "--select", selector or SALESFORCE_MODELS],
+         "--select", *(selector or rules.models).split()],
         cwd=DBT_PROJECT_DIR, env={**os.environ, "SALES_KPI_WORKING_DB": str(database)},
         capture_output=True, text=True, check=False,
     )  # fmt: skip
@@ -113,13 +143,13 @@ def canonical_text(value: object, column: str) -> str | None:
     return str(value)
 
 
-def salesforce_rows(database: Path, entity: str, source_system: str) -> list[dict[str, Any]]:
-    """The rows of int_salesforce__<entity> of a source, canonical columns as canonical text,
-    plus `source_file` and `source_row` (an int), in file and row order."""
+def crm_rows(database: Path, crm: str, entity: str, source_system: str) -> list[dict[str, Any]]:
+    """The rows of int_<crm>__<entity> of a source, canonical columns as canonical text, plus
+    `source_file` and `source_row` (an int), in file and row order."""
     columns = [*ENTITIES[entity].column_names, "source_file", "source_row"]
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute(
-            f"select {', '.join(columns)} from intermediate.int_salesforce__{entity} "
+            f"select {', '.join(columns)} from intermediate.int_{crm}__{entity} "
             "where source_system = ? order by source_file, source_row",
             [source_system],
         ).fetchall()
@@ -131,12 +161,31 @@ def salesforce_rows(database: Path, entity: str, source_system: str) -> list[dic
     return records
 
 
-def salesforce_rejects(database: Path, source_system: str) -> list[tuple[str, int, str]]:
+def salesforce_rows(database: Path, entity: str, source_system: str) -> list[dict[str, Any]]:
+    return crm_rows(database, "salesforce", entity, source_system)
+
+
+def crm_rejects(database: Path, crm: str, source_system: str) -> list[tuple[str, int, str]]:
     """(file name, row, reason) of every rejected landed row of a source, sorted."""
     with duckdb.connect(str(database), read_only=True) as con:
         rows = con.execute(
             "select source_file, source_row, rejection_reason "
-            "from intermediate.int_salesforce__rejected_rows where source_system = ?",
+            f"from intermediate.int_{crm}__rejected_rows where source_system = ?",
             [source_system],
         ).fetchall()
     return sorted((Path(file).name, row, reason) for file, row, reason in rows)
+
+
+def salesforce_rejects(database: Path, source_system: str) -> list[tuple[str, int, str]]:
+    return crm_rejects(database, "salesforce", source_system)
+
+
+def crm_outcomes(database: Path, crm: str, source_system: str) -> dict[tuple[str, bool], int]:
+    """(file name, is kept) -> landed rows of a source, from int_<crm>__row_outcomes."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute(
+            f"select source_file, is_kept, count(*) from intermediate.int_{crm}__row_outcomes "
+            "where source_system = ? group by all",
+            [source_system],
+        ).fetchall()
+    return {(Path(file).name, kept): count for file, kept, count in rows}

@@ -1,5 +1,6 @@
 """The HubSpot business rules in dbt (dbt_project/models/intermediate/crm_hubspot/
-int_hubspot__*) give exactly what the Python converter (orchestration/sources/hubspot.py) gives.
+int_hubspot__*) on an export that takes the other branches of the rules, with every landed row
+accounted for.
 
 Two sources are landed into one DuckDB file (orchestration/lib/crm_landing.py): the
 `hubspot_tiny` export, and a variant of it that takes the other branches of the rules (a
@@ -9,51 +10,29 @@ date under infer_initial_stage, a deal owner written as an e-mail, a contact own
 the owners export, a deal linked only from its contact's side, a contact that is not a lead,
 an hh:mm:ss call duration, unreadable numbers, timestamps and durations, a call without outcome, an incoming, a bounced and an unopened
 e-mail, meetings without outcome, no-show and rescheduled, given-first names). One dbt build of
-the staging and intermediate models serves every assertion: each int_hubspot__<entity> equals
-the converter's frame of that source (every column, values compared as canonical text),
-int_hubspot__rejected_rows lists the converter's rejects, and every landed row is kept or
-rejected exactly once.
+the staging and intermediate models serves every assertion: the variant's values and rejects
+are worked out by hand from its edits, and every landed row is kept or rejected exactly once
+(landed rows counted from the files in Python).
 """
 
 from __future__ import annotations
 
-import os
+import csv
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 import yaml
 
-from orchestration.lib.canonical_schema import ENTITIES
-from orchestration.lib.crm_landing import FIVETRAN_DELETED, land_crm
-from orchestration.lib.settings import DBT_PROJECT_DIR
-from orchestration.sources.base import Conversion
-from orchestration.sources.hubspot import (
-    CONFIG_KEYS,
-    FIVETRAN_DELETED_REASON,
-    HUBSPOT,
-    convert,
-    crm_source,
-)
-from tests.crm_coverage import conversion_rows, intermediate_rows
-from tests.test_crm_intermediate import add_copy, canonical_text, edit_csv, set_field
+from orchestration.lib.crm_landing import FIVETRAN_DELETED
+from orchestration.sources.hubspot import FIVETRAN_DELETED_REASON, HUBSPOT
+from tests.crm_dbt import add_copy, crm_rejects, crm_rows, edit_csv, land_and_build, set_field
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HS = FIXTURES / "hubspot_tiny"
 SOURCES = ("hubspot", "variant")
-CONVERTED_ENTITIES = (
-    "agencies",
-    "users",
-    "accounts",
-    "contacts",
-    "leads",
-    "opportunities",
-    "opportunity_stage_history",
-    "activities",
-)
 # The entity each landed object's kept rows are counted under in int_hubspot__row_outcomes (a
 # contact row feeds leads too, a deal row stage history too, with the same lineage).
 PRIMARY = {
@@ -161,117 +140,77 @@ def tiny_config() -> dict:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, dict[str, Conversion]]:
-    """Both sources landed, the HubSpot staging and intermediate models built by dbt, and the
-    converter's output for each source."""
+def built(tmp_path_factory) -> Path:
+    """Both sources landed, the HubSpot staging and intermediate models built once by dbt."""
     base = tmp_path_factory.mktemp("hubspot_intermediate")
-    configs = {"hubspot": tiny_config(), "variant": write_variant(base / "variant")}
-    folders = {"hubspot": HS, "variant": base / "variant"}
-    database = base / "working.duckdb"
-    with duckdb.connect(str(database)) as con:
-        sources = [crm_source(folders[s], configs[s], s) for s in SOURCES]
-        land_crm(con, HUBSPOT, sources, "load-1", CONFIG_KEYS)
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(dbt), "build", "--profiles-dir", ".", "--target-path", str(base / "target"),
-         "--select", "path:models/staging/hubspot", "path:models/intermediate/crm_hubspot"],
-        cwd=DBT_PROJECT_DIR, env={**os.environ, "SALES_KPI_WORKING_DB": str(database)},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-4000:]
-    with duckdb.connect(str(database)) as con:
-        conversions = {s: convert(folders[s], configs[s], s, con) for s in SOURCES}
-    return database, conversions
+    variant = base / "variant"
+    sources = {"hubspot": (HS, tiny_config()), "variant": (variant, write_variant(variant))}
+    return land_and_build(base, sources, crm="hubspot")
 
 
-def dbt_rows(database: Path, entity: str, source_system: str) -> list[tuple]:
-    columns = ENTITIES[entity].column_names
-    return intermediate_rows(
-        database, f"int_hubspot__{entity}", columns, source_system, canonical_text
-    )
+def by_key(database: Path, entity: str, key: str) -> dict[str, dict[str, Any]]:
+    rows = crm_rows(database, "hubspot", entity, "variant")
+    found = {row[key]: row for row in rows}
+    assert len(found) == len(rows), f"{entity}: {key} not unique"
+    return found
 
 
-def converter_rows(conversion: Conversion, entity: str) -> list[tuple]:
-    return conversion_rows(conversion.frames.get(entity), ENTITIES[entity].column_names)
-
-
-# --------------------------------------------------------------------------- equivalence
-
-
-@pytest.mark.parametrize("source_system", SOURCES)
-@pytest.mark.parametrize("entity", CONVERTED_ENTITIES)
-def test_each_entity_equals_the_converter(built, entity: str, source_system: str) -> None:
-    database, conversions = built
-    expected = converter_rows(conversions[source_system], entity)
-    assert expected, f"the converter gives no {entity}: the comparison would prove nothing"
-    assert dbt_rows(database, entity, source_system) == expected
+# --------------------------------------------------------------------------- the variant
 
 
 def test_the_variant_takes_the_other_branches(built) -> None:
-    """The variant is worth comparing: its frames hold what the branches give, worked out by
-    hand from the edits of write_variant (so an equality above cannot pass on a branch no row
-    takes)."""
-    _database, conversions = built
-    frames = conversions["variant"].frames
-    opportunities = frames["opportunities"].set_index("opportunity_id")
-    lost = opportunities.loc["variant:91002"]
+    """Worked out by hand from the edits of write_variant."""
+    database = built
+    opportunities = by_key(database, "opportunities", "opportunity_id")
+    lost = opportunities["variant:91002"]
     assert (lost["opportunity_stage"], lost["is_closed"], lost["is_won"]) == (
-        "Closed Lost",
+        "Closed Lost",  # "Closed Lost (Sales Pipeline)": the pipeline suffix goes
         "true",
         "false",
     )
     assert lost["lost_reason"] == "price"
-    assert opportunities.loc["variant:91003", "opportunity_type"] == "expansion"
-    assert opportunities.loc["variant:91004", "owner_id"] == "variant:70103"
-    assert opportunities.loc["variant:91004", "lead_id"] == "variant:51005"
-    history = frames["opportunity_stage_history"]
-    undated = history[history["opportunity_id"] == "variant:91005"]
-    assert undated[["opportunity_stage", "changed_at"]].values.tolist() == [
-        ["Presentation Scheduled", "2025-05-15 10:00:00"]
+    assert opportunities["variant:91003"]["opportunity_type"] == "expansion"  # Existing Business
+    assert opportunities["variant:91004"]["owner_id"] == "variant:70103"  # by e-mail
+    assert opportunities["variant:91004"]["lead_id"] == "variant:51005"  # linked from 51005
+    assert "variant:91006" not in opportunities  # Amount 百万
+    history = crm_rows(database, "hubspot", "opportunity_stage_history", "variant")
+    undated = [
+        (row["opportunity_stage"], row["changed_at"])
+        for row in history
+        if row["opportunity_id"] == "variant:91005"
     ]
-    delta = history[history["opportunity_id"] == "variant:91004"]
-    assert "Closed Won" not in delta["opportunity_stage"].tolist()  # the Renewals column
-    accounts = frames["accounts"].set_index("account_id")
-    assert accounts.loc["variant:81004", "account_name"] == "デルタ株式会社（新）"
-    assert "variant:81005" not in accounts.index
-    leads = frames["leads"].set_index("lead_id")
-    assert "variant:51006" not in leads.index
-    assert leads.loc["variant:51003", "owner_id"].startswith("variant:unlisted-")
-    users = frames["users"].set_index("user_id")
-    assert users.loc["variant:70101", "user_name"] == "花子 山田"
-    activities = frames["activities"].set_index("activity_id")
-    assert activities.loc["variant:61004", "duration_minutes"] == "2"
-    assert activities.loc["variant:61006", "outcome"] is None
-    assert activities.loc["variant:62006", "outcome"] == "sent"
-    assert activities.loc["variant:63100", "outcome"] == "held"
-    assert activities.loc["variant:63101", "outcome"] == "no_show"
+    assert undated == [("Presentation Scheduled", "2025-05-15 10:00:00")]  # infer_initial_stage
+    delta = {
+        row["opportunity_stage"] for row in history if row["opportunity_id"] == "variant:91004"
+    }
+    assert "Closed Won" not in delta  # the Renewals pipeline's column is left out
+    accounts = by_key(database, "accounts", "account_id")
+    assert accounts["variant:81004"]["account_name"] == "デルタ株式会社（新）"  # the later row
+    assert "variant:81005" not in accounts  # deleted by the sync
+    leads = by_key(database, "leads", "lead_id")
+    assert "variant:51006" not in leads  # a Subscriber: not a lead
+    assert "variant:51006" in by_key(database, "contacts", "contact_id")
+    assert leads["variant:51003"]["owner_id"].startswith("variant:unlisted-")
+    assert "退職" not in leads["variant:51003"]["owner_id"]
+    users = by_key(database, "users", "user_id")
+    assert users["variant:70101"]["user_name"] == "花子 山田"  # name_order given_first
+    activities = by_key(database, "activities", "activity_id")
+    assert activities["variant:61004"]["duration_minutes"] == "2"  # 00:01:30, half up
+    assert activities["variant:61006"]["outcome"] is None  # no Call outcome
+    assert activities["variant:62006"]["outcome"] == "sent"  # not opened
+    assert activities["variant:63100"]["outcome"] == "held"  # no Meeting outcome
+    assert activities["variant:63101"]["outcome"] == "no_show"
 
 
-def dbt_rejects(database: Path, source_system: str) -> list[tuple]:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return sorted(
-            con.execute(
-                "select source_file, source_row, rejection_reason "
-                "from intermediate.int_hubspot__rejected_rows where source_system = ?",
-                [source_system],
-            ).fetchall()
-        )
-
-
-@pytest.mark.parametrize("source_system", SOURCES)
-def test_rejected_rows_are_the_converters_rejects(built, source_system: str) -> None:
-    database, conversions = built
-    expected = sorted(
-        (r.source_file, r.row_number, r.reason) for r in conversions[source_system].rejects
-    )
-    assert dbt_rejects(database, source_system) == expected
+def test_the_export_rejects_what_the_readme_says(built) -> None:
+    """hubspot_tiny/README.md: one row is rejected on purpose, the canceled meeting 63099."""
+    assert crm_rejects(built, "hubspot", "hubspot") == [("meetings.csv", 2, "meeting canceled")]
 
 
 def test_the_variant_rejects_what_its_edits_reject(built) -> None:
     """Worked out by hand from the edits of write_variant."""
-    database, _conversions = built
     reasons = {
-        (Path(file).name, row): reason for file, row, reason in dbt_rejects(database, "variant")
+        (file, row): reason for file, row, reason in crm_rejects(built, "hubspot", "variant")
     }
     assert reasons == {
         (COMPANIES, 4): f"duplicate Record ID 81004: superseded by {COMPANIES} row 5",
@@ -294,7 +233,7 @@ def test_the_variant_rejects_what_its_edits_reject(built) -> None:
 
 @pytest.mark.parametrize("source_system", SOURCES)
 def test_every_landed_row_is_kept_or_rejected_once(built, source_system: str) -> None:
-    database, _conversions = built
+    database = built
     landed = " union all ".join(
         f'select _source_file, _row_number from raw_hubspot."{obj.table}" where _source_system = $1'
         for obj in HUBSPOT.objects
@@ -325,20 +264,27 @@ def test_every_landed_row_is_kept_or_rejected_once(built, source_system: str) ->
                 assert emitted and set(emitted) <= set(kept), entity
 
 
-def test_the_converters_file_accounts_agree(built) -> None:
-    """Per file, the converter's rows used and rejected equal the kept and rejected outcomes."""
-    database, conversions = built
+def test_every_file_row_has_one_outcome(built) -> None:
+    """Per export file, kept + rejected outcomes = the file's data rows, counted in Python; the
+    rejected outcomes are the rejected rows."""
+    database = built
     with duckdb.connect(str(database), read_only=True) as con:
-        counted = {
-            (file, kept): count
-            for file, kept, count in con.execute(
-                "select source_file, is_kept, count(*) "
-                "from intermediate.int_hubspot__row_outcomes group by all"
+        counted = dict(
+            con.execute(
+                "select source_file, count(*) from intermediate.int_hubspot__row_outcomes "
+                "group by all"
             ).fetchall()
-        }
-    for conversion in conversions.values():
-        assert conversion.files
-        for account in conversion.files:
-            used = counted.get((account.source_file, True), 0)
-            rejected = counted.get((account.source_file, False), 0)
-            assert (used, rejected) == (account.rows_used, account.rows_rejected), account
+        )
+        rejected = con.execute(
+            "select count(*) from intermediate.int_hubspot__row_outcomes where not is_kept"
+        ).fetchone()
+    files = [*HS.glob("*.csv"), *(database.parent / "variant").glob("*.csv")]
+    assert len(files) == 14  # 7 files each
+    expected = {}
+    for path in files:
+        with path.open(encoding="utf-8", newline="") as handle:
+            expected[str(path)] = sum(1 for _ in csv.reader(handle)) - 1
+    assert counted == expected
+    all_rejects = crm_rejects(database, "hubspot", "hubspot")
+    all_rejects += crm_rejects(database, "hubspot", "variant")
+    assert rejected == (len(all_rejects),) == (1 + 15,)

@@ -6,10 +6,7 @@ names, and a staging model, source entry, column docs and Dagster asset for ever
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,13 +19,14 @@ from orchestration.lib.crm_landing import AUDIT_COLUMNS, CONFIG_TABLE, FIVETRAN_
 from orchestration.lib.settings import DBT_PROJECT_DIR
 from orchestration.sources.hubspot import (
     CONFIG_KEYS,
+    FIVETRAN_DELETED_REASON,
     HUBSPOT,
-    convert,
     crm_source,
     raw_column_names,
     synced_column_names,
 )
 from tests.crm_coverage import assert_staging_covers_every_object
+from tests.crm_dbt import crm_outcomes, crm_rejects, crm_rows, land_and_build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "hubspot_tiny"
 STAGING = DBT_PROJECT_DIR / "models" / "staging" / "hubspot"
@@ -44,6 +42,17 @@ FILES = {
     "meetings.csv": "engagement_meeting",
 }
 LINEAGE = "source_system, source_file, source_row, loaded_at"
+# The canonical entities the HubSpot rules give (int_hubspot__<entity>).
+HUBSPOT_ENTITIES = (
+    "agencies",
+    "users",
+    "accounts",
+    "contacts",
+    "leads",
+    "opportunities",
+    "opportunity_stage_history",
+    "activities",
+)
 
 
 def source_config() -> dict:
@@ -213,18 +222,23 @@ def test_config_rows(landed: Path) -> None:
     ]
 
 
-def test_a_malformed_row_is_quarantined_and_counted(tmp_path: Path) -> None:
-    folder = tmp_path / "hubspot"
+def malformed_copy(folder: Path) -> Path:
+    """The fixture with one row of two fields too many between the 4 deals (row 3 of
+    deals.csv): 5 rows read. Returns deals.csv."""
     shutil.copytree(FIXTURE, folder)
     path = folder / "deals.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         width = len(next(csv.reader(handle)))
-    # One row with two fields too many, between the 4 deals: 5 rows read.
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     lines.insert(3, "99999," + ",".join(["x"] * (width + 1)) + "\n")
     path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def test_a_malformed_row_is_quarantined_and_counted(tmp_path: Path) -> None:
+    path = malformed_copy(tmp_path / "hubspot")
     database = tmp_path / "working.duckdb"
-    results = land(database, crm_source(folder, source_config(), "hubspot"))
+    results = land(database, crm_source(path.parent, source_config(), "hubspot"))
     (deal,) = [r for r in results if r.entity == "hubspot.deal"]
     assert (deal.rows_read, deal.rows_loaded, deal.rows_quarantined) == (5, 4, 1)
     with duckdb.connect(str(database)) as con:
@@ -237,14 +251,10 @@ def test_a_malformed_row_is_quarantined_and_counted(tmp_path: Path) -> None:
             "select rows_read, rows_loaded, rows_quarantined from raw._load_log "
             "where entity = 'hubspot.deal'"
         ).fetchall()
-        conversion = convert(folder, source_config(), "hubspot", con)
     assert len(quarantined) == 1
     assert quarantined[0][0] == str(path) and "malformed row" in quarantined[0][2]
     assert ids == [("91001",), ("91002",), ("91003",), ("91004",)]
     assert logged == [(5, 4, 1)]
-    # The converter reads the 4 landed deals, every one accounted for.
-    (account,) = [a for a in conversion.files if a.source_file == str(path)]
-    assert account.rows_read == 4 and account.balanced
 
 
 def test_a_cp932_export_is_detected(tmp_path: Path) -> None:
@@ -342,19 +352,12 @@ def fivetran_copy(landed: Path, target: Path) -> tuple[Path, dict]:
     return target, stage_map
 
 
-def dbt_staging(database: Path, target_path: Path) -> None:
-    env = {**os.environ, "SALES_KPI_WORKING_DB": str(database)}
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(dbt), "run", "--profiles-dir", ".", "--target-path", str(target_path),
-         "--select", "path:models/staging/hubspot"],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:]
-
-
-def test_a_synced_schema_stages_and_converts_like_the_export(tmp_path: Path, landed: Path) -> None:
-    synced, stage_map = fivetran_copy(landed, tmp_path / "fivetran.duckdb")
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, landed: Path) -> Path:
+    """The export (`hubspot`), its Fivetran copy (`synced`) and the export with a malformed
+    deal row (`malformed`) landed, the HubSpot staging and intermediate models built once."""
+    base = tmp_path_factory.mktemp("hubspot_synced")
+    synced, stage_map = fivetran_copy(landed, base / "fivetran.duckdb")
     assert len(stage_map) == 7
     synced_config = {
         **source_config(),
@@ -362,14 +365,16 @@ def test_a_synced_schema_stages_and_converts_like_the_export(tmp_path: Path, lan
         "database": str(synced),
         "date_entered_columns": stage_map,
     }
-    database = tmp_path / "working.duckdb"
-    land(
-        database,
-        crm_source(FIXTURE, source_config(), "hubspot"),
-        crm_source(tmp_path, synced_config, "synced"),
-    )
-    dbt_staging(database, tmp_path / "target")
-    with duckdb.connect(str(database)) as con:
+    sources = {
+        "hubspot": (FIXTURE, source_config()),
+        "synced": (base, synced_config),
+        "malformed": (malformed_copy(base / "malformed").parent, source_config()),
+    }
+    return land_and_build(base, sources, crm="hubspot")
+
+
+def test_a_synced_schema_stages_and_gives_the_same_rows_as_the_export(built: Path) -> None:
+    with duckdb.connect(str(built), read_only=True) as con:
         for obj in HUBSPOT.objects:
             model = f"staging.stg_hubspot__{obj.table}"
             rows = {
@@ -385,23 +390,39 @@ def test_a_synced_schema_stages_and_converts_like_the_export(tmp_path: Path, lan
         deleted = con.execute(
             "select source_system, deal_id from staging.stg_hubspot__deal where is_deleted"
         ).fetchall()
-        from_export = convert(FIXTURE, source_config(), "hubspot", con)
-        from_sync = convert(tmp_path, synced_config, "synced", con)
     assert deleted == [("synced", "99001")]
-    for entity, frame in from_export.frames.items():
-        other = from_sync.frames[entity]
-        columns = [c for c in frame.columns if not c.startswith("_source")]
-        export_rows = sorted(
-            tuple(str(v).replace("hubspot:", "") for v in r)
-            for r in frame[columns].itertuples(index=False)
-        )
-        sync_rows = sorted(
-            tuple(str(v).replace("synced:", "") for v in r)
-            for r in other[columns].itertuples(index=False)
-        )
+    for entity in HUBSPOT_ENTITIES:
+        export_rows = without_lineage(crm_rows(built, "hubspot", entity, "hubspot"), "hubspot")
+        sync_rows = without_lineage(crm_rows(built, "hubspot", entity, "synced"), "synced")
+        assert export_rows, entity
         assert sync_rows == export_rows, entity
-    reasons = [r.reason for r in from_sync.rejects if r.row_number == 5]
-    assert "deleted in HubSpot (_fivetran_deleted = true in the synced table)" in reasons
+    rejects = crm_rejects(built, "hubspot", "synced")
+    assert sorted((row, reason) for _table, row, reason in rejects) == [
+        (2, "meeting canceled"),
+        (5, FIVETRAN_DELETED_REASON),  # deal 99001
+    ]
+
+
+def test_the_rules_read_every_deal_landed_beside_a_malformed_row(built: Path) -> None:
+    """The 4 deals landed from a file with a malformed row are each kept, once."""
+    outcomes = crm_outcomes(built, "hubspot", "malformed")
+    assert (outcomes.get(("deals.csv", True)), outcomes.get(("deals.csv", False))) == (4, None)
+    deals = crm_rows(built, "hubspot", "opportunities", "malformed")
+    assert sorted(row["opportunity_id"] for row in deals) == [
+        f"malformed:{deal}" for deal in ("91001", "91002", "91003", "91004")
+    ]
+
+
+def without_lineage(rows: list[dict], ns: str) -> list[tuple]:
+    """Rows without source_file and source_row, ids of source `ns` un-namespaced."""
+    return sorted(
+        tuple(
+            v.removeprefix(f"{ns}:") if isinstance(v, str) else v
+            for c, v in row.items()
+            if c not in ("source_file", "source_row")
+        )
+        for row in rows
+    )
 
 
 # --------------------------------------------------------------------------- dbt and Dagster

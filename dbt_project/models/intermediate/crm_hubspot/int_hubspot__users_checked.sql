@@ -83,8 +83,8 @@ owners_with_entries as (
         on owners.source_system = name_order.source_system
 ),
 
--- The rejection rules, in the converter's order: deleted by a sync; superseded; no Owner ID;
--- no owner_roles entry (the converter stops with a mapping error there).
+-- The rejection rules, in order: deleted by a sync; superseded; no Owner ID; no owner_roles
+-- entry; a role or motion that is not canonical (the converter refused such a config).
 checked as (
     select
         *,
@@ -96,6 +96,14 @@ checked as (
             when entry_key is null
                 then 'owner ' || owner_id || ' (team ''' || coalesce(primary_team, '-')
                     || ''') has no entry in source.yml owner_roles (by owner id or team name)'
+            -- A role or motion that is not canonical (a typo in source.yml): the row is
+            -- rejected with the value.
+            when coalesce(entry_role, '') not in ('SDR', 'AE', 'CS', 'MANAGER')
+                then 'role ''' || coalesce(entry_role, '') || ''' of owner ' || owner_id
+                    || ' in source.yml owner_roles is not one of SDR, AE, CS, MANAGER'
+            when coalesce(entry_motion, '') not in ('inside', 'field')
+                then 'motion ''' || coalesce(entry_motion, '') || ''' of owner ' || owner_id
+                    || ' in source.yml owner_roles is not one of inside, field'
         end as rejection_reason
     from owners_with_entries
 ),
