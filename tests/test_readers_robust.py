@@ -414,8 +414,9 @@ def test_mapped_cp932_file_declared_utf8_names_line_and_offset(tmp_path):
 
 
 def test_hubspot_export_in_no_known_encoding_is_a_clear_error(tmp_path):
+    from orchestration.lib.crm_landing import land_crm
     from orchestration.sources.base import MappingError
-    from orchestration.sources.hubspot import convert
+    from orchestration.sources.hubspot import CONFIG_KEYS, HUBSPOT, crm_source
     from orchestration.sources.registry import _read_config
 
     folder = _copy_fixture("hubspot_tiny", tmp_path / "landing")
@@ -423,8 +424,9 @@ def test_hubspot_export_in_no_known_encoding_is_a_clear_error(tmp_path):
     data = deals.read_bytes()
     cut = data.index(b"\n") + 1
     deals.write_bytes(data[:cut] + b"\x81 " + data[cut:])  # invalid in UTF-8 and in cp932
-    with pytest.raises(MappingError) as error:
-        convert(folder, _read_config(folder / "source.yml"), "hubspot")
+    source = crm_source(folder, _read_config(folder / "source.yml"), "hubspot")
+    with duckdb.connect() as con, pytest.raises(MappingError) as error:
+        land_crm(con, HUBSPOT, [source], "load-1", CONFIG_KEYS, error=MappingError)
     message = str(error.value)
     assert str(deals) in message and "encodings tried: utf-8, cp932" in message
     assert f"line 2, byte offset {cut} (byte 0x81) is not valid UTF-8" in message

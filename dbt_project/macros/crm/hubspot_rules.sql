@@ -1,9 +1,8 @@
-{#- Helpers of the HubSpot business rules (models/intermediate/crm/int_hubspot__*), the SQL side
-    of orchestration/sources/hubspot.py. -#}
+{#- Helpers of the HubSpot business rules (models/intermediate/crm_hubspot/int_hubspot__*). -#}
 
-{#- The lookup key of a value, as the converter's `_key`: case-folded, without spaces, `_` and
-    `-` (`Closed Won` -> `closedwon`); null for null. The converter also applies NFKC, which
-    SQL engines do not portably offer: full-width letters are not folded here. -#}
+{#- The lookup key of a value: case-folded, without spaces, `_` and
+    `-` (`Closed Won` -> `closedwon`); null for null. NFKC, which SQL engines do
+    not portably offer, is not applied: full-width letters are not folded. -#}
 {% macro hubspot_key(expression) -%}
     {{ return(adapter.dispatch('hubspot_key', 'sales_kpi')(expression)) }}
 {%- endmacro %}
@@ -85,7 +84,7 @@
     regexp_extract({{ expression }}, '[\w.+-]+@[\w-]+(\.[\w-]+)+')
 {%- endmacro %}
 
-{#- The stable id of an owner value missing from the owners export, as the converter:
+{#- The stable id of an owner value missing from the owners export:
     `unlisted-` and the first 12 hex digits of the SHA-256 of the value's lookup key (never the
     name itself, which is personal data). -#}
 {% macro hubspot_unlisted_owner_id(key_expression) -%}
@@ -100,7 +99,7 @@
     'unlisted-' || left(sha256({{ key_expression }}), 12)
 {%- endmacro %}
 
-{#- A full name from first and last names, as the converter: `family_first` (default) gives
+{#- A full name from first and last names, `family_first` (default) gives
     "<last> <first>", `given_first` "<first> <last>"; an empty part is left out; null when both
     are empty. -#}
 {% macro hubspot_full_name(first_name, last_name, name_order) -%}
@@ -113,12 +112,12 @@
     ), '')
 {%- endmacro %}
 
-{#- Whole minutes of a number of seconds, rounded half up (the converter's `_minutes`). -#}
+{#- Whole minutes of a number of seconds, rounded half up . -#}
 {% macro hubspot_minutes(seconds_expression) -%}
     cast(floor(({{ seconds_expression }}) / 60.0 + 0.5) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
-{#- The raw column name of an export label no property is known for, as the converter's
+{#- The raw column name of an export label no property is known for, as landing's
     `_slug` (`法人番号` -> `法人番号`, `Agency Name` -> `agency_name`); without its NFKC step. -#}
 {% macro hubspot_slug(label) -%}
     {{- return(modules.re.sub('[^\\w]+', '_', label | trim | lower).strip('_') or 'column') -}}
@@ -162,7 +161,7 @@
     regexp_full_match({{ expression }}, '[0-9]+')
 {%- endmacro %}
 
-{#- The converter's reason for a row superseded by a later row with the same Record ID (same or
+{#- The reason for a row superseded by a later row with the same Record ID (same or
     later file): `duplicate Record ID <id>: superseded by <file name> row <n>`, else null. A
     window expression over the live rows (not deleted, with an id) of one object. -#}
 {% macro hubspot_superseded_reason(id_column) -%}

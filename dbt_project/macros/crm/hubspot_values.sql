@@ -95,7 +95,7 @@
     end
 {%- endmacro %}
 
-{#- The first of `fields` whose text is not empty but cannot be read, as the HubSpot converter's
+{#- The first of `fields` whose text is not empty but cannot be read, as the HubSpot rules'
     reason (`cannot read 'Amount' as a number`); null when every one reads. `fields` is a list
     of (raw column, export label, kind) with kind timestamp, date, number or duration; the label
     is the default export label of the property (a portal exporting other labels, or a synced

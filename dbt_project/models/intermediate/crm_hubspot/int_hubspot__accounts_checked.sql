@@ -37,7 +37,7 @@ superseded as (
 ),
 
 -- Company size band (従業員規模) of "Number of Employees": the band of the highest lower bound
--- (var company_size_bands, the converter's EMPLOYEE_BANDS) not above it; below the first
+-- (var company_size_bands) not above it; below the first
 -- bound, the first band.
 {%- set bands = var('company_size_bands') | sort(attribute='min', reverse=true) %}
 banded as (
@@ -74,7 +74,7 @@ checked as (
         corporate_number,
         coalesce(mapped_industry, industry) as industry,
         employee_band,
-        -- The converter derives the band and leaves employee_count empty; so does this model.
+        -- The size band is derived here from Number of Employees; employee_count stays empty.
         cast(null as {{ dbt.type_int() }}) as employee_count,
         state_region as prefecture,
         created_at,

@@ -14,7 +14,7 @@
       Completed: held; No show: no_show; Canceled, Cancelled, Rescheduled: rejected); no outcome:
       held; minutes from the start and end times.
 
-    Where the converter stops the whole run with a mapping error (a call or meeting outcome
+    Where the former Python converter stopped the whole run with a mapping error (a call or meeting outcome
     missing from its map), this model rejects the row with a reason naming the value and the
     map. -#}
 {%- set meeting_outcomes = {
@@ -249,7 +249,7 @@ activities_with_rules as (
             and activities.source_row = first_leads.source_row
 ),
 
--- The rejection rules, in the converter's order: deleted by a sync; superseded; no Record ID;
+-- The rejection rules, in this order (the first that applies is the reason): deleted by a sync; superseded; no Record ID;
 -- no activity date; then each kind's own.
 checked as (
     select

@@ -15,7 +15,7 @@
     - agency: the agency_property value (an agency id or name of source.yml agencies), else the
       owner's agency.
 
-    Where the converter stops the whole run with a mapping error (a lead status, lifecycle stage
+    Where the former Python converter stopped the whole run with a mapping error (a lead status, lifecycle stage
     or agency missing from its map), this model rejects the row with a reason naming the value
     and the map. -#}
 {%- set lifecycle_status = {
@@ -218,7 +218,7 @@ statuses as (
     from contacts_with_rules
 ),
 
--- The rejection rules, in the converter's order: deleted by a sync; superseded; no Record ID;
+-- The rejection rules, in this order (the first that applies is the reason): deleted by a sync; superseded; no Record ID;
 -- then, for a lead, a value missing from its map.
 checked as (
     select

@@ -1,5 +1,4 @@
-{#- The deal <-> contact associations as the converter links them (_indexes, _first_deal,
-    _lead_of_deal), one row per associated (deal, contact) pair of one source, from the live rows
+{#- The deal <-> contact associations, one row per associated (deal, contact) pair of one source, from the live rows
     (not deleted, with an id, not superseded) of the deals and contacts exports:
 
     - an association listed on either side counts for both (`Associated Contact IDs` of a deal,

@@ -12,7 +12,7 @@
     - the account is the first associated company; the lead is the deal's lead of
       int_hubspot__deal_contact_links.
 
-    A deal without a stage or a Create Date is rejected; where the converter stops the whole
+    A deal without a stage or a Create Date is rejected; where the former Python converter stopped the whole
     run with a mapping error (a Deal Type missing from its map), this model rejects the row with
     a reason naming the value and the map. -#}
 {%- set deal_types = {
@@ -84,7 +84,7 @@ stage_columns as (
 ),
 
 -- A `Date entered` value of the deal's pipeline that cannot be read as a timestamp (the first
--- such column), which rejects the deal as the converter does.
+-- such column), which rejects the deal.
 unreadable_stage_dates as (
     select
         stage_dates.source_system,
@@ -202,7 +202,7 @@ deals_with_rules as (
             and staged.deal_id = links.deal_id
 ),
 
--- The rejection rules, in the converter's order: deleted by a sync; superseded; no Record ID;
+-- The rejection rules, in this order (the first that applies is the reason): deleted by a sync; superseded; no Record ID;
 -- no stage; no Create Date; a Deal Type missing from its map.
 checked as (
     select

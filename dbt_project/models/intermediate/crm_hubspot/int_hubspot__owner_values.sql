@@ -1,6 +1,6 @@
 {#- Every owner value written in a contact, deal or activity row ("Contact owner", "Deal owner",
     "Activity assigned to": an owner id, a name or an e-mail), resolved to an owner id as the
-    converter's _OwnerIndex.resolve: an `owner_aliases` entry (by lookup key), else an Owner ID
+    rules: an `owner_aliases` entry (by lookup key), else an Owner ID
     of the owners export as it is, else the one owner whose id, e-mail, first+last or last+first
     name has the value's lookup key (a key two owners share resolves to none), else the one
     whose key is that of the e-mail address in the value, else an all-digit value as it is,
@@ -154,7 +154,7 @@ resolved as (
     where owner_values.owner_value is not null
 ),
 
--- The agency of a live owner (the last live row of an id wins, as the converter's index).
+-- The agency of a live owner (the last live row of an id wins).
 owner_agencies as (
     select
         source_system,

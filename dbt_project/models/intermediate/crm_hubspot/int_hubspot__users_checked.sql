@@ -84,7 +84,7 @@ owners_with_entries as (
 ),
 
 -- The rejection rules, in order: deleted by a sync; superseded; no Owner ID; no owner_roles
--- entry; a role or motion that is not canonical (the converter refused such a config).
+-- entry; a role or motion that is not canonical (the former converter refused such a config).
 checked as (
     select
         *,

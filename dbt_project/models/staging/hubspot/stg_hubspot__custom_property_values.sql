@@ -1,7 +1,7 @@
 {#- The values of the custom properties source.yml names (corporate_number_property on
     companies, agency_property on contacts), one row per landed row and option, keyed by the
     row's lineage. The property is named by its export label (`法人番号`), landed as a column
-    named like the converter's `_slug` of it; read from raw_hubspot._config when the model is
+    named by landing's `_slug` of it (orchestration/sources/hubspot.py); read from raw_hubspot._config when the model is
     built. -#}
 {%- set objects = {
     'corporate_number_property': 'company',
