@@ -445,6 +445,17 @@ def test_each_landed_object_is_an_asset_feeding_its_staging_model() -> None:
         staging = dg.AssetKey(["staging", f"stg_hubspot__{obj.table}"])
         assert graph.get(staging).parent_keys <= {landed, config}, obj.name
         assert landed in graph.get(staging).parent_keys, obj.name
-        assert landed in graph.get(converted).parent_keys, obj.name
+        # No Python between the landed rows and the marts: the converter asset does not read them.
+        assert landed not in graph.get(converted).parent_keys, obj.name
     assert graph.get(dg.AssetKey(["staging", "stg_hubspot__config"])).parent_keys == {config}
-    assert config in graph.get(converted).parent_keys
+    assert config not in graph.get(converted).parent_keys
+    # ... and from the dbt rules to the marts: deal -> int_hubspot -> union -> core.
+    deal = dg.AssetKey(["staging", "stg_hubspot__deal"])
+    checked = dg.AssetKey(["intermediate", "int_hubspot__opportunities_checked"])
+    rules = dg.AssetKey(["intermediate", "int_hubspot__opportunities"])
+    union = dg.AssetKey(["intermediate", "int_canonical__opportunities"])
+    assert deal in graph.get(checked).parent_keys
+    assert checked in graph.get(rules).parent_keys
+    assert rules in graph.get(union).parent_keys
+    enriched = dg.AssetKey(["intermediate", "int_opportunities_enriched"])
+    assert enriched in graph.get(union).child_keys
