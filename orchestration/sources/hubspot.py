@@ -95,22 +95,18 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-
-import pandas as pd
 
 from orchestration.lib.crm_landing import FIVETRAN_DELETED, Crm, CrmObject, CrmSource, snake_case
 from orchestration.lib.input_files import (
     bad_byte,
     check_relative,
-    check_xlsx,
     refuse_duplicate_columns,
     refuse_outside,
 )
 from orchestration.sources.base import MappingError
-from orchestration.sources.readers import SOURCE_ENCODING_HINT, decode_export
+from orchestration.sources.readers import SOURCE_ENCODING_HINT, decode_export, xlsx_records
 
 DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm")
 KINDS = ("owners", "companies", "contacts", "deals", "calls", "emails", "meetings")
@@ -347,19 +343,6 @@ def _label_key(label: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", label).casefold().split())
 
 
-def _cell_text(value: object) -> str:
-    """One spreadsheet cell as export text (datetimes ISO, integral floats without `.0`)."""
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 # --------------------------------------------------------------------------- reading files
 
 
@@ -389,24 +372,17 @@ def _empty_file(path: Path) -> MappingError:
 
 
 def _xlsx_text(path: Path) -> str:
-    """An .xlsx export as CSV text: the first sheet, every cell as export text (a file quirk
-    handled here; DuckDB then reads the text like any export)."""
-    check_xlsx(path, MappingError)
-    try:
-        sheet = pd.read_excel(path, dtype=object, engine="openpyxl", header=None)
-    except Exception as error:  # openpyxl raises many types for a damaged file
-        raise MappingError(
-            f"{path}: cannot be read ({type(error).__name__}: {str(error)[:300]}). Export the "
-            "file again (CSV UTF-8 or .xlsx), or list it under `ignore_files:` in source.yml."
-        ) from error
-    if sheet.empty:
+    """An .xlsx export as CSV text: the first sheet, every cell as export text (the one
+    spreadsheet reader, readers.xlsx_records); DuckDB then reads the text like any export."""
+    records, _ = xlsx_records(path, None)
+    if not records:
         raise _empty_file(path)
-    header = ["" if pd.isna(c) else str(c).strip() for c in sheet.iloc[0]]
+    header = [(cell or "").strip() for cell in records[0]]
     refuse_duplicate_columns(path, MappingError, header)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    writer.writerows([_cell_text(v) for v in row] for row in sheet.iloc[1:].itertuples(False))
+    writer.writerows([cell or "" for cell in row] for row in records[1:])
     return out.getvalue()
 
 

@@ -185,7 +185,9 @@ def cell_text(value: object) -> str | None:
     return text or None
 
 
-def _xlsx_records(path: Path, sheet: str | None) -> tuple[list[list[str | None]], str]:
+def xlsx_records(path: Path, sheet: str | None) -> tuple[list[list[str | None]], str]:
+    """Every row of a sheet (the first when `sheet` is None) as cell texts (cell_text), and the
+    sheet's name; a MappingError for a damaged workbook or a missing sheet."""
     from openpyxl import load_workbook
 
     check_xlsx(path, MappingError)
@@ -358,7 +360,7 @@ def read_table(
         raise MappingError(f"{path}: old .xls files are not supported; save it as .xlsx or CSV.")
     sheet_name = None
     if suffix in EXCEL_SUFFIXES:
-        records, sheet_name = _xlsx_records(path, sheet)
+        records, sheet_name = xlsx_records(path, sheet)
     elif suffix in JSON_SUFFIXES:
         records, header_row = _json_records(path, encoding), 1
     elif suffix in PARQUET_SUFFIXES:
