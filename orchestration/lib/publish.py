@@ -2,7 +2,9 @@
 
 The published file holds only the KPI marts (schema `main`, so `select * from kpi_cac` works)
 and the core facts and dimensions (schema `core`): no staging, no raw data, no personal data;
-plus a `_publication` table saying when and from what it was built. It is
+plus a `_publication` table saying when and from what it was built. Every table and column
+carries its dbt description as a comment (dbt's persist_docs writes them into the working
+database; publishing copies them), so a BI tool shows what each column means. It is
 written next to its final path under a temporary name, in a storage version DuckDB 1.x
 clients can read, checkpointed, fsynced, and then renamed over the old file. A BI tool that
 holds the old file open keeps reading the old, complete marts; a connection opened later sees
@@ -37,6 +39,44 @@ PUBLISHED_SCHEMAS = ("core", "marts")
 # ambiguous with the catalog name DuckDB derives from `marts.duckdb`.
 PUBLISHED_SCHEMA_NAMES = {"marts": "main", "core": "core"}
 STORAGE_VERSION = "v1.0.0"
+
+
+PUBLICATION_COMMENTS = {
+    "": "When and from what this file was published: one row per publication (the latest).",
+    "published_at": "When the file was published (UTC).",
+    "run_id": "The pipeline run that published it (Dagster run id).",
+    "as_of_date": "The as-of date the KPIs were computed for (集計基準日).",
+    "source_database": "The working database the marts were copied from.",
+}
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, target: str, schemas: tuple[str, ...]) -> None:
+    """The comments of every published table and column, as the working database has them."""
+    placeholders = ", ".join("?" for _ in schemas)
+    tables = con.execute(
+        "select schema_name, table_name, comment from duckdb_tables() "
+        f"where database_name = 'working' and schema_name in ({placeholders}) "
+        "and comment is not null",
+        list(schemas),
+    ).fetchall()
+    for schema, table, comment in tables:
+        published = PUBLISHED_SCHEMA_NAMES.get(schema, schema)
+        con.execute(f'comment on table {target}.{published}."{table}" is {_quoted(comment)}')
+    columns = con.execute(
+        "select schema_name, table_name, column_name, comment from duckdb_columns() "
+        f"where database_name = 'working' and schema_name in ({placeholders}) "
+        "and comment is not null",
+        list(schemas),
+    ).fetchall()
+    for schema, table, column, comment in columns:
+        published = PUBLISHED_SCHEMA_NAMES.get(schema, schema)
+        con.execute(
+            f'comment on column {target}.{published}."{table}"."{column}" is {_quoted(comment)}'
+        )
 
 
 @dataclass(frozen=True)
@@ -117,6 +157,17 @@ def publish_marts(
                 "cast(? as date) as as_of_date, ? as source_database",
                 [published_at, run_id, as_of_date, str(working_db)],
             )
+            _copy_comments(con, target, schemas)
+            for column, comment in PUBLICATION_COMMENTS.items():
+                if column:
+                    con.execute(
+                        f'comment on column {target}.main._publication."{column}" '
+                        f"is {_quoted(comment)}"
+                    )
+                else:
+                    con.execute(
+                        f"comment on table {target}.main._publication is {_quoted(comment)}"
+                    )
             con.execute("detach working")
             con.execute("checkpoint")
         finally:
