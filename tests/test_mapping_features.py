@@ -483,6 +483,7 @@ def test_declared_lead_sources_reach_dim_lead_sources(tmp_path, monkeypatch):
 
     from orchestration.lib.crm_landing import land_crm
     from orchestration.lib.loader import load_landing
+    from orchestration.sources.hubspot import HUBSPOT
     from orchestration.sources.salesforce import SALESFORCE
 
     landing = tmp_path / "landing"
@@ -509,7 +510,8 @@ def test_declared_lead_sources_reach_dim_lead_sources(tmp_path, monkeypatch):
     load_landing(database, landing, entities=["leads", "lead_sources"])
     # The nightly job always lands the CRM objects (empty tables when no export came); so does this.
     with duckdb.connect(str(database)) as con:
-        land_crm(con, SALESFORCE, [], "load-1")
+        for crm in (SALESFORCE, HUBSPOT):
+            land_crm(con, crm, [], "load-1")
     monkeypatch.setenv("SALES_KPI_WORKING_DB", str(database))
     project = ROOT / "dbt_project"
     result = dbtRunner().invoke(
