@@ -9,7 +9,7 @@ export UV_PYTHON := $(abspath $(BIN)/python)
 # Runs of `make demo` and `make ui` share one Dagster instance, so the UI shows the demo run.
 export DAGSTER_HOME ?= $(abspath .dagster_home)
 
-.PHONY: install demo test lint format ui benchmark benchmark-crm clean
+.PHONY: install browser demo test lint format ui benchmark benchmark-crm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,21 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml
 
 install: $(VENV)/.installed
 
+# Headless Chromium for the tests that render the dashboard and the Data Docs (Debian package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  echo "Installing Chromium (headless browser for the page tests) from the Debian packages"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null && \
+	  echo "Chromium installed: $$(chromium --version)"; }
+
 demo: install
 	$(BIN)/python -m orchestration.cli demo $(DEMO_ARGS)
 
 # Two workers (pytest-xdist), one test file per worker at a time: module and session fixtures
 # (the shared pipeline runs) stay in one process. PYTEST_ARGS narrows the run.
-test: install
+test: install browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=40 $(PYTEST_ARGS)
 
 lint: install
