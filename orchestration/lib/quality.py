@@ -33,8 +33,9 @@ Why pandas and not GX's SQL datasource: GX's SQL datasource returns empty metric
 Each table is therefore read through a short-lived READ-ONLY DuckDB connection (closed right
 after reading, so the gate never blocks the single writer) and validated with GX's pandas
 datasource in an ephemeral (in-memory) GX context. The only files GX writes are the Data Docs,
-into `results_dir/data_docs/`; the raw validation results and a summary are written as JSON by
-this module.
+into `results_dir/data_docs/` (rewritten after each build to render with no network:
+`orchestration.lib.offline_docs`); the raw validation results and a summary are written as JSON
+by this module.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ from great_expectations.exceptions import ExpectationNotFoundError
 from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.registry import get_expectation_impl
+
+from orchestration.lib import offline_docs
 
 try:
     import fcntl
@@ -956,7 +959,8 @@ def _build_data_docs(context: Any, results_dir: Path, resources: list[Any]) -> P
     """Render the pages of `resources` and rebuild the index; None if rendering failed.
 
     The index lists the latest result of every suite in the GX stores (pages of pruned results
-    are removed by GX while building it).
+    are removed by GX while building it). The pages are then made to render with no network
+    (`offline_docs.make_offline`: vendored CSS/JS instead of GX's CDN links).
     """
     try:
         context.build_data_docs(site_names=[DATA_DOCS_SITE], resource_identifiers=resources)
@@ -964,7 +968,30 @@ def _build_data_docs(context: Any, results_dir: Path, resources: list[Any]) -> P
         logger.exception("building Data Docs failed")
         return None
     index = results_dir / DATA_DOCS_DIR / "index.html"
+    _make_docs_offline(results_dir / DATA_DOCS_DIR)
     return index if index.exists() else None
+
+
+def _make_docs_offline(site_dir: Path) -> None:
+    """Point the Data Docs pages at vendored assets; say so when a page still needs the
+    internet (the pages stay usable online either way)."""
+    try:
+        left = offline_docs.make_offline(site_dir)
+    except Exception:  # the gate's verdict must not depend on HTML rendering
+        logger.exception(
+            "the Data Docs in %s were built but still load CSS/JS from the internet", site_dir
+        )
+        return
+    if left:
+        logger.warning(
+            "%d Data Docs page(s) in %s still load files from the internet, e.g. %s: %s. "
+            "To view them offline, vendor those files into expectations/data_docs_assets/ and "
+            "map their addresses in orchestration/lib/offline_docs.py (ASSETS).",
+            len(left),
+            site_dir,
+            next(iter(left)),
+            ", ".join(sorted({url for urls in left.values() for url in urls})),
+        )
 
 
 def _merge_summary(path: Path, report: GateReport, validated_at: str) -> None:
