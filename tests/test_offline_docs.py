@@ -1,5 +1,5 @@
 """GX Data Docs render with no network (orchestration/lib/offline_docs.py, run by quality.py
-after every Data Docs build)."""
+after every Data Docs build), and the dbt docs open on a project overview."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import great_expectations
 import pytest
 
 from orchestration.lib import offline_docs
+from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.offline_docs import (
     ASSETS,
     ASSETS_DIR,
@@ -216,3 +217,23 @@ def test_missing_assets_say_what_to_do(tmp_path):
     (tmp_path / "index.html").write_text("<html></html>", encoding="utf-8")
     with pytest.raises(MissingAssetsError, match="git checkout -- expectations/data_docs_assets"):
         offline_docs.make_offline(tmp_path, assets_dir=tmp_path / "nowhere")
+
+
+def test_dbt_docs_have_the_project_overview():
+    """dbt docs open on our `__overview__` doc block (dbt_project/models/overview.md): the path
+    of the data in order, the tools, where to start; every model it names exists."""
+    manifest = json.loads(ensure_manifest().read_text(encoding="utf-8"))
+    overview = manifest["docs"]["doc.sales_kpi.__overview__"]["block_contents"]
+    steps = ["| landing |", "| raw |", "| staging |", "| intermediate |", "| core |"]
+    steps += ["| marts |", "| published |"]
+    positions = [overview.find(step) for step in steps]
+    assert -1 not in positions and positions == sorted(positions), dict(
+        zip(steps, positions, strict=True)
+    )
+    for text in ("Dagster", "dbt", "Great Expectations", "README", "make dashboard", "make demo"):
+        assert text in overview, text
+    assert "warehouse/quality/data_docs/index.html" in overview
+    assert "予算" in overview and "着地見込み" in overview
+    models = {node["name"] for node in manifest["nodes"].values()}
+    named = set(re.findall(r"`((?:kpi|fct|dim|snap)_[a-z_]+|data_quality_issues)`", overview))
+    assert "kpi_scorecard" in named and named <= models, named - models
