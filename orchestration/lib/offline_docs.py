@@ -134,16 +134,17 @@ def copy_assets(site_dir: Path, assets_dir: Path = ASSETS_DIR) -> Path:
                 f"expectations/data_docs_assets/ from the repository (git checkout -- "
                 f"expectations/data_docs_assets); its README says where each file comes from"
             )
-        destination = target / relative
-        if destination.is_file() and filecmp.cmp(source, destination, shallow=True):
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, destination)
+        _copy_if_changed(source, target / relative)
     for licence in assets_dir.glob("*/LICENSE*"):
-        destination = target / licence.relative_to(assets_dir)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(licence, destination)
+        _copy_if_changed(licence, target / licence.relative_to(assets_dir))
     return target
+
+
+def _copy_if_changed(source: Path, destination: Path) -> None:
+    if destination.is_file() and filecmp.cmp(source, destination, shallow=True):
+        return
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, destination)
 
 
 def rewrite_page(html: str, prefix: str) -> str:
@@ -185,8 +186,10 @@ def make_offline(site_dir: Path, assets_dir: Path = ASSETS_DIR) -> dict[str, lis
         html = page.read_text(encoding="utf-8")
         prefix = Path(os.path.relpath(site_dir, page.parent)).as_posix()
         rewritten = rewrite_page(html, prefix)
-        if rewritten != html:
-            page.write_text(rewritten, encoding="utf-8")
+        if rewritten != html:  # replaced whole: a reader never sees half a page
+            partial = page.with_name(f".{page.name}.offline.tmp")
+            partial.write_text(rewritten, encoding="utf-8")
+            os.replace(partial, page)
         remaining = network_references(rewritten)
         if remaining:
             left[page.relative_to(site_dir).as_posix()] = remaining
