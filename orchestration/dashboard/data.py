@@ -37,10 +37,12 @@ class Section:
     rows: list[dict[str, Any]] = field(default_factory=list)
     empty_reason: str | None = None
     period: dict[str, Any] | None = None
+    # Rows shown apart (the scorecard's KPIs without a target).
+    others: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not self.rows
+        return not self.rows and not self.others
 
 
 @dataclass
@@ -136,35 +138,33 @@ def _scorecard(con, tables, as_of) -> dict[str, Section]:
         if period is None:
             sections[grain] = _no_period("kpi_scorecard", grain, as_of)
             continue
-        # KPIs with a target (予算) for the company or a team in this period, with every
-        # company and team row of those KPIs.
+        # Every company and team row of the period; the KPIs with a target (予算) for the
+        # company or a team are compared with it, the others show actual and forecast only.
         rows = _rows(
             con,
             """
-            with period_rows as (
-                select * from kpi_scorecard
-                where period_grain = ? and period_start_date = ?
-                    and scope_type in ('company', 'team')
-            ),
-            targeted as (
-                select distinct kpi_code from period_rows where target_value is not null
-            )
-            select period_rows.*
-            from period_rows
-            inner join targeted on period_rows.kpi_code = targeted.kpi_code
-            order by period_rows.kpi_code,
-                case period_rows.scope_type when 'company' then 0 else 1 end,
-                period_rows.scope_id
+            select * from kpi_scorecard
+            where period_grain = ? and period_start_date = ?
+                and scope_type in ('company', 'team')
+            order by kpi_code, case scope_type when 'company' then 0 else 1 end, scope_id
             """,
             grain,
             period["period_start_date"],
         )
-        sections[grain] = Section(rows=rows, period=period)
-        if not rows:
-            sections[grain].empty_reason = (
+        targeted = {r["kpi_code"] for r in rows if r["target_value"] is not None}
+        section = Section(
+            rows=[r for r in rows if r["kpi_code"] in targeted],
+            others=[r for r in rows if r["kpi_code"] not in targeted],
+            period=period,
+        )
+        if not section.rows:
+            section.empty_reason = (
                 f"No KPI has a target (予算) for the company or a team in this "
-                f"{grain.replace('_', ' ')}: add targets (targets.csv) to compare."
+                f"{grain.replace('_', ' ')}: add them to targets.csv to compare."
             )
+        if not rows:
+            section.empty_reason = f"No company or team rows in kpi_scorecard for this {grain}."
+        sections[grain] = section
     return sections
 
 

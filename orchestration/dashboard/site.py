@@ -193,6 +193,15 @@ def _heat_text(value: Any) -> str:
     return "#fff" if value is not None and _heat_intensity(value) >= 0.55 else "#222"
 
 
+def _pivot(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """KPI × scope grid of the scorecard's KPIs without a target."""
+    scopes = list(dict.fromkeys((r["scope_type"], r["scope_id"]) for r in rows))
+    kpis = list(dict.fromkeys(r["kpi_code"] for r in rows))
+    cells = {(r["kpi_code"], r["scope_type"], r["scope_id"]): r for r in rows}
+    names = {r["kpi_code"]: r["kpi_name_ja"] for r in rows}
+    return {"scopes": scopes, "kpis": kpis, "cells": cells, "names": names}
+
+
 def _retention_grid(section: Section) -> dict[str, Any]:
     cohorts = sorted({r["cohort_period_start_date"] for r in section.rows})
     periods = sorted({r["periods_since_acquisition"] for r in section.rows})
@@ -265,6 +274,7 @@ def build_dashboard(
             status_labels=STATUS_LABELS,
             step_labels=STEP_LABELS,
             retention=_retention_grid(data.retention),
+            pivots={grain: _pivot(section.others) for grain, section in data.scorecard.items()},
             generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         )
         target = out_dir / page.file
