@@ -19,7 +19,7 @@ from orchestration.dashboard.formatting import format_value
 from tests.browser import rendered_dom, screenshot
 from tests.conftest import query_rows
 
-SHOTS = ("funnel.html", "retention.html")
+SHOTS = ("funnel.html", "retention.html", "sales_cycle.html")
 # The tiny run has no target in the as-of period: the edited copy gives one KPI a target.
 TARGET = {
     "target_value": 400000.0,
@@ -262,6 +262,11 @@ def test_funnel_shows_each_step_and_the_worst(doms, marts, as_of):
     worst = min(rated, key=rated.get)
     assert f'id="worst-step" data-value="{worst}"' in dom
     assert dom.count('data-worst="true"') == 1
+    stages = {c: r for c, r in rated.items() if totals[c]["order"] > 0}
+    worst_stage = min(stages, key=stages.get)
+    if worst_stage != worst:
+        assert f'id="worst-stage" data-value="{worst_stage}"' in dom
+        assert dom.count('data-worst-stage="true"') == 1
 
 
 def test_cac_by_channel_and_agency(doms, marts, as_of):
@@ -368,6 +373,7 @@ def test_quality_counts(doms, marts, site):
     _check(_parse(html).numbers, expected, "quality|")
     assert html.count("data-issue=") == 3
     assert 'id="chart-quality"' in html
+    screenshot(f"{site[0]}/edited/quality.html", root / "shots" / "quality.png")
 
 
 def test_a_page_with_no_rows_says_so(site):

@@ -196,11 +196,15 @@ def _funnel(con, tables, as_of) -> Section:
         period["period_start_date"],
     )
     section = Section(rows=rows, period=period)
-    steps = [r for r in rows if r["step_order"] < 90 and r["conversion_rate"] is not None]
-    if steps:
-        worst = min(steps, key=lambda r: (r["conversion_rate"], r["step_order"]))
-        for row in rows:
-            row["is_worst"] = row is worst
+    # The worst step of the whole funnel, and of the opportunity stages alone (lead to
+    # opportunity is usually the lowest rate, so the stage where deals stall is named too).
+    rated = [r for r in rows if r["step_order"] < 90 and r["conversion_rate"] is not None]
+    stages = [r for r in rated if r["step_order"] > 0]
+    worst = min(rated, key=lambda r: (r["conversion_rate"], r["step_order"]), default=None)
+    worst_stage = min(stages, key=lambda r: (r["conversion_rate"], r["step_order"]), default=None)
+    for row in rows:
+        row["is_worst"] = row is worst
+        row["is_worst_stage"] = row is worst_stage
     return section
 
 

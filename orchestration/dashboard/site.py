@@ -8,6 +8,7 @@ pages open offline, from any static file server or straight from the disk.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +58,16 @@ STEP_LABELS = {
     "follow_up": "follow-up フォロー(受注)",
     "won": "won 受注",
 }
-COLOURS = {"actual": "#4c78a8", "forecast": "#f58518", "target": "#9d9d9d", "worst": "#d62728"}
+COLOURS = {
+    "actual": "#4c78a8",
+    "forecast": "#f58518",
+    "target": "#9d9d9d",
+    "worst": "#d62728",
+    "stage": "#f2a93b",
+}
 # The page's font stack (style.css): a Japanese font the viewer's system has.
 FONTS = "system-ui, 'Noto Sans CJK JP', 'Hiragino Sans', 'Yu Gothic', IPAGothic, sans-serif"
+SEVERITY_COLOURS = {"error": "#d62728", "warning": "#f2a93b", "info": "#9d9d9d"}
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 
 
@@ -111,12 +119,19 @@ def _funnel_chart(section: Section) -> str | None:
     figure.add_bar(
         x=[f"{r['from_step']} →<br>{r['to_step']}" for r in steps],
         y=[_float(r["conversion_rate"]) for r in steps],
-        marker_color=[COLOURS["worst"] if r.get("is_worst") else COLOURS["actual"] for r in steps],
+        marker_color=[
+            COLOURS["worst"]
+            if r["is_worst"]
+            else COLOURS["stage"]
+            if r["is_worst_stage"]
+            else COLOURS["actual"]
+            for r in steps
+        ],
         text=[format_value(r["conversion_rate"], "rate") for r in steps],
         textposition="outside",
     )
     figure.update_layout(
-        title="Conversion to the next step 次ステップへの転換率 (red: the worst step)",
+        title="Conversion to the next step 次ステップへの転換率 (red: the worst step; amber: the worst stage)",
         yaxis={"tickformat": ".0%", "rangemode": "tozero"},
     )
     return _chart(figure, "chart-funnel")
@@ -149,24 +164,42 @@ def _sales_cycle_chart(deals: Section) -> str | None:
         return None
     figure = go.Figure()
     figure.add_histogram(x=days, xbins={"size": 7}, marker_color=COLOURS["actual"])
+    weeks: dict[int, int] = {}
+    for day in days:
+        weeks[day // 7] = weeks.get(day // 7, 0) + 1
     figure.update_layout(
         title="Days from opportunity to won 商談作成→受注の日数 (weekly bins)",
         xaxis_title="days",
-        yaxis_title="won deals 受注数",
+        yaxis={**_count_axis(max(weeks.values())), "title": "won deals 受注数"},
         bargap=0.05,
     )
     return _chart(figure, "chart-sales-cycle")
 
 
+def _count_axis(largest: float) -> dict[str, Any]:
+    """A y axis of whole numbers (no 0.5 issues or deals on small counts)."""
+    return {"tickformat": ",d", "dtick": max(1, math.ceil(largest / 6)), "rangemode": "tozero"}
+
+
 def _quality_chart(counts: Section) -> str | None:
     if not counts.rows:
         return None
-    totals: dict[str, int] = {}
-    for row in counts.rows:
-        totals[row["rule_code"]] = totals.get(row["rule_code"], 0) + row["issues"]
+    rules = list(dict.fromkeys(r["rule_code"] for r in counts.rows))
     figure = go.Figure()
-    figure.add_bar(x=list(totals), y=list(totals.values()), marker_color=COLOURS["worst"])
-    figure.update_layout(title="Issues by rule 規則別の件数", yaxis_title="issues")
+    largest: dict[str, int] = {}
+    for severity, colour in SEVERITY_COLOURS.items():
+        per_rule = dict.fromkeys(rules, 0)
+        for row in counts.rows:
+            if row["severity"] == severity:
+                per_rule[row["rule_code"]] += row["issues"]
+                largest[row["rule_code"]] = largest.get(row["rule_code"], 0) + row["issues"]
+        if any(per_rule.values()):
+            figure.add_bar(name=severity, x=rules, y=list(per_rule.values()), marker_color=colour)
+    figure.update_layout(
+        title="Issues by rule and severity 規則・重要度別の件数",
+        barmode="stack",
+        yaxis={**_count_axis(max(largest.values(), default=1)), "title": "issues 件数"},
+    )
     return _chart(figure, "chart-quality")
 
 
