@@ -54,6 +54,12 @@ ui: install
 	$(BIN)/python -m orchestration.cli prepare
 	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
+# The dashboard: static pages generated from the published file, served offline on 127.0.0.1.
+DASHBOARD_PORT ?= 8050
+.PHONY: dashboard
+dashboard: install
+	@$(BIN)/python -m orchestration.dashboard --port $(DASHBOARD_PORT)
+
 benchmark: install
 	$(BIN)/python -m orchestration.cli benchmark $(BENCH_ARGS)
 
