@@ -24,14 +24,17 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml
 
 install: $(VENV)/.installed
 
-# Headless Chromium for the tests that render the dashboard and the Data Docs (Debian package).
+# Headless Chromium for the tests that render the dashboard and the Data Docs, with a Japanese
+# font so that screenshots show the labels (Debian packages).
+BROWSER_PACKAGES := chromium fonts-ipafont-gothic
 browser:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
-	  echo "Installing Chromium (headless browser for the page tests) from the Debian packages"; \
+	@if ! dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1; then \
+	  echo "Installing $(BROWSER_PACKAGES) (headless browser for the page tests) from the Debian packages"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null && \
-	  echo "Chromium installed: $$(chromium --version)"; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null && \
+	  echo "Installed: $$(chromium --version)"; \
+	fi
 
 demo: install
 	$(BIN)/python -m orchestration.cli demo $(DEMO_ARGS)
