@@ -41,6 +41,7 @@ from dagster_dbt import (
 )
 from packaging import version
 
+from orchestration.lib.asset_groups import dbt_groups, folder_group
 from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.inputs import single_data_currency
 from orchestration.lib.run_lock import mark_phase
@@ -76,10 +77,16 @@ class SalesKpiTranslator(DagsterDbtTranslator):
         return dg.AssetKey([schema, dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        fqn = dbt_resource_props.get("fqn", [])
-        if dbt_resource_props["resource_type"] == "seed":
-            return "reference"
-        return fqn[1] if len(fqn) > 2 else "dbt"
+        """The group along the data's path (orchestration/lib/asset_groups.py): staging,
+        intermediate, core, marts; seeds with the raw tables; an intermediate model that reads
+        a core model, and the snapshot, with the latest group they read."""
+        uid = dbt_resource_props["unique_id"]
+        return manifest_groups().get(uid) or folder_group(dbt_resource_props)
+
+
+@functools.cache
+def manifest_groups() -> dict[str, str]:
+    return dbt_groups(json.loads(MANIFEST_PATH.read_text()))
 
 
 translator = SalesKpiTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
