@@ -23,6 +23,7 @@ from orchestration.lib.loader import (
     record_unmatched_files,
     unmatched_files,
 )
+from orchestration.lib.progress import report as progress
 from orchestration.lib.reference import load_jp_public_holidays
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
@@ -160,6 +161,7 @@ def converted_sources(context: AssetExecutionContext, warehouse: WarehouseResour
     import duckdb
 
     mark_phase("convert")
+    progress("load", "loading raw tables: checking the landing folder, landing CRM exports")
     settings = warehouse.settings()
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
     remember_loaded(settings)  # what this run loads; the sensor's baseline once published
@@ -279,6 +281,11 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
         read = sum(r.rows_read for r in results)
         loaded = sum(r.rows_loaded for r in results)
         quarantined = sum(r.rows_quarantined for r in results)
+        progress(
+            "load",
+            f"raw.{entity_name}: {loaded:,} rows loaded"
+            + (f", {quarantined:,} quarantined" if quarantined else ""),
+        )
         if quarantined:
             context.log.warning(
                 f"{entity_name}: {quarantined:,} of {read:,} rows quarantined; see "

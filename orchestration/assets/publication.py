@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext
 from orchestration.assets.transform import dbt_asset_keys
 from orchestration.lib.asset_groups import PUBLISHED
 from orchestration.lib.landing_state import mark_published
+from orchestration.lib.progress import report
 from orchestration.lib.publish import PUBLISHED_SCHEMAS, publish_marts
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
@@ -25,6 +26,7 @@ def published_marts(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     mark_phase("publish")
+    report("publish", "publishing the marts (core and marts schemas)")
     settings = warehouse.settings()
     result = publish_marts(
         settings.working_db,

@@ -44,6 +44,7 @@ from packaging import version
 from orchestration.lib.asset_groups import dbt_groups, folder_group
 from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.inputs import single_data_currency
+from orchestration.lib.progress import DbtProgress, dbt_node_intervals, report, split_wall_time
 from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import DBT_PROJECT_DIR, Settings
 from orchestration.resources import WarehouseResource
@@ -119,17 +120,40 @@ def sales_kpi_dbt_assets(
     state = partial_parse_state(variables, settings)
     restore_partial_parse_state(state, target_path)
     tail: collections.deque[str] = collections.deque(maxlen=SUMMARY_LINES)
+    progress = DbtProgress(models_total=len(context.selected_asset_keys))
+    report(
+        "dbt",
+        f"dbt build: {progress.models_total} models (with seeds and the snapshot) and their "
+        "tests; dbt parses the project first",
+    )
     try:
         invocation = dbt.cli(args, context=context, target_path=target_path)
-        yield from _quietly(invocation.stream(), tail)
+        for event in _quietly(invocation.stream(), tail):
+            progress.count(event)
+            yield event
+        report("dbt", progress.line(), force=True)
         _record_crm_rejects(context, settings)
     finally:
+        report_time_split(target_path)
         save_partial_parse_state(target_path, state)
         prune_build_dirs(TARGET_DIR, keep=KEEP_TARGET_DIRS)
         summary, problems = run_summary(list(tail))
         if summary:
             log = context.log.warning if problems else context.log.info
             log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
+
+
+def report_time_split(target_path: Path) -> None:
+    """Report how the build's wall time went to models and to tests (from dbt's
+    run_results.json; the CLI prints it in the run's step summary)."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
+        split = split_wall_time(dbt_node_intervals(results))
+        report(
+            "dbt",
+            f"dbt done: models {split.get('models', 0):.0f} s, tests {split.get('tests', 0):.0f} s",
+            data=split,
+        )
 
 
 def _record_crm_rejects(context: AssetExecutionContext, settings: Settings) -> None:
