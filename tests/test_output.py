@@ -228,3 +228,29 @@ def test_cli_steps_table_is_plain_text():
     assert lines[-1].split() == ["Dagster", "start-up,", "Data", "Docs,", "bookkeeping", "5.8", "s"]
     assert len(lines) == 8 and len({len(line) for line in lines}) == 1  # one aligned column
     assert not any(ANSI.search(line) for line in lines)
+
+
+def test_run_history_keeps_the_newest_finished_runs(monkeypatch):
+    """What grows every night is bounded: old finished runs leave the Dagster history."""
+    from orchestration.lib.run_history import keep_runs, prune_run_history
+
+    @dg.op
+    def step(context):
+        return 1
+
+    @dg.job
+    def tiny():
+        step()
+
+    with dg.instance_for_test() as instance:
+        ran = [tiny.execute_in_process(instance=instance).run_id for _ in range(4)]
+        running = instance.create_run_for_job(tiny, status=dg.DagsterRunStatus.STARTED).run_id
+        assert prune_run_history(instance, keep=2) == [ran[1], ran[0]]  # the two oldest
+        assert set(instance.get_run_ids()) == {ran[2], ran[3], running}
+        assert not instance.all_logs(ran[0])  # their event logs went with them
+        assert prune_run_history(instance, keep=2) == []
+    monkeypatch.setenv("SALES_KPI_KEEP_RUNS", "30")
+    assert keep_runs() == 30
+    monkeypatch.setenv("SALES_KPI_KEEP_RUNS", "all")
+    with pytest.raises(ValueError, match="SALES_KPI_KEEP_RUNS"):
+        keep_runs()

@@ -1,7 +1,8 @@
 """dbt assets: staging, core facts and dimensions, and KPI marts (dbt build, tests as checks).
 
 Each build runs in its own target folder, `dbt_project/target/dbt-<run id>-<n>/` (compiled SQL,
-`dbt.log`); only the newest `KEEP_TARGET_DIRS` are kept. dbt's per-node lines are not printed
+`dbt.log`); only the newest `KEEP_TARGET_DIRS` are kept, and only the newest finished runs in
+the Dagster history (orchestration/lib/run_history.py). dbt's per-node lines are not printed
 (they go to the `orchestration.dbt` logger at DEBUG level and to that `dbt.log`); dbt's closing
 lines (counts, and the failures it lists) are logged once, as a warning when a test failed or
 warned. dbt reparses the whole project unless it finds the partial-parse state
@@ -45,6 +46,7 @@ from orchestration.lib.asset_groups import dbt_groups, folder_group
 from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.inputs import single_data_currency
 from orchestration.lib.progress import DbtProgress, dbt_node_intervals, report, split_wall_time
+from orchestration.lib.run_history import prune_run_history
 from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import DBT_PROJECT_DIR, Settings
 from orchestration.resources import WarehouseResource
@@ -137,10 +139,23 @@ def sales_kpi_dbt_assets(
         report_time_split(target_path)
         save_partial_parse_state(target_path, state)
         prune_build_dirs(TARGET_DIR, keep=KEEP_TARGET_DIRS)
+        _prune_run_history(context)
         summary, problems = run_summary(list(tail))
         if summary:
             log = context.log.warning if problems else context.log.info
             log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
+
+
+def _prune_run_history(context: AssetExecutionContext) -> None:
+    """Keep the newest finished runs only (orchestration/lib/run_history.py); this run is not
+    finished yet, so it is never among those deleted."""
+    try:
+        removed = prune_run_history(context.instance)
+    except Exception as error:  # the history must never fail a build
+        context.log.warning(f"Old runs not removed from the Dagster history: {error}")
+        return
+    if removed:
+        context.log.info(f"Removed {len(removed)} old run(s) from the Dagster history")
 
 
 def report_time_split(target_path: Path) -> None:
