@@ -111,7 +111,7 @@ def _run_locked(settings: Settings, lock) -> int:
         if lock.stale:
             _say("  " + run_lock.mark_stale_run_failed(instance, lock.stale))
             lock.stale = None
-        progress("start", "starting the Dagster run")
+        progress("start", "starting the Dagster run (loading the dbt manifest and the checks)")
         # Dagster's own log repeats every failure with its stack trace; what the user needs
         # is printed below, so it stays quiet unless asked for.
         outcome = run_pipeline(

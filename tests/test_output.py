@@ -77,13 +77,13 @@ def test_heartbeat_breaks_a_long_silence(printed):
     printer.tick()  # 14 s of silence: not yet
     assert len(stream.getvalue().splitlines()) == 1
     clock.now += 1
-    printer.tick()  # 15 s: "still <phase>"
+    printer.tick()  # 15 s: "still <the last message>"
     clock.now += 2
     report("dbt", "dbt: 3/150 models, 10 tests run (17 s)")  # 2 s after: held back
     clock.now += 13
     printer.tick()  # 15 s after the last line: the held-back message
     assert stream.getvalue().splitlines()[1:] == [
-        "     15 s  still dbt",
+        "     15 s  still dbt build: 150 models and their tests",
         "     30 s  dbt: 3/150 models, 10 tests run (17 s)",
     ]
 

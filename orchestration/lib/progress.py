@@ -41,7 +41,7 @@ class ProgressPrinter(logging.Handler):
     A message of a new phase, or a forced one, is printed at once; within a phase at most one
     line every `every` seconds (the latest message; the others are only counted). `tick()`
     (called every second by `start_heartbeat`) prints the latest unprinted message, or
-    "still <phase>", when nothing was printed for `heartbeat` seconds.
+    "still <the last message>", when nothing was printed for `heartbeat` seconds.
     """
 
     def __init__(
@@ -60,6 +60,7 @@ class ProgressPrinter(logging.Handler):
         self.last_printed = self.started
         self.phase: str | None = None
         self.pending: str | None = None
+        self.last_message = ""
         self.lines = 0
         self.data: dict[str, Mapping[str, Any]] = {}
         self._mutex = threading.Lock()
@@ -83,12 +84,17 @@ class ProgressPrinter(logging.Handler):
         with self._mutex:
             now = self.clock()
             if self.phase is not None and now - self.last_printed >= self.heartbeat:
-                self._print(self.pending or f"still {self.phase}", now)
+                if self.pending:
+                    self._print(self.pending, now)
+                else:
+                    self._print(f"still {self.last_message}", now, repeat=True)
 
-    def _print(self, message: str, now: float) -> None:
+    def _print(self, message: str, now: float, repeat: bool = False) -> None:
         self.stream.write(f"  {now - self.started:5.0f} s  {message}\n")
         self.stream.flush()
         self.last_printed = now
+        if not repeat:
+            self.last_message = message
         self.pending = None
         self.lines += 1
 
