@@ -234,8 +234,8 @@ def _progress_printed() -> Iterator[ProgressPrinter]:
     try:
         yield printer
     finally:
+        printer.stop_heartbeat()
         logger.removeHandler(printer)
-        printer.close()
 
 
 def _print_locations(settings: Settings) -> None:

@@ -254,3 +254,35 @@ def test_run_history_keeps_the_newest_finished_runs(monkeypatch):
     monkeypatch.setenv("SALES_KPI_KEEP_RUNS", "all")
     with pytest.raises(ValueError, match="SALES_KPI_KEEP_RUNS"):
         keep_runs()
+
+
+def test_heartbeat_survives_the_handlers_being_closed():
+    """Logging configuration during a run (dictConfig) closes every handler: the heartbeat of
+    the printer goes on until it is stopped."""
+    import time
+
+    clock, stream = Clock(), io.StringIO()
+    printer = ProgressPrinter(stream, clock=clock, heartbeat=15.0)
+    logger = logging.getLogger(LOGGER_NAME)
+    logger.addHandler(printer)
+    logger.setLevel(logging.INFO)
+    thread = printer.start_heartbeat()
+    try:
+        report("dbt", "dbt build: 3 models")
+        logging.shutdown([weakref_to(printer)])  # what dictConfig does to existing handlers
+        clock.now += 20
+        deadline = time.monotonic() + 10
+        while printer.lines < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert stream.getvalue().splitlines()[-1] == "     20 s  still dbt build: 3 models"
+    finally:
+        printer.stop_heartbeat()
+        logger.removeHandler(printer)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def weakref_to(handler):
+    import weakref
+
+    return weakref.ref(handler)

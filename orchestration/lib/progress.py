@@ -107,9 +107,10 @@ class ProgressPrinter(logging.Handler):
         thread.start()
         return thread
 
-    def close(self) -> None:
+    def stop_heartbeat(self) -> None:
+        """Stop the heartbeat thread. (Not in `close()`: logging configuration done during a
+        run, e.g. `logging.config.dictConfig`, closes every handler and would stop it.)"""
         self._stop.set()
-        super().close()
 
 
 class DbtProgress:
