@@ -19,8 +19,9 @@ INSTALLED = $(BIN)/python -c "from importlib.metadata import distributions, vers
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 
+# pip says only errors (--quiet twice): a local pip configuration's warnings are not ours.
 $(UV): $(BIN)/python
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 # Installs exactly what uv.lock pins (fails if pyproject.toml and the lock disagree): the
 # runtime packages for `make demo`/`make ui`; the dev group too (pytest, ruff, sqlfluff) for
