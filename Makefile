@@ -8,21 +8,43 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := $(abspath $(BIN)/python)
 # Runs of `make demo` and `make ui` share one Dagster instance, so the UI shows the demo run.
 export DAGSTER_HOME ?= $(abspath .dagster_home)
+# Installed packages come with their bytecode: every process (each dbt call, each CLI run)
+# would otherwise compile the modules it imports (~12 CPU-s for Dagster + GX + dbt) when
+# PYTHONDONTWRITEBYTECODE is set or site-packages is read-only.
+export UV_COMPILE_BYTECODE := 1
 
-.PHONY: install browser demo test lint format ui benchmark benchmark-crm clean
+# What an install leaves: the rest of its one line of output.
+INSTALLED = $(BIN)/python -c "from importlib.metadata import distributions, version as v; \
+	print('%d packages (dagster %s, dbt-core %s, great-expectations %s)' % (len(list(distributions())), \
+	v('dagster'), v('dbt-core'), v('great-expectations')))"
+
+.PHONY: install install-dev browser demo test lint format ui benchmark benchmark-crm clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV)
 
+# pip says only errors (--quiet twice): a local pip configuration's warnings are not ours.
 $(UV): $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	@$(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-# Installs exactly what uv.lock pins (fails if pyproject.toml and the lock disagree).
+# Installs exactly what uv.lock pins (fails if pyproject.toml and the lock disagree): the
+# runtime packages for `make demo`/`make ui`; the dev group too (pytest, ruff, sqlfluff) for
+# `make test`/`make lint`. Quiet: one line says what is installed.
 $(VENV)/.installed: $(UV) uv.lock pyproject.toml
-	$(UV) sync --locked --all-groups
-	touch $@
+	@printf "Installing the runtime packages pinned in uv.lock into $(VENV) ... "
+	@$(UV) sync --locked --no-dev --inexact --quiet
+	@$(INSTALLED)
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	@printf "Installing the dev tools pinned in uv.lock (pytest, ruff, sqlfluff) into $(VENV) ... "
+	@$(UV) sync --locked --all-groups --quiet
+	@$(INSTALLED)
+	@touch $@
 
 install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 # Headless Chromium for the tests that render the dashboard and the Data Docs, with a Japanese
 # font so that screenshots show the labels (Debian packages).
@@ -37,25 +59,25 @@ browser:
 	fi
 
 demo: install
-	$(BIN)/python -m orchestration.cli demo $(DEMO_ARGS)
+	@$(BIN)/python -m orchestration.cli demo $(DEMO_ARGS)
 
 # Two workers (pytest-xdist), one test file per worker at a time: module and session fixtures
 # (the shared pipeline runs) stay in one process. PYTEST_ARGS narrows the run.
-test: install browser
+test: install-dev browser
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=40 $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	SALES_KPI_WORKING_DB=$(abspath warehouse/lint.duckdb) $(BIN)/sqlfluff lint dbt_project/models dbt_project/data-tests
 
-format: install
+format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 ui: install
-	$(BIN)/python -m orchestration.cli prepare
-	$(BIN)/dagster dev -m orchestration.definitions -h 127.0.0.1 -p 3000
+	@$(BIN)/python -m orchestration.cli prepare
+	$(BIN)/dg dev -m orchestration.definitions -h 127.0.0.1 -p 3000
 
 # The dashboard: static pages generated from the published file, served offline on 127.0.0.1.
 DASHBOARD_PORT ?= 8050

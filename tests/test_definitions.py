@@ -93,3 +93,95 @@ def test_canonical_format_docs_are_generated_from_the_schema():
 
     docs = (REPO_ROOT / "docs" / "canonical_format.md").read_text(encoding="utf-8")
     assert docs == render_markdown() + "\n", "run `python -m orchestration.cli docs`"
+
+
+def test_groups_follow_the_path_of_the_data():
+    """Collapsed, the graph reads landing -> raw -> staging -> intermediate -> core -> marts ->
+    published: no asset reads one in a later group, so no group is drawn after a later one."""
+    from orchestration.definitions import defs
+    from orchestration.lib.asset_groups import GROUP_ORDER
+
+    graph = defs.resolve_asset_graph()
+    rank = {name: i for i, name in enumerate(GROUP_ORDER)}
+    groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert set(groups.values()) == set(GROUP_ORDER)
+    backwards = [
+        f"{parent.to_user_string()} ({groups[parent]}) -> {key.to_user_string()} ({group})"
+        for key, group in groups.items()
+        for parent in graph.get(key).parent_keys
+        if rank[groups[parent]] > rank[group]
+    ]
+    assert backwards == []
+    # An intermediate model that reads a core fact is drawn with core; marts hold kpi_* only.
+    assert groups[dg.AssetKey(["intermediate", "int_new_customers"])] == "core"
+    assert groups[dg.AssetKey(["core", "fct_opportunities"])] == "core"
+    assert groups[dg.AssetKey(["marts", "kpi_cac"])] == "marts"
+    assert groups[dg.AssetKey(["intermediate", "int_opportunity_funnel_steps"])] == "intermediate"
+    assert groups[dg.AssetKey(["staging", "stg_canonical__leads"])] == "staging"
+    assert groups[dg.AssetKey(["published", "marts_duckdb"])] == "published"
+    # The snapshot sits with the models it reads and feeds, not alone in a group of its own.
+    snapshot = dg.AssetKey(["snapshots", "snap_opportunities"])
+    neighbours = {
+        groups[k] for k in graph.get(snapshot).parent_keys | graph.get(snapshot).child_keys
+    }
+    assert neighbours == {groups[snapshot]} == {"intermediate"}
+
+
+def test_landing_files_are_source_assets_feeding_the_raw_load():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    landing = {k for k in graph.get_all_asset_keys() if k.path[0] == "landing"}
+    assert landing == {dg.AssetKey(["landing", e]) for e in ENTITIES} | {
+        dg.AssetKey(["landing", "sources"])
+    }
+    for key in landing:
+        node = graph.get(key)
+        assert not node.is_materializable and node.is_external, key
+        assert node.group_name == "landing"
+        assert not node.parent_keys
+    for entity in ENTITIES:
+        assert (
+            dg.AssetKey(["landing", entity]) in graph.get(dg.AssetKey(["raw", entity])).parent_keys
+        )
+    for key in (["converted", "sources"], ["raw_salesforce", "opportunity"]):
+        assert dg.AssetKey(["landing", "sources"]) in graph.get(dg.AssetKey(key)).parent_keys
+    # The job runs what can be run: the landing files are not steps of it.
+    job = defs.resolve_job_def("sales_kpi_pipeline")
+    assert not landing & set(job.asset_layer.executable_asset_keys)
+
+
+def test_path_rule_on_a_hand_made_manifest():
+    """dbt_groups: folder group, raised to the latest group read; snapshot with what it reads."""
+    from orchestration.lib.asset_groups import dbt_groups
+
+    def model(path, *parents, kind="model"):
+        fqn = ["sales_kpi", *path.split("/")]
+        return {"resource_type": kind, "fqn": fqn, "depends_on": {"nodes": list(parents)}}
+
+    manifest = {
+        "sources": {"source.raw.leads": {}},
+        "nodes": {
+            "seed.map": model("map", kind="seed"),
+            "model.stg": model("staging/canonical/stg", "source.raw.leads"),
+            "model.int_a": model("intermediate/funnel/int_a", "model.stg", "seed.map"),
+            "model.fct": model("marts/core/fct", "model.int_a"),
+            "model.int_b": model("intermediate/funnel/int_b", "model.fct"),
+            "model.int_c": model("intermediate/funnel/int_c", "model.int_b"),
+            "model.kpi": model("marts/kpi/kpi", "model.int_c"),
+            "snapshot.snap": model("snap", "model.int_a", kind="snapshot"),
+            "model.int_d": model("intermediate/funnel/int_d", "snapshot.snap"),
+            "test.not_null": model("not_null", "model.kpi", kind="test"),
+        },
+    }
+    assert dbt_groups(manifest) == {
+        "seed.map": "raw",
+        "model.stg": "staging",
+        "model.int_a": "intermediate",
+        "model.fct": "core",
+        "model.int_b": "core",
+        "model.int_c": "core",
+        "model.kpi": "marts",
+        "snapshot.snap": "intermediate",
+        "model.int_d": "intermediate",
+    }

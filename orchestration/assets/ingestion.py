@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from orchestration.lib.asset_groups import LANDING, RAW
 from orchestration.lib.canonical_schema import ENTITIES, ENTITY_ORDER
 from orchestration.lib.crm_landing import CONFIG_TABLE, Crm, CrmSource, land_crm
 from orchestration.lib.landing_state import remember_loaded
@@ -22,6 +23,7 @@ from orchestration.lib.loader import (
     record_unmatched_files,
     unmatched_files,
 )
+from orchestration.lib.progress import report as progress
 from orchestration.lib.reference import load_jp_public_holidays
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
@@ -38,8 +40,35 @@ from orchestration.sources.registry import (
 from orchestration.sources.salesforce import CONFIG_KEYS as SALESFORCE_CONFIG_KEYS
 from orchestration.sources.salesforce import SALESFORCE, crm_source
 
-INGESTION_GROUP = "ingestion"
+INGESTION_GROUP = RAW
 CONVERTED_SOURCES_KEY = dg.AssetKey(["converted", "sources"])
+LANDING_SOURCES_KEY = dg.AssetKey(["landing", "sources"])
+
+
+def landing_asset_key(entity: str) -> dg.AssetKey:
+    return dg.AssetKey(["landing", entity])
+
+
+# The landing files, drawn as the source (external) assets the raw load reads: nothing in this
+# project materialises them; the exports are put there by people or a sync job.
+LANDING_SPECS = [
+    dg.AssetSpec(
+        landing_asset_key(name),
+        group_name=LANDING,
+        description=f"Landing files {name}.csv and {name}/*.csv (canonical format, "
+        "docs/canonical_format.md), read by the raw load.",
+        kinds={"csv"},
+    )
+    for name in ENTITY_ORDER
+] + [
+    dg.AssetSpec(
+        LANDING_SOURCES_KEY,
+        group_name=LANDING,
+        description="Source folders of the landing directory (each with a source.yml): mapped "
+        "SFA or agency exports, Salesforce and HubSpot exports.",
+        kinds={"csv", "yaml"},
+    )
+]
 
 
 def crm_asset_key(schema: str, table: str) -> dg.AssetKey:
@@ -55,6 +84,7 @@ SALESFORCE_SPECS = [
     dg.AssetSpec(
         crm_asset_key(SALESFORCE.schema, obj.table),
         group_name=INGESTION_GROUP,
+        deps=[LANDING_SOURCES_KEY],
         description=f"{SALESFORCE.schema}.{obj.table}: Salesforce {obj.name} as exported "
         f"({obj.file_name} of every `type: salesforce` source folder, or the synced table), "
         "every column text, Fivetran column names, audit columns (orchestration/lib/"
@@ -66,6 +96,7 @@ SALESFORCE_SPECS = [
     dg.AssetSpec(
         SALESFORCE_CONFIG_KEY,
         group_name=INGESTION_GROUP,
+        deps=[LANDING_SOURCES_KEY],
         description=f"{SALESFORCE.schema}.{CONFIG_TABLE}: the value maps and options of every "
         "Salesforce source.yml as rows (source_system, config_key, entry_key, attribute, value).",
         kinds={"duckdb", "yaml"},
@@ -75,6 +106,7 @@ HUBSPOT_SPECS = [
     dg.AssetSpec(
         crm_asset_key(HUBSPOT.schema, obj.table),
         group_name=INGESTION_GROUP,
+        deps=[LANDING_SOURCES_KEY],
         description=f"{HUBSPOT.schema}.{obj.table}: the HubSpot {obj.name} export files of "
         "every `type: hubspot` source folder (CSV or .xlsx, or the synced table) as exported, "
         "every column text, named by HubSpot internal property names, audit columns "
@@ -86,6 +118,7 @@ HUBSPOT_SPECS = [
     dg.AssetSpec(
         HUBSPOT_CONFIG_KEY,
         group_name=INGESTION_GROUP,
+        deps=[LANDING_SOURCES_KEY],
         description=f"{HUBSPOT.schema}.{CONFIG_TABLE}: the value maps and options of every "
         "HubSpot source.yml as rows, and the stage and pipeline labels of every landed "
         '`Date entered "<Stage> (<Pipeline>)"` column (config_key date_entered_columns).',
@@ -107,6 +140,7 @@ LANDED_CRMS: tuple[tuple[Crm, tuple[str, ...], Callable[[Path, dict, str], CrmSo
         dg.AssetSpec(
             CONVERTED_SOURCES_KEY,
             group_name=INGESTION_GROUP,
+            deps=[LANDING_SOURCES_KEY],
             description="Exports in source folders of the landing directory (mapped Japanese "
             "SFA or agency files, each with a source.yml) converted to "
             "canonical CSV files with the original file and row kept; rejected input rows go to "
@@ -127,6 +161,7 @@ def converted_sources(context: AssetExecutionContext, warehouse: WarehouseResour
     import duckdb
 
     mark_phase("convert")
+    progress("load", "loading raw tables: checking the landing folder, landing CRM exports")
     settings = warehouse.settings()
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
     remember_loaded(settings)  # what this run loads; the sensor's baseline once published
@@ -202,7 +237,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=raw_asset_key(entity_name),
-        deps=[CONVERTED_SOURCES_KEY],
+        deps=[landing_asset_key(entity_name), CONVERTED_SOURCES_KEY],
         group_name=INGESTION_GROUP,
         description=f"raw.{entity_name}: {entity.description} Loaded from the landing files "
         f"{entity_name}.csv and {entity_name}/*.csv; bad rows go to raw._quarantine.",
@@ -246,6 +281,11 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
         read = sum(r.rows_read for r in results)
         loaded = sum(r.rows_loaded for r in results)
         quarantined = sum(r.rows_quarantined for r in results)
+        progress(
+            "load",
+            f"raw.{entity_name}: {loaded:,} rows loaded"
+            + (f", {quarantined:,} quarantined" if quarantined else ""),
+        )
         if quarantined:
             context.log.warning(
                 f"{entity_name}: {quarantined:,} of {read:,} rows quarantined; see "
@@ -281,4 +321,4 @@ def jp_public_holidays(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 entity_assets = [_build_entity_asset(name) for name in ENTITY_ORDER]
-ingestion_assets = [converted_sources, *entity_assets, jp_public_holidays]
+ingestion_assets = [*LANDING_SPECS, converted_sources, *entity_assets, jp_public_holidays]

@@ -4,7 +4,9 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.assets.transform import dbt_asset_keys
+from orchestration.lib.asset_groups import PUBLISHED
 from orchestration.lib.landing_state import mark_published
+from orchestration.lib.progress import report
 from orchestration.lib.publish import PUBLISHED_SCHEMAS, publish_marts
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
@@ -15,7 +17,7 @@ PUBLISHED_ASSET_KEY = dg.AssetKey(["published", "marts_duckdb"])
 @dg.asset(
     key=PUBLISHED_ASSET_KEY,
     deps=dbt_asset_keys(PUBLISHED_SCHEMAS),
-    group_name="publication",
+    group_name=PUBLISHED,
     description="The published DuckDB file for BI tools (warehouse/marts.duckdb by default): "
     "the core and marts schemas only, replaced atomically after every quality check passed.",
     kinds={"duckdb"},
@@ -24,6 +26,7 @@ def published_marts(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     mark_phase("publish")
+    report("publish", "publishing the marts (core and marts schemas)")
     settings = warehouse.settings()
     result = publish_marts(
         settings.working_db,

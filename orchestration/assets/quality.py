@@ -12,6 +12,8 @@ The checks of one run share one Great Expectations session (`QualityGateResource
 context, and the Data Docs rendered once, when the run ends (also when a check failed).
 """
 
+import collections
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -19,6 +21,7 @@ from dagster import AssetCheckExecutionContext
 from pydantic import PrivateAttr
 
 from orchestration.lib.inputs import REQUIRED_ANY, missing_required_inputs
+from orchestration.lib.progress import report as progress
 from orchestration.lib.quality import GateSession, SuiteSpec, load_suites
 from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import EXPECTATIONS_DIR
@@ -26,6 +29,15 @@ from orchestration.resources import WarehouseResource
 
 # Each suite layer is a schema of the working database and the first part of the asset key.
 LAYER_SCHEMAS = {"raw": "raw", "core": "core", "marts": "marts"}
+SUITES = load_suites(EXPECTATIONS_DIR)
+
+
+def check_phase(layer: str) -> str:
+    """The phase a suite's check belongs to in the run's progress and step summary."""
+    return "raw checks" if layer == "raw" else "mart checks"
+
+
+SUITES_PER_PHASE = collections.Counter(check_phase(suite.layer) for suite in SUITES)
 
 
 class QualityGateResource(dg.ConfigurableResource):
@@ -37,9 +49,16 @@ class QualityGateResource(dg.ConfigurableResource):
     """
 
     _sessions: dict[Path, GateSession] = PrivateAttr(default_factory=dict)
+    _done: collections.Counter = PrivateAttr(default_factory=collections.Counter)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._sessions = {}
+        self._done = collections.Counter()
+
+    def count_done(self, phase: str) -> int:
+        """How many checks of `phase` this run has done, this one included."""
+        self._done[phase] += 1
+        return self._done[phase]
 
     def session(self, results_dir: Path) -> GateSession:
         """The run's session writing into `results_dir` (created on first use)."""
@@ -50,9 +69,13 @@ class QualityGateResource(dg.ConfigurableResource):
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         for session in self._sessions.values():
+            started = time.monotonic()
+            progress("data docs", "rendering the Data Docs of the suites checked")
             index = session.build_data_docs()
-            if index is not None and context.log:
-                context.log.info(f"Data Docs: {index}")
+            if index is not None:
+                progress("data docs", f"Data Docs rendered ({time.monotonic() - started:.0f} s)")
+                if context.log:
+                    context.log.info(f"Data Docs: {index}")
         self._sessions = {}
 
 
@@ -74,6 +97,13 @@ def _build_check(suite: SuiteSpec) -> dg.AssetChecksDefinition:
         session = quality_gate.session(settings.quality_dir)
         report = session.validate(settings.working_db, [suite], LAYER_SCHEMAS)
         result = report.suites[0]
+        phase = check_phase(suite.layer)
+        progress(
+            phase,
+            f"{phase}: {quality_gate.count_done(phase)}/{SUITES_PER_PHASE[phase]} suites "
+            f"({suite.layer}.{suite.table} {'passed' if result.success else 'FAILED'})",
+            force=not result.success,
+        )
         if not result.success:
             context.log.error(report.summary_text())
         metadata = {
@@ -126,6 +156,6 @@ def required_inputs(
 
 
 quality_checks = [
-    *(_build_check(suite) for suite in load_suites(EXPECTATIONS_DIR)),
+    *(_build_check(suite) for suite in SUITES),
     required_inputs,
 ]

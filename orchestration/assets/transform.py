@@ -1,7 +1,8 @@
 """dbt assets: staging, core facts and dimensions, and KPI marts (dbt build, tests as checks).
 
 Each build runs in its own target folder, `dbt_project/target/dbt-<run id>-<n>/` (compiled SQL,
-`dbt.log`); only the newest `KEEP_TARGET_DIRS` are kept. dbt's per-node lines are not printed
+`dbt.log`); only the newest `KEEP_TARGET_DIRS` are kept, and only the newest finished runs in
+the Dagster history (orchestration/lib/run_history.py). dbt's per-node lines are not printed
 (they go to the `orchestration.dbt` logger at DEBUG level and to that `dbt.log`); dbt's closing
 lines (counts, and the failures it lists) are logged once, as a warning when a test failed or
 warned. dbt reparses the whole project unless it finds the partial-parse state
@@ -41,8 +42,11 @@ from dagster_dbt import (
 )
 from packaging import version
 
+from orchestration.lib.asset_groups import dbt_groups, folder_group
 from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.inputs import single_data_currency
+from orchestration.lib.progress import DbtProgress, dbt_node_intervals, report, split_wall_time
+from orchestration.lib.run_history import prune_run_history
 from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import DBT_PROJECT_DIR, Settings
 from orchestration.resources import WarehouseResource
@@ -76,10 +80,16 @@ class SalesKpiTranslator(DagsterDbtTranslator):
         return dg.AssetKey([schema, dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        fqn = dbt_resource_props.get("fqn", [])
-        if dbt_resource_props["resource_type"] == "seed":
-            return "reference"
-        return fqn[1] if len(fqn) > 2 else "dbt"
+        """The group along the data's path (orchestration/lib/asset_groups.py): staging,
+        intermediate, core, marts; seeds with the raw tables; an intermediate model that reads
+        a core model, and the snapshot, with the latest group they read."""
+        uid = dbt_resource_props["unique_id"]
+        return manifest_groups().get(uid) or folder_group(dbt_resource_props)
+
+
+@functools.cache
+def manifest_groups() -> dict[str, str]:
+    return dbt_groups(json.loads(MANIFEST_PATH.read_text()))
 
 
 translator = SalesKpiTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -112,17 +122,53 @@ def sales_kpi_dbt_assets(
     state = partial_parse_state(variables, settings)
     restore_partial_parse_state(state, target_path)
     tail: collections.deque[str] = collections.deque(maxlen=SUMMARY_LINES)
+    progress = DbtProgress(models_total=len(context.selected_asset_keys))
+    report(
+        "dbt",
+        f"dbt build: {progress.models_total} models (with seeds and the snapshot) and their "
+        "tests; dbt parses the project first",
+    )
     try:
         invocation = dbt.cli(args, context=context, target_path=target_path)
-        yield from _quietly(invocation.stream(), tail)
+        for event in _quietly(invocation.stream(), tail):
+            progress.count(event)
+            yield event
+        report("dbt", progress.line(), force=True)
         _record_crm_rejects(context, settings)
     finally:
+        report_time_split(target_path)
         save_partial_parse_state(target_path, state)
         prune_build_dirs(TARGET_DIR, keep=KEEP_TARGET_DIRS)
+        _prune_run_history(context)
         summary, problems = run_summary(list(tail))
         if summary:
             log = context.log.warning if problems else context.log.info
             log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
+
+
+def _prune_run_history(context: AssetExecutionContext) -> None:
+    """Keep the newest finished runs only (orchestration/lib/run_history.py); this run is not
+    finished yet, so it is never among those deleted."""
+    try:
+        removed = prune_run_history(context.instance)
+    except Exception as error:  # the history must never fail a build
+        context.log.warning(f"Old runs not removed from the Dagster history: {error}")
+        return
+    if removed:
+        context.log.info(f"Removed {len(removed)} old run(s) from the Dagster history")
+
+
+def report_time_split(target_path: Path) -> None:
+    """Report how the build's wall time went to models and to tests (from dbt's
+    run_results.json; the CLI prints it in the run's step summary)."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
+        split = split_wall_time(dbt_node_intervals(results))
+        report(
+            "dbt",
+            f"dbt done: models {split.get('models', 0):.0f} s, tests {split.get('tests', 0):.0f} s",
+            data=split,
+        )
 
 
 def _record_crm_rejects(context: AssetExecutionContext, settings: Settings) -> None:
