@@ -252,13 +252,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         fiscal_year_start_month=fiscal_start,
     )
     _say("  " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
-    import dataclasses
-
     from orchestration.lib.landing_state import record_demo_as_of
 
-    settings = dataclasses.replace(settings, as_of_date=settings.as_of_date or end)
-    # A later run on these files (the sensor's after `make ui`) keeps the demo's as-of date.
-    record_demo_as_of(settings.landing_dir, settings.as_of_date)
+    # The demo's as-of date goes with its files: this run and any later run on them (the
+    # sensor's after `make ui`) compute as of it, unless SALES_KPI_AS_OF_DATE pins another.
+    record_demo_as_of(settings.landing_dir, end)
     status = _run(settings)
     if status in (EXIT_PUBLISHED, EXIT_PUBLISHED_WITH_WARNINGS):
         _say("\n" + kpi_summary(settings.published_db))

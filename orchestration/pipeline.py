@@ -138,9 +138,9 @@ def run_pipeline(
     from orchestration.lib import run_lock
     from orchestration.lib.publish import publication_info, remove_stale_temporary_files
     from orchestration.lib.run_inputs import (
-        AS_OF_TAG,
         FORCE_ON_CLI,
         FORCE_TAG,
+        as_of_tags,
         matching_publication,
         run_inputs,
         skip_message,
@@ -173,7 +173,7 @@ def run_pipeline(
                 skipped=skip_message(settings, same, FORCE_ON_CLI),
             )
         else:
-            tags = {AS_OF_TAG: inputs.as_of.date.isoformat()}
+            tags = as_of_tags(inputs.as_of)
             if force:
                 tags[FORCE_TAG] = "true"
             outcome = _execute(settings, instance, log_level, tags)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.lib.run_inputs import (
+    AS_OF_SOURCE_TAG,
     AS_OF_TAG,
     FORCE_IN_DAGSTER,
     matching_publication,
@@ -48,7 +49,11 @@ def nightly_schedule(settings: Settings | None = None) -> dg.ScheduleDefinition:
     def nightly_sales_kpi(context: dg.ScheduleEvaluationContext):
         current = Settings.from_env()  # the landing folder and vars as they are at the tick
         as_of = scheduled_date(context.scheduled_execution_time, settings.timezone)
-        tags = {AS_OF_TAG: as_of.isoformat(), "trigger": "nightly_schedule"}
+        tags = {
+            AS_OF_TAG: as_of.isoformat(),
+            AS_OF_SOURCE_TAG: f"the nightly schedule's date in {settings.timezone}",
+            "trigger": "nightly_schedule",
+        }
         inputs = run_inputs(current, tags)
         same = matching_publication(current, inputs)
         if same is not None:

@@ -8,8 +8,8 @@ import dagster as dg
 
 from orchestration.lib.landing_state import landing_fingerprint, last_published
 from orchestration.lib.run_inputs import (
-    AS_OF_TAG,
     FORCE_IN_DAGSTER,
+    as_of_tags,
     matching_publication,
     run_inputs,
     skip_message,
@@ -52,6 +52,6 @@ def landing_files_sensor(context: dg.SensorEvaluationContext):
         tags={
             "trigger": "landing_files",
             "changed_files": ", ".join(changed)[:200],
-            AS_OF_TAG: inputs.as_of.date.isoformat(),
+            **as_of_tags(inputs.as_of),
         },
     )

@@ -142,7 +142,7 @@ def test_a_scheduled_run_is_computed_and_published_as_of_the_schedules_date(
         row = con.execute(
             "select run_id, as_of_date, as_of_date_source, input_key from _publication"
         ).fetchone()
-    assert row[:3] == (run_id, date(2025, 11, 1), "run tag sales_kpi/as_of_date")
+    assert row[:3] == (run_id, date(2025, 11, 1), "the nightly schedule's date in Asia/Tokyo")
     assert row[3] == run_inputs(settings, {AS_OF_TAG: "2025-11-01"}).key
     assert len(row[3]) == 64
     # A tick before midnight in Tokyo (23:59 JST on 31 October) is still 31 October.
@@ -257,3 +257,27 @@ def test_running_again_on_the_same_inputs_is_skipped_and_the_file_stays_byte_ide
     finally:
         os.utime(leads, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert matching_publication(settings, run_inputs(settings)) == info
+
+
+def test_a_sensor_run_on_the_demos_files_keeps_the_demos_date(tmp_path, monkeypatch):
+    """`make demo` then `make ui` with a file changed by the sensor's own cursor (no
+    publication yet here): the run computes and publishes as of the demo's date, not today."""
+    from orchestration.assets.publication import published_marts
+    from orchestration.sensors import landing_files_sensor
+
+    settings = _configure(tmp_path, monkeypatch)
+    _working_db(settings.working_db, 1, rows=3)
+    record_demo_as_of(settings.landing_dir, date(2026, 10, 31))
+    (request,) = landing_files_sensor.evaluate_tick(dg.build_sensor_context()).run_requests
+    assert request.tags[AS_OF_TAG] == "2026-10-31"
+    dg.materialize(
+        [published_marts],
+        resources={"warehouse": WarehouseResource()},
+        tags=request.tags,
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    info = publication_info(settings.published_db)
+    assert (info["as_of_date"], info["as_of_date_source"]) == (
+        "2026-10-31",
+        "the demo's landing data",
+    )

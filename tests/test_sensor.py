@@ -102,6 +102,7 @@ def test_two_ticks_on_an_unchanged_folder_start_one_run_and_a_touched_file_one_m
     assert cursor_after == cursor
     # The run carries the as-of date it will use: today in Asia/Tokyo (no pin, no demo).
     assert first[0].tags["sales_kpi/as_of_date"] == _today_in_tokyo()
+    assert first[0].tags["sales_kpi/as_of_date_source"] == "today in Asia/Tokyo"
     # Touching one file (same content, a later modified time) starts exactly one run.
     leads = settings.landing_dir / "leads.csv"
     stat = leads.stat()

@@ -34,6 +34,8 @@ from orchestration.lib.landing_state import demo_as_of_date, landing_contents
 from orchestration.lib.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, REPO_ROOT, Settings
 
 AS_OF_TAG = "sales_kpi/as_of_date"
+# Where a tagged date came from (the schedule, the CLI, the sensor), recorded in _publication.
+AS_OF_SOURCE_TAG = "sales_kpi/as_of_date_source"
 FORCE_TAG = "sales_kpi/force"
 # Packages whose version can change the marts (SQL engine, dbt, quality gate, holidays).
 ENGINE_PACKAGES = ("duckdb", "dbt-core", "dbt-duckdb", "great-expectations", "holidays")
@@ -81,6 +83,11 @@ def scheduled_date(scheduled_at: datetime | None, timezone: str) -> date:
     return scheduled_at.astimezone(ZoneInfo(timezone)).date()
 
 
+def as_of_tags(as_of: AsOf) -> dict[str, str]:
+    """The run tags that hand a resolved as-of date (and its origin) to a run."""
+    return {AS_OF_TAG: as_of.date.isoformat(), AS_OF_SOURCE_TAG: as_of.source}
+
+
 def is_forced(tags: Mapping[str, str] | None) -> bool:
     return str((tags or {}).get(FORCE_TAG, "")).strip().lower() in ("true", "1", "yes")
 
@@ -92,7 +99,8 @@ def resolve_as_of(settings: Settings, tags: Mapping[str, str] | None = None) -> 
     tagged = (tags or {}).get(AS_OF_TAG)
     if tagged:
         try:
-            return AsOf(date.fromisoformat(str(tagged)), f"run tag {AS_OF_TAG}")
+            source = (tags or {}).get(AS_OF_SOURCE_TAG) or f"run tag {AS_OF_TAG}"
+            return AsOf(date.fromisoformat(str(tagged)), str(source))
         except ValueError as error:
             raise ValueError(
                 f"The run tag {AS_OF_TAG}={tagged!r} is not a date (YYYY-MM-DD); fix or remove "
