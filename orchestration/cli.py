@@ -9,7 +9,8 @@
   seeds/kpi_definitions.csv.
 
 Exit codes of `run` and `demo`:
-- 0 published, no warnings.
+- 0 published, no warnings; or skipped: the landing files, as-of date, dbt vars and code are
+  those the published file was built from (it is left as it is; `run --force` rebuilds).
 - 1 not published because a quality check or a step failed (the failing rule is printed);
   the message says what the published file holds, from its `_publication` table (unchanged:
   still the previous run's, or no file yet).
@@ -77,7 +78,7 @@ def _dagster_home() -> Path:
     return home
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, force: bool = False) -> int:
     from orchestration.lib import run_lock
 
     # The run lock comes first: before Dagster's storage or DuckDB is opened, so a second run
@@ -88,12 +89,12 @@ def _run(settings: Settings) -> int:
         _say(f"{error}\nNothing was run; the published file is untouched.")
         return EXIT_RUN_IN_PROGRESS
     try:
-        return _run_locked(settings, lock)
+        return _run_locked(settings, lock, force)
     finally:
         run_lock.release(lock)
 
 
-def _run_locked(settings: Settings, lock) -> int:
+def _run_locked(settings: Settings, lock, force: bool = False) -> int:
     import dagster as dg
 
     from orchestration.lib import run_lock
@@ -118,6 +119,7 @@ def _run_locked(settings: Settings, lock) -> int:
             settings,
             instance=instance,
             log_level=os.environ.get("SALES_KPI_LOG_LEVEL", "CRITICAL"),
+            force=force,
         )
     elapsed = time.perf_counter() - started
     dbt_split = printer.data.get("dbt")
@@ -126,6 +128,10 @@ def _run_locked(settings: Settings, lock) -> int:
     if outcome.run_in_progress:  # cannot happen while this process holds the lock
         _say(outcome.run_in_progress)
         return EXIT_RUN_IN_PROGRESS
+    if outcome.skipped:
+        _say(outcome.skipped)
+        return EXIT_PUBLISHED
+    _say(f"  as of {outcome.as_of_date} ({outcome.as_of_source})")
     if outcome.input_errors:
         _say(f"\nThe input does not fit (run {outcome.run_id}); nothing was published:\n")
         for message in outcome.input_errors:
@@ -272,9 +278,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         fiscal_year_start_month=fiscal_start,
     )
     _say("  " + ", ".join(f"{name} {count:,}" for name, count in counts.items()))
-    import dataclasses
+    from orchestration.lib.landing_state import record_demo_as_of
 
-    settings = dataclasses.replace(settings, as_of_date=settings.as_of_date or end)
+    # The demo's as-of date goes with its files: this run and any later run on them (the
+    # sensor's after `make ui`) compute as of it, unless SALES_KPI_AS_OF_DATE pins another.
+    record_demo_as_of(settings.landing_dir, end)
     status = _run(settings)
     if status in (EXIT_PUBLISHED, EXIT_PUBLISHED_WITH_WARNINGS):
         _say("\n" + kpi_summary(settings.published_db))
@@ -288,7 +296,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
-    status = _run(settings)
+    status = _run(settings, force=args.force)
     if status not in (EXIT_CONFIGURATION, EXIT_RUN_IN_PROGRESS):
         _print_locations(settings)
     return status
@@ -371,7 +379,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--end-date", default="2026-10-31", help="last day of the demo data")
     demo.set_defaults(func=cmd_demo)
-    sub.add_parser("run", help="run the pipeline on the landing folder").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", help="run the pipeline on the landing folder")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="rebuild and republish even when the landing files, as-of date, dbt vars and code "
+        "are those of the published file (such a run is skipped otherwise)",
+    )
+    run.set_defaults(func=cmd_run)
     bench = sub.add_parser("benchmark", help="time one pipeline run at a given scale")
     bench.add_argument("--scale", type=float, default=5.0, help="5.0 = about 1M activities")
     bench.add_argument("--seed", type=int, default=42)

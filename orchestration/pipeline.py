@@ -48,6 +48,11 @@ class PipelineOutcome:
     publication_after: dict | None = None
     # What the run lock did before the run (a killed run taken over), and stale files removed.
     lock_notes: list[str] = field(default_factory=list)
+    # The run's as-of date (YYYY-MM-DD) and where it came from (orchestration/lib/run_inputs.py).
+    as_of_date: str | None = None
+    as_of_source: str | None = None
+    # Set when the inputs were those of the published file: what the run said; nothing ran.
+    skipped: str | None = None
 
     @property
     def published_with_warnings(self) -> bool:
@@ -120,14 +125,26 @@ def run_pipeline(
     settings: Settings,
     instance: dg.DagsterInstance | None = None,
     log_level: str = "WARNING",
+    force: bool = False,
 ) -> PipelineOutcome:
     """Materialise every asset and check once; never raises for a failed check or step.
 
     Holds the run lock of the working database for the whole run (re-entrant: the CLI takes
-    it first); when another run holds it, returns at once with `run_in_progress` set.
+    it first); when another run holds it, returns at once with `run_in_progress` set. The
+    as-of date is resolved here (pinned, else the demo's, else today) and passed to the run as
+    its tag; when the landing files, as-of date, dbt vars and code are those the published file
+    was built from, nothing runs (`skipped` says so) unless `force`.
     """
     from orchestration.lib import run_lock
     from orchestration.lib.publish import publication_info, remove_stale_temporary_files
+    from orchestration.lib.run_inputs import (
+        FORCE_ON_CLI,
+        FORCE_TAG,
+        as_of_tags,
+        matching_publication,
+        run_inputs,
+        skip_message,
+    )
 
     apply_settings(settings)
     try:
@@ -146,7 +163,22 @@ def run_pipeline(
         if removed:
             notes.append(f"removed files left by a killed publication: {', '.join(removed)}")
         before = publication_info(settings.published_db)
-        outcome = _execute(settings, instance, log_level)
+        inputs = run_inputs(settings)
+        same = None if force else matching_publication(settings, inputs)
+        if same is not None:
+            outcome = PipelineOutcome(
+                success=True,
+                published=False,
+                run_id="",
+                skipped=skip_message(settings, same, FORCE_ON_CLI),
+            )
+        else:
+            tags = as_of_tags(inputs.as_of)
+            if force:
+                tags[FORCE_TAG] = "true"
+            outcome = _execute(settings, instance, log_level, tags)
+        outcome.as_of_date = inputs.as_of.date.isoformat()
+        outcome.as_of_source = inputs.as_of.source
         outcome.publication_before = before
         outcome.publication_after = publication_info(settings.published_db)
         outcome.lock_notes = notes
@@ -155,7 +187,9 @@ def run_pipeline(
         run_lock.release(lock)
 
 
-def _execute(settings: Settings, instance: dg.DagsterInstance, log_level: str) -> PipelineOutcome:
+def _execute(
+    settings: Settings, instance: dg.DagsterInstance, log_level: str, tags: dict[str, str]
+) -> PipelineOutcome:
     from orchestration.assets.publication import PUBLISHED_ASSET_KEY
     from orchestration.definitions import defs
 
@@ -164,6 +198,7 @@ def _execute(settings: Settings, instance: dg.DagsterInstance, log_level: str) -
         instance=instance,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        tags=tags,
     )
     failed_checks, check_messages = [], {}
     warnings, warning_messages = [], {}

@@ -10,6 +10,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from orchestration.lib import run_lock
+from orchestration.lib.run_inputs import RunInputs, is_forced, run_inputs
 from orchestration.lib.settings import Settings
 
 
@@ -22,15 +23,28 @@ class WarehouseResource(dg.ConfigurableResource):
     quality_dir: str = ""
     as_of_date: str = ""
     _run_lock: run_lock.RunLock | None = PrivateAttr(default=None)
+    _inputs: RunInputs | None = PrivateAttr(default=None)
+    _forced: bool = PrivateAttr(default=False)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Hold the run lock of the working database for the whole run (one run at a time).
+        """Resolve the run's as-of date and input key once, and hold the run lock of the working
+        database for the whole run (one run at a time).
 
         Resources are set up once per run (in-process executor), in every process that runs
         the job: the CLI, `run_pipeline` and the run workers the Dagster daemon launches for the
-        schedule and the sensor. A second run fails here at once with the in-progress message;
-        a run killed before it could release the lock is marked failed.
+        schedule and the sensor, so every kind of run gets its as-of date here (pinned, the
+        schedule's run tag, the demo's, or today: orchestration/lib/run_inputs.py). A second
+        run fails here at once with the in-progress message; a run killed before it could
+        release the lock is marked failed.
         """
+        tags = context.run.tags if context.run is not None else {}
+        self._inputs = run_inputs(self.settings(), tags)
+        self._forced = is_forced(tags)
+        if context.log is not None:
+            context.log.info(
+                f"As-of date {self._inputs.as_of.date} ({self._inputs.as_of.source}); "
+                f"input key {self._inputs.key or 'none: ' + str(self._inputs.unkeyed_reason)}"
+            )
         settings = self.settings()
         run_id = context.run.run_id if context.run is not None else None
         lock = run_lock.acquire(settings.working_db, run_id)
@@ -63,6 +77,18 @@ class WarehouseResource(dg.ConfigurableResource):
             }.items()
             if value
         }
-        if self.as_of_date:
+        if self._inputs is not None:  # in a run: the date resolved when it started
+            paths["as_of_date"] = self._inputs.as_of.date
+        elif self.as_of_date:
             paths["as_of_date"] = date.fromisoformat(self.as_of_date)
         return dataclasses.replace(settings, **paths)
+
+    def run_inputs(self) -> RunInputs:
+        """The as-of date and input key resolved when the run started."""
+        if self._inputs is None:
+            raise RuntimeError("The warehouse resource was not set up for a run.")
+        return self._inputs
+
+    def forced(self) -> bool:
+        """The run carries the tag sales_kpi/force=true: rebuild even on unchanged inputs."""
+        return self._forced

@@ -235,7 +235,9 @@ def _start(base: Path, landing: Path, dagster_home: Path, log: Path) -> subproce
     dagster_home.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         return subprocess.Popen(
-            [PYTHON, "-m", "orchestration.cli", "run"],
+            # Every run here is on the same inputs on purpose (kills, recovery, idempotence):
+            # --force, or all but the first would be skipped (tests/test_as_of_runs.py).
+            [PYTHON, "-m", "orchestration.cli", "run", "--force"],
             cwd=REPO_ROOT,
             env=env,
             stdout=out,

@@ -75,3 +75,72 @@ def test_a_daemon_started_afresh_runs_only_what_the_last_publication_did_not_loa
     request = landing_files_sensor(dg.build_sensor_context())
     assert isinstance(request, dg.RunRequest)
     assert request.tags["changed_files"] == "opportunities.csv"
+
+
+def _tick(cursor: str | None):
+    """One sensor evaluation as the daemon does it: (run requests, skip message, new cursor)."""
+    import dagster as dg
+
+    from orchestration.sensors import landing_files_sensor
+
+    data = landing_files_sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor))
+    return data.run_requests, data.skip_message, data.cursor
+
+
+def test_two_ticks_on_an_unchanged_folder_start_one_run_and_a_touched_file_one_more(
+    tmp_path, monkeypatch
+):
+    import os
+
+    settings = _settings(tmp_path, monkeypatch)
+    (settings.landing_dir / "leads.csv").write_text("lead_id\nL1\n")
+    (settings.landing_dir / "users.csv").write_text("user_id\nU1\n")
+    first, _, cursor = _tick(None)
+    second, skipped, cursor_after = _tick(cursor)
+    assert len(first) == 1 and second == []
+    assert skipped == f"No new or changed files in {settings.landing_dir}."
+    assert cursor_after == cursor
+    # The run carries the as-of date it will use: today in Asia/Tokyo (no pin, no demo).
+    assert first[0].tags["sales_kpi/as_of_date"] == _today_in_tokyo()
+    assert first[0].tags["sales_kpi/as_of_date_source"] == "today in Asia/Tokyo"
+    # Touching one file (same content, a later modified time) starts exactly one run.
+    leads = settings.landing_dir / "leads.csv"
+    stat = leads.stat()
+    os.utime(leads, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    third, _, cursor = _tick(cursor)
+    fourth, _, _ = _tick(cursor)
+    assert len(third) == 1 and fourth == []
+    assert third[0].tags["changed_files"] == "leads.csv"
+    assert third[0].run_key != first[0].run_key
+
+
+def _today_in_tokyo() -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) + timedelta(hours=9)).date().isoformat()  # JST: UTC+9, no DST
+
+
+def test_files_the_published_file_was_built_from_start_nothing(tmp_path, monkeypatch):
+    """A fresh daemon without the fingerprint file (or a stale cursor): the inputs are those of
+    the published file, so the sensor says which publication it matches instead of a run."""
+    from orchestration.lib.publish import publish_marts
+    from orchestration.lib.run_inputs import run_inputs
+    from tests.test_publication import _working_db
+
+    settings = _settings(tmp_path, monkeypatch)
+    (settings.landing_dir / "leads.csv").write_text("lead_id\nL1\n")
+    inputs = run_inputs(settings)
+    publish_marts(
+        _working_db(tmp_path / "w.duckdb", 1, rows=3),
+        settings.published_db,
+        run_id="run-published",
+        as_of_date=inputs.as_of.date.isoformat(),
+        input_key=inputs.key,
+    )
+    requests, skipped, _ = _tick(None)
+    assert requests == []
+    assert skipped.startswith("Skipped: nothing changed since run run-published")
+    assert "sales_kpi/force=true" in skipped
+    (settings.landing_dir / "leads.csv").write_text("lead_id\nL1\nL2\n")
+    requests, _, _ = _tick(None)
+    assert len(requests) == 1

@@ -8,6 +8,7 @@ from orchestration.lib.asset_groups import PUBLISHED
 from orchestration.lib.landing_state import mark_published
 from orchestration.lib.progress import report
 from orchestration.lib.publish import PUBLISHED_SCHEMAS, publish_marts
+from orchestration.lib.run_inputs import FORCE_IN_DAGSTER, matching_publication, skip_message
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
 
@@ -28,19 +29,44 @@ def published_marts(
     mark_phase("publish")
     report("publish", "publishing the marts (core and marts schemas)")
     settings = warehouse.settings()
+    inputs = warehouse.run_inputs()
+    data_docs = settings.quality_dir / "data_docs" / "index.html"
+    # A run launched by hand (the UI) on the inputs the published file was built from: the
+    # marts are the same, so the file is left byte for byte as it is (the CLI, the schedule
+    # and the sensor skip such a run before it starts).
+    same = None if warehouse.forced() else matching_publication(settings, inputs)
+    if same is not None:
+        message = skip_message(settings, same, FORCE_IN_DAGSTER)
+        context.log.warning(message)
+        mark_published(settings)
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(settings.published_db)),
+                "skipped": message,
+                "published_run_id": same["run_id"],
+                "as_of_date": inputs.as_of.date.isoformat(),
+                "data_docs": dg.MetadataValue.path(str(data_docs)),
+            }
+        )
     result = publish_marts(
         settings.working_db,
         settings.published_db,
         run_id=context.run.run_id,
-        as_of_date=settings.as_of_date.isoformat() if settings.as_of_date else None,
+        as_of_date=inputs.as_of.date.isoformat(),
+        as_of_date_source=inputs.as_of.source,
+        input_key=inputs.key,
     )
     mark_published(settings)  # a daemon started afresh does not re-run these files
-    context.log.info(f"Published {len(result.tables)} tables to {result.path}")
-    data_docs = settings.quality_dir / "data_docs" / "index.html"
+    context.log.info(
+        f"Published {len(result.tables)} tables to {result.path} as of {inputs.as_of.date} "
+        f"({inputs.as_of.source})"
+    )
     return dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(result.path)),
             "tables": dg.MetadataValue.json(result.tables),
+            "as_of_date": inputs.as_of.date.isoformat(),
+            "as_of_date_source": inputs.as_of.source,
             "data_docs": dg.MetadataValue.path(str(data_docs)),
         }
     )

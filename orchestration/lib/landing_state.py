@@ -7,8 +7,10 @@ UI on an unchanged landing folder starts nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 from orchestration.lib.settings import Settings
@@ -17,6 +19,10 @@ from orchestration.sources.registry import discover_sources
 
 PUBLISHED_FINGERPRINT = "landing_fingerprint.json"  # beside the published file
 PENDING_FINGERPRINT = ".landing_fingerprint.pending.json"  # beside the working database
+DEMO_MARKER = ".demo_as_of_date.json"  # in the landing folder (hidden: never loaded)
+# Files up to this size are hashed for the input key (cheap); larger ones count by size and
+# modified time only, so a schedule tick never spends minutes reading gigabytes.
+HASH_LIMIT_BYTES = 256 * 2**20
 
 
 def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
@@ -59,6 +65,46 @@ def _synced_databases(landing_dir: Path) -> dict[str, list[int]]:
                 stat = file.stat()
                 stamps[f"synced:{source.folder.name}:{file}"] = [stat.st_size, stat.st_mtime_ns]
     return stamps
+
+
+def landing_contents(landing_dir: Path) -> dict[str, list]:
+    """Path -> [size, mtime_ns, SHA-256 of the content] of every landing file (the hash is
+    null for files over HASH_LIMIT_BYTES and for synced databases, which change on every
+    checkpoint): the landing part of a run's input key."""
+    contents: dict[str, list] = {}
+    for name, (size, mtime) in landing_fingerprint(landing_dir).items():
+        digest = None
+        if not name.startswith("synced:") and size <= HASH_LIMIT_BYTES:
+            digest = _sha256(landing_dir / name)
+        contents[name] = [size, mtime, digest]
+    return contents
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_demo_as_of(landing_dir: Path, as_of: date) -> Path:
+    """The demo's as-of date, with the fingerprint of the files it generated: a run on these
+    files (the sensor's after `make ui`, `cli run`) computes the marts as of the demo's date."""
+    path = landing_dir / DEMO_MARKER
+    _write_json(path, {"as_of_date": as_of.isoformat(), "files": landing_fingerprint(landing_dir)})
+    return path
+
+
+def demo_as_of_date(landing_dir: Path) -> date | None:
+    """The demo's as-of date while the landing folder holds exactly the demo's files (none
+    added, removed or changed since it generated them), else None."""
+    try:
+        marker = json.loads((landing_dir / DEMO_MARKER).read_text(encoding="utf-8"))
+        as_of = date.fromisoformat(marker["as_of_date"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return as_of if marker.get("files") == landing_fingerprint(landing_dir) else None
 
 
 def remember_loaded(settings: Settings) -> None:

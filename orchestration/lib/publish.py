@@ -46,7 +46,11 @@ PUBLICATION_COMMENTS = {
     "published_at": "When the file was published (UTC).",
     "run_id": "The pipeline run that published it (Dagster run id).",
     "as_of_date": "The as-of date the KPIs were computed for (集計基準日).",
+    "as_of_date_source": "Where the as-of date came from: SALES_KPI_AS_OF_DATE, the nightly "
+    "schedule's run tag, the demo's landing data or today in the configured time zone.",
     "source_database": "The working database the marts were copied from.",
+    "input_key": "SHA-256 of what the marts were computed from (landing files, as-of date, dbt "
+    "vars, code): a run with the same key is skipped and leaves this file as it is.",
 }
 
 
@@ -118,6 +122,8 @@ def publish_marts(
     *,
     run_id: str = "",
     as_of_date: str | None = None,
+    as_of_date_source: str | None = None,
+    input_key: str | None = None,
     schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
 ) -> PublishResult:
     """Copy the published schemas of `working_db` into `published_db`, atomically."""
@@ -154,8 +160,9 @@ def publish_marts(
                 ).fetchone()[0]
             con.execute(
                 f"create table {target}.main._publication as select ? as published_at, ? as run_id, "
-                "cast(? as date) as as_of_date, ? as source_database",
-                [published_at, run_id, as_of_date, str(working_db)],
+                "cast(? as date) as as_of_date, cast(? as varchar) as as_of_date_source, "
+                "? as source_database, cast(? as varchar) as input_key",
+                [published_at, run_id, as_of_date, as_of_date_source, str(working_db), input_key],
             )
             _copy_comments(con, target, schemas)
             for column, comment in PUBLICATION_COMMENTS.items():
@@ -187,9 +194,10 @@ def publish_marts(
 
 
 def publication_info(published_db: Path) -> dict | None:
-    """`_publication` of a published file ({run_id, published_at, as_of_date}), None without
-    the file. Opened through an in-memory connection, so the answer is the file on disk now,
-    never a database instance cached in this process."""
+    """`_publication` of a published file ({run_id, published_at, as_of_date, and
+    as_of_date_source and input_key when the file has them}), None without the file. Opened
+    through an in-memory connection, so the answer is the file on disk now, never a database
+    instance cached in this process."""
     published_db = Path(published_db)
     if not published_db.exists():
         return None
@@ -197,8 +205,18 @@ def publication_info(published_db: Path) -> dict | None:
         with duckdb.connect() as con:
             path = str(published_db).replace("'", "''")
             con.execute(f"attach '{path}' as published (read_only)")
+            # Files published before a column existed lack it (and say so by its absence).
+            optional = [
+                name
+                for (name,) in con.execute(
+                    "select column_name from duckdb_columns() where database_name = 'published' "
+                    "and table_name = '_publication' "
+                    "and column_name in ('as_of_date_source', 'input_key')"
+                ).fetchall()
+            ]
+            columns = ", ".join(f'"{name}"' for name in ["run_id", *optional])
             row = con.execute(
-                "select run_id, cast(published_at as varchar), cast(as_of_date as varchar) "
+                f"select cast(published_at as varchar), cast(as_of_date as varchar), {columns} "
                 "from published.main._publication"
             ).fetchone()
     except duckdb.Error as error:
@@ -207,4 +225,6 @@ def publication_info(published_db: Path) -> dict | None:
         return {"run_id": None, "published_at": None, "as_of_date": None, "error": first_line}
     if row is None:
         return None
-    return {"run_id": row[0], "published_at": row[1], "as_of_date": row[2]}
+    info = {"run_id": row[2], "published_at": row[0], "as_of_date": row[1]}
+    info.update(zip(optional, row[3:], strict=True))
+    return info

@@ -7,10 +7,13 @@
 | SALES_KPI_WORKING_DB | warehouse/working.duckdb | the pipeline's own DuckDB database |
 | SALES_KPI_PUBLISHED_DB | warehouse/marts.duckdb | the file BI tools read |
 | SALES_KPI_QUALITY_DIR | warehouse/quality | validation results and Data Docs |
-| SALES_KPI_AS_OF_DATE | (build date) | date the marts are computed for, YYYY-MM-DD |
+| SALES_KPI_AS_OF_DATE | (see below) | pin the date the marts are computed for, YYYY-MM-DD |
 | SALES_KPI_DBT_VARS | {} | JSON object of dbt vars, e.g. {"fiscal_year_start_month": 1} |
 | SALES_KPI_NIGHTLY_CRON | 0 2 * * * | nightly schedule |
-| SALES_KPI_TIMEZONE | Asia/Tokyo | time zone of the schedule |
+| SALES_KPI_TIMEZONE | Asia/Tokyo | time zone of the schedule and of "today" |
+
+Unpinned, a run's as-of date is the nightly schedule's date, else the demo's, else today in
+SALES_KPI_TIMEZONE (orchestration/lib/run_inputs.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -65,6 +69,22 @@ class Settings:
     def from_env(cls) -> Settings:
         home = Path(os.environ.get("SALES_KPI_HOME", REPO_ROOT)).resolve()
         as_of = os.environ.get("SALES_KPI_AS_OF_DATE") or None
+        if as_of:
+            try:
+                date.fromisoformat(as_of)
+            except ValueError as error:
+                raise ValueError(
+                    f"SALES_KPI_AS_OF_DATE={as_of!r} is not a date; set it as YYYY-MM-DD "
+                    "(e.g. 2025-05-16) or unset it to use today's date."
+                ) from error
+        timezone = os.environ.get("SALES_KPI_TIMEZONE", "Asia/Tokyo")
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(
+                f"SALES_KPI_TIMEZONE={timezone!r} is not a time zone; set an IANA name such as "
+                "Asia/Tokyo."
+            ) from error
         return cls(
             home=home,
             landing_dir=_path("SALES_KPI_LANDING_DIR", Path("landing"), home),
@@ -73,7 +93,7 @@ class Settings:
             quality_dir=_path("SALES_KPI_QUALITY_DIR", Path("warehouse/quality"), home),
             as_of_date=date.fromisoformat(as_of) if as_of else None,
             nightly_cron=os.environ.get("SALES_KPI_NIGHTLY_CRON", "0 2 * * *"),
-            timezone=os.environ.get("SALES_KPI_TIMEZONE", "Asia/Tokyo"),
+            timezone=timezone,
             extra_dbt_vars=_dbt_vars_from_env(),
         )
 
