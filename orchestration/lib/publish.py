@@ -146,6 +146,9 @@ def publish_marts(
                 )
             # Fully qualified names: the temporary file's catalog name may equal a schema name.
             target = '"' + con.execute("select current_database()").fetchone()[0] + '"'
+            # One transaction for the whole copy: a commit per table and per comment (about 500)
+            # costs seconds; the temporary file is thrown away if anything fails.
+            con.execute("begin transaction")
             for schema in schemas:
                 published = PUBLISHED_SCHEMA_NAMES.get(schema, schema)
                 con.execute(f"create schema if not exists {target}.{published}")
@@ -175,6 +178,7 @@ def publish_marts(
                     con.execute(
                         f"comment on table {target}.main._publication is {_quoted(comment)}"
                     )
+            con.execute("commit")
             con.execute("detach working")
             con.execute("checkpoint")
         finally:
