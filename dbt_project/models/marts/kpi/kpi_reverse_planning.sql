@@ -258,7 +258,7 @@ final as (
         run_rates.scope_id,
         run_rates.revenue_target,
         cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as currency,
-        run_rates.trailing_won_amount,
+        cast(run_rates.trailing_won_amount as {{ type_money() }}) as trailing_won_amount,
         run_rates.trailing_won_deals,
         run_rates.trailing_opportunities,
         run_rates.trailing_appointments,
