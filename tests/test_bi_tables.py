@@ -211,14 +211,11 @@ def test_handoff_long_table_sums_five_times_the_month_table(marts):
 
 # --- types -------------------------------------------------------------------------------------
 
-MONEY_NAME = re.compile(r"(^|_)(amount|mrr)$|^amount_reporting$")
+MONEY_NAME = re.compile(r"(^|_)(amount|mrr)$|^amount_reporting$|^revenue_target$")
 # Named like money, but not money: a count of deals without an amount; a ratio of two amounts.
 NOT_MONEY = {
     ("kpi_pipeline", "open_opportunities_unknown_amount"),
     ("kpi_reverse_planning", "required_to_run_rate_won_amount"),
-    # Still a double: a projection (won amount per business day × business days) that
-    # tests/test_reverse_planning.py compares with float arithmetic; to be converted with it.
-    ("kpi_reverse_planning", "run_rate_won_amount"),
 }
 RATE_NAME = re.compile(r"(_rate|_ratio|^attainment|_share)$")
 MONEY_TYPE = "DECIMAL(18,2)"
@@ -250,6 +247,8 @@ def test_money_has_one_decimal_type_and_a_currency(published_columns):
         ("fct_opportunities", "weighted_open_amount"),
         ("kpi_scorecard_month_team", "actual_amount"),
         ("kpi_handoff_month", "won_amount"),
+        ("kpi_reverse_planning", "revenue_target"),
+        ("kpi_reverse_planning", "run_rate_won_amount"),
     ]:
         assert expected in names
     wrong = {
