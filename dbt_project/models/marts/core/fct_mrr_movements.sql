@@ -1,4 +1,5 @@
 -- MRR movements per customer account and month (新規MRR, expansion, contraction, churn).
+-- Amounts in the marts' money type (macro type_money) in the account's currency.
 with monthly as (
     select * from {{ ref('int_account_mrr_monthly') }}
 ),
@@ -42,16 +43,27 @@ final as (
         account_id,
         currency,
         month_start_date,
-        starting_mrr,
-        ending_mrr,
+        cast(starting_mrr as {{ type_money() }}) as starting_mrr,
+        cast(ending_mrr as {{ type_money() }}) as ending_mrr,
         mrr_movement_type,
-        case when mrr_movement_type = 'new' then ending_mrr else 0 end as new_mrr,
-        case when mrr_movement_type = 'reactivation' then ending_mrr else 0 end as reactivation_mrr,
-        case when mrr_movement_type = 'expansion' then ending_mrr - starting_mrr else 0 end
-            as expansion_mrr,
-        case when mrr_movement_type = 'contraction' then starting_mrr - ending_mrr else 0 end
-            as contraction_mrr,
-        case when mrr_movement_type = 'churn' then starting_mrr else 0 end as churned_mrr
+        cast(
+            case when mrr_movement_type = 'new' then ending_mrr else 0 end as {{ type_money() }}
+        ) as new_mrr,
+        cast(
+            case when mrr_movement_type = 'reactivation' then ending_mrr else 0 end
+            as {{ type_money() }}
+        ) as reactivation_mrr,
+        cast(
+            case when mrr_movement_type = 'expansion' then ending_mrr - starting_mrr else 0 end
+            as {{ type_money() }}
+        ) as expansion_mrr,
+        cast(
+            case when mrr_movement_type = 'contraction' then starting_mrr - ending_mrr else 0 end
+            as {{ type_money() }}
+        ) as contraction_mrr,
+        cast(
+            case when mrr_movement_type = 'churn' then starting_mrr else 0 end as {{ type_money() }}
+        ) as churned_mrr
     from classified
 )
 

@@ -44,10 +44,12 @@ final as (
         opportunities.amount_reporting,
         opportunities.reporting_currency,
         opportunities.stage_probability,
-        case
-            when not opportunities.is_closed
-                then opportunities.amount_reporting * opportunities.stage_probability
-        end as weighted_open_amount,
+        cast(
+            case
+                when not opportunities.is_closed
+                    then opportunities.amount_reporting * opportunities.stage_probability
+            end as {{ type_money() }}
+        ) as weighted_open_amount,
         opportunities.lost_reason
     from opportunities
     left join lead_sources

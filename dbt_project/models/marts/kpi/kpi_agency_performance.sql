@@ -60,9 +60,9 @@ events as (
         case when is_appointment_set then 1 else 0 end as appointments_set,
         0 as opportunities_created,
         0 as won_deals,
-        cast(0 as decimal(18, 2)) as won_amount,
+        cast(0 as {{ type_money() }}) as won_amount,
         0 as fee_rows,
-        cast(0 as decimal(18, 2)) as fee_amount
+        cast(0 as {{ type_money() }}) as fee_amount
     from activities
     where activity_date is not null
     union all
@@ -75,9 +75,9 @@ events as (
         0 as appointments_set,
         1 as opportunities_created,
         0 as won_deals,
-        cast(0 as decimal(18, 2)) as won_amount,
+        cast(0 as {{ type_money() }}) as won_amount,
         0 as fee_rows,
-        cast(0 as decimal(18, 2)) as fee_amount
+        cast(0 as {{ type_money() }}) as fee_amount
     from opportunities
     where created_date is not null
     union all
@@ -90,9 +90,9 @@ events as (
         0 as appointments_set,
         0 as opportunities_created,
         1 as won_deals,
-        cast(coalesce(amount_reporting, 0) as decimal(18, 2)) as won_amount,
+        cast(coalesce(amount_reporting, 0) as {{ type_money() }}) as won_amount,
         0 as fee_rows,
-        cast(0 as decimal(18, 2)) as fee_amount
+        cast(0 as {{ type_money() }}) as fee_amount
     from opportunities
     where is_won and won_date is not null
     union all
@@ -105,9 +105,9 @@ events as (
         0 as appointments_set,
         0 as opportunities_created,
         0 as won_deals,
-        cast(0 as decimal(18, 2)) as won_amount,
+        cast(0 as {{ type_money() }}) as won_amount,
         1 as fee_rows,
-        cast(fee_amount as decimal(18, 2)) as fee_amount
+        cast(fee_amount as {{ type_money() }}) as fee_amount
     from fees
 ),
 
@@ -160,9 +160,9 @@ final as (
         cast(grouped.appointments_set as bigint) as appointments_set,
         cast(grouped.opportunities_created as bigint) as opportunities_created,
         cast(grouped.won_deals as bigint) as won_deals,
-        cast(grouped.won_amount as decimal(18, 2)) as won_amount,
+        cast(grouped.won_amount as {{ type_money() }}) as won_amount,
         grouped.has_fee_data,
-        cast(grouped.fee_amount as decimal(18, 2)) as fee_amount,
+        cast(grouped.fee_amount as {{ type_money() }}) as fee_amount,
         '{{ var("reporting_currency") }}' as currency,
         -- Cost per appointment = fee_amount / appointments_set.
         case

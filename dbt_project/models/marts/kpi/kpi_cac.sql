@@ -200,17 +200,17 @@ final as (
         channel,
         agency_key,
         has_spend_data,
-        cast(spend_amount as decimal(18, 2)) as spend_amount,
-        cast(marketing_spend_amount as decimal(18, 2)) as marketing_spend_amount,
-        cast(sales_spend_amount as decimal(18, 2)) as sales_spend_amount,
-        cast(agency_fee_amount as decimal(18, 2)) as agency_fee_amount,
+        cast(spend_amount as {{ type_money() }}) as spend_amount,
+        cast(marketing_spend_amount as {{ type_money() }}) as marketing_spend_amount,
+        cast(sales_spend_amount as {{ type_money() }}) as sales_spend_amount,
+        cast(agency_fee_amount as {{ type_money() }}) as agency_fee_amount,
         coalesce(currency, '{{ var("reporting_currency") }}') as currency,
         cast(currency_count as integer) as currency_count,
         cast(new_customers as bigint) as new_customers,
-        cast(new_mrr_amount as decimal(18, 2)) as new_mrr_amount,
+        cast(new_mrr_amount as {{ type_money() }}) as new_mrr_amount,
         cast({{ var('gross_margin') }} as {{ type_double() }}) as gross_margin,
         -- CAC = spend / new customers (null without spend data or without new customers).
-        cac_amount,
+        cast(cac_amount as {{ type_money() }}) as cac_amount,
         -- CAC payback months = spend / (new MRR × gross margin).
         cast(new_mrr_amount * {{ var('gross_margin') }} as {{ type_double() }})
             as cac_payback_denominator,
@@ -218,11 +218,11 @@ final as (
             when has_spend_data
                 then {{ safe_divide('spend_amount', 'new_mrr_amount * ' ~ var('gross_margin')) }}
         end as cac_payback_months,
-        cast(trailing_churned_mrr as decimal(18, 2)) as trailing_churned_mrr,
-        cast(trailing_starting_mrr as decimal(18, 2)) as trailing_starting_mrr,
+        cast(trailing_churned_mrr as {{ type_money() }}) as trailing_churned_mrr,
+        cast(trailing_starting_mrr as {{ type_money() }}) as trailing_starting_mrr,
         -- Monthly revenue churn rate (損耗率) = trailing_churned_mrr / trailing_starting_mrr.
         {{ safe_divide('trailing_churned_mrr', 'trailing_starting_mrr') }} as trailing_revenue_churn_rate,
-        cast(ltv_amount as {{ type_double() }}) as ltv_amount,
+        cast(ltv_amount as {{ type_money() }}) as ltv_amount,
         -- LTV:CAC = ltv_amount / cac_amount; null when either is null or zero.
         case
             when ltv_amount > 0 then {{ safe_divide('ltv_amount', 'cac_amount') }}

@@ -301,7 +301,7 @@ final as (
         {{ safe_divide('repeat_customers_to_date', 'customers_with_orders_to_date') }}
             as cumulative_repeat_rate,
         cast(orders as bigint) as orders,
-        cast(order_amount as decimal(18, 2)) as order_amount,
+        cast(order_amount as {{ type_money() }}) as order_amount,
         '{{ var("reporting_currency") }}' as currency,
         cast(quantity as decimal(18, 2)) as quantity,
         -- Usage frequency (利用頻度) = orders / ordering_customers.

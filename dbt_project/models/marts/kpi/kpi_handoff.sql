@@ -119,7 +119,7 @@ final as (
         cast(closed_deals as bigint) as closed_deals,
         -- Win rate (受注率) = won / closed.
         {{ safe_divide('won_deals', 'closed_deals') }} as win_rate,
-        cast(won_amount as decimal(18, 2)) as won_amount,
+        cast(won_amount as {{ type_money() }}) as won_amount,
         coalesce(currency, '{{ var("reporting_currency") }}') as currency,
         cast(won_deals_with_cycle as bigint) as won_deals_with_cycle,
         cast(sum_days_opportunity_to_won as bigint) as sum_days_opportunity_to_won,

@@ -109,8 +109,8 @@ final as (
         ) as is_past_expected_close,
         cast(open_opportunities as bigint) as open_opportunities,
         cast(open_opportunities_unknown_amount as bigint) as open_opportunities_unknown_amount,
-        cast(open_amount as decimal(18, 2)) as open_amount,
-        cast(weighted_amount as decimal(18, 2)) as weighted_amount,
+        cast(open_amount as {{ type_money() }}) as open_amount,
+        cast(weighted_amount as {{ type_money() }}) as weighted_amount,
         coalesce(currency, '{{ var("reporting_currency") }}') as currency
     from grouped
 )

@@ -227,12 +227,12 @@ final as (
             as logo_retention_rate,
         {{ safe_divide('cohorts.cohort_customers - by_period.active_customers', 'cohorts.cohort_customers') }}
             as logo_churn_rate,
-        cast(cohorts.cohort_starting_mrr as decimal(18, 2)) as cohort_starting_mrr,
-        cast(by_period.cohort_mrr as decimal(18, 2)) as cohort_mrr,
-        cast(by_period.retained_base_mrr as decimal(18, 2)) as retained_base_mrr,
-        cast(by_period.cumulative_expansion_mrr as decimal(18, 2)) as cumulative_expansion_mrr,
-        cast(by_period.cumulative_contraction_mrr as decimal(18, 2)) as cumulative_contraction_mrr,
-        cast(by_period.cumulative_churned_mrr as decimal(18, 2)) as cumulative_churned_mrr,
+        cast(cohorts.cohort_starting_mrr as {{ type_money() }}) as cohort_starting_mrr,
+        cast(by_period.cohort_mrr as {{ type_money() }}) as cohort_mrr,
+        cast(by_period.retained_base_mrr as {{ type_money() }}) as retained_base_mrr,
+        cast(by_period.cumulative_expansion_mrr as {{ type_money() }}) as cumulative_expansion_mrr,
+        cast(by_period.cumulative_contraction_mrr as {{ type_money() }}) as cumulative_contraction_mrr,
+        cast(by_period.cumulative_churned_mrr as {{ type_money() }}) as cumulative_churned_mrr,
         {{ safe_divide('by_period.cohort_mrr', 'cohorts.cohort_starting_mrr') }}
             as net_revenue_retention_rate,
         {{ safe_divide('by_period.retained_base_mrr', 'cohorts.cohort_starting_mrr') }}

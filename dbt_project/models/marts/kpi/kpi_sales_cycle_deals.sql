@@ -33,7 +33,7 @@ final as (
         opportunities.agency_key,
         opportunities.sourced_by,
         opportunities.opportunity_type,
-        cast(opportunities.amount_reporting as decimal(18, 2)) as amount,
+        cast(opportunities.amount_reporting as {{ type_money() }}) as amount,
         opportunities.reporting_currency as currency
     from opportunities
     left join cycle_defects
