@@ -69,12 +69,20 @@ def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
+DAGSTER_CODE_SERVERS = "code_servers:\n  local_startup_timeout: 600\n"
+
+
 def _dagster_home() -> Path:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / ".dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n")
+    text = config.read_text()
+    if "code_servers:" not in text:
+        # Loading the definitions imports dbt, GX and Dagster: on a busy 2-core machine that can
+        # pass the UI's default 180 s start-up limit for the code server.
+        config.write_text(text.rstrip("\n") + "\n" + DAGSTER_CODE_SERVERS)
     return home
 
 
@@ -251,6 +259,7 @@ def _print_locations(settings: Settings) -> None:
         f"  Data Docs (quality gate results):     "
         f"{settings.quality_dir / 'data_docs' / 'index.html'}\n"
         f"  working database (pipeline only):     {settings.working_db}\n"
+        "  Dashboard: make dashboard   (then open http://127.0.0.1:8050)\n"
         "  Dagster UI: make ui   (then open http://127.0.0.1:3000)"
     )
 

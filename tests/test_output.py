@@ -286,3 +286,17 @@ def weakref_to(handler):
     import weakref
 
     return weakref.ref(handler)
+
+
+def test_the_dagster_home_gives_the_code_server_time_to_start(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.cli import _dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # an older home
+    _dagster_home()
+    _dagster_home()  # idempotent
+    text = (tmp_path / "dagster.yaml").read_text()
+    assert text.count("code_servers:") == 1 and "enabled: false" in text
+    assert dg.DagsterInstance.get().code_server_process_startup_timeout == 600

@@ -11,6 +11,8 @@
 | SALES_KPI_DBT_VARS | {} | JSON object of dbt vars, e.g. {"fiscal_year_start_month": 1} |
 | SALES_KPI_NIGHTLY_CRON | 0 2 * * * | nightly schedule |
 | SALES_KPI_TIMEZONE | Asia/Tokyo | time zone of the schedule and of "today" |
+| SALES_KPI_KEEP_RUNS | 60 | finished Dagster runs kept with their logs (lib/run_history.py) |
+| SALES_KPI_DASHBOARD_DIR | warehouse/dashboard | where `make dashboard` writes its pages |
 
 Unpinned, a run's as-of date is the nightly schedule's date, else the demo's, else today in
 SALES_KPI_TIMEZONE (orchestration/lib/run_inputs.py).
