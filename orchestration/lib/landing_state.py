@@ -7,9 +7,11 @@ UI on an unchanged landing folder starts nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +25,8 @@ DEMO_MARKER = ".demo_as_of_date.json"  # in the landing folder (hidden: never lo
 # Files up to this size are hashed for the input key (cheap); larger ones count by size and
 # modified time only, so a schedule tick never spends minutes reading gigabytes.
 HASH_LIMIT_BYTES = 256 * 2**20
+# Files modified less than this long ago are hashed again, never taken from the cache.
+RACY_NS = 2 * 10**9
 
 
 def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
@@ -75,14 +79,21 @@ def landing_contents(landing_dir: Path) -> dict[str, list]:
     for name, (size, mtime) in landing_fingerprint(landing_dir).items():
         digest = None
         if not name.startswith("synced:") and size <= HASH_LIMIT_BYTES:
-            digest = _sha256(landing_dir / name)
+            path = str(landing_dir / name)
+            # A file written in the last seconds may be written again with the same size and
+            # mtime tick (as git's "racy" entries): hash it afresh rather than from the cache.
+            recent = time.time_ns() - mtime < RACY_NS
+            digest = _sha256.__wrapped__(path) if recent else _sha256(path, size, mtime)
         contents[name] = [size, mtime, digest]
     return contents
 
 
-def _sha256(path: Path) -> str:
+@functools.lru_cache(maxsize=4096)
+def _sha256(path: str, size: int | None = None, mtime_ns: int | None = None) -> str:
+    """The content hash of one version of a file (size and mtime are the cache key): a run that
+    keys its inputs when it starts (run_pipeline) and again in its resource reads each file once."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(2**20), b""):
             digest.update(block)
     return digest.hexdigest()
