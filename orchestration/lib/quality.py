@@ -47,6 +47,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -504,17 +505,75 @@ def _read_column_values(
         ) from exc
 
 
-def _read_table(database: Path, schema: str, suite: SuiteSpec) -> _TableData:
-    """Read `schema.<suite table>` and the suite's referenced columns via a read-only connection.
+def _table_columns(
+    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
+) -> list[str]:
+    """The column names of `catalog.schema.table`, in table order (no row is read)."""
+    return list(con.sql(f"select * from {_qualified(catalog, schema, table)} limit 0").columns)
 
-    The connection is closed before returning, so the file is not locked afterwards.
+
+def needed_columns(suite: SuiteSpec, available: list[str]) -> list[str]:
+    """The columns of `available` that the suite's expectations read, plus the columns naming
+    an offending row (`SuiteSpec.example_columns`), in table order.
+
+    An expectation reads the columns named by its `column`, `column_A`, `column_B` and
+    `column_list` kwargs, and every column whose name occurs as a word in its `row_condition`
+    (over-approximated: a name inside a quoted value is read too, which costs memory, not
+    correctness). Table-level expectations (row count, column set) read no column values.
+    """
+    wanted: set[str] = set(suite.example_columns(available))
+    for entry in suite.expectations:
+        kwargs = entry.get("kwargs", {})
+        for key in ("column", "column_A", "column_B"):
+            if isinstance(kwargs.get(key), str):
+                wanted.add(kwargs[key])
+        if isinstance(kwargs.get("column_list"), list):
+            wanted.update(str(c) for c in kwargs["column_list"])
+        condition = kwargs.get("row_condition")
+        if isinstance(condition, str) and condition:
+            wanted.update(
+                c for c in available if re.search(rf"(?<!\w){re.escape(c)}(?!\w)", condition)
+            )
+    return [c for c in available if c in wanted]
+
+
+def _with_placeholders(frame: pd.DataFrame, columns: list[str], rows: int) -> pd.DataFrame:
+    """`frame` (the columns read) with every other column of `columns` as an all-null sparse
+    column, in table order: table-level expectations (`expect_table_columns_to_match_set`,
+    row counts) see the table's real column names and row count, while a column no
+    expectation reads costs no memory (a sparse all-null column stores no value)."""
+    frame = frame.reset_index(drop=True) if len(frame.columns) else pd.DataFrame(index=range(rows))
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        empty = pd.arrays.SparseArray(np.full(rows, np.nan), fill_value=np.nan)
+        frame = pd.concat(
+            [frame, pd.DataFrame({c: empty for c in missing}, index=frame.index)], axis=1
+        )
+    return frame[columns]
+
+
+def _read_table(database: Path, schema: str, suite: SuiteSpec) -> _TableData:
+    """Read the columns of `schema.<suite table>` that the suite needs (`needed_columns`) and
+    the suite's referenced columns via a read-only connection.
+
+    The other columns are there by name only (`_with_placeholders`). The connection is closed
+    before returning, so the file is not locked afterwards.
     """
     refs = {ref for entry in suite.expectations for ref in find_references(entry.get("kwargs", {}))}
     with duckdb.connect(str(database), read_only=True) as con:
         catalog = _current_catalog(con)
         if not _table_exists(con, catalog, schema, suite.table):
             raise TableNotFoundError(f"table {schema}.{suite.table} does not exist in {database}")
-        frame = _fetch_frame(con, f"select * from {_qualified(catalog, schema, suite.table)}")
+        table = _qualified(catalog, schema, suite.table)
+        columns = _table_columns(con, catalog, schema, suite.table)
+        read = needed_columns(suite, columns)
+        if read:
+            frame = _fetch_frame(con, f"select {', '.join(map(_quote, read))} from {table}")
+            rows = len(frame)
+        else:
+            frame = pd.DataFrame()
+            rows = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
+        frame = _with_placeholders(frame, columns, rows)
         values = {ref: _read_column_values(con, catalog, schema, *ref) for ref in sorted(refs)}
     return _TableData(frame=frame, references=values)
 
