@@ -1195,3 +1195,160 @@ def validate(
     report = session.validate(database, suites, schema_for_layer)
     report.data_docs_index = session.build_data_docs()
     return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Expectations that repeat a dbt test or contract constraint
+# ---------------------------------------------------------------------------------------------
+
+# Suites of this layer check tables loaded before dbt runs, which dbt does not test.
+LAYERS_BEFORE_DBT = frozenset({"raw"})
+
+
+@dataclass
+class DbtChecks:
+    """What dbt already enforces on one model, blocking the run when it fails: columns with an
+    error-severity `not_null` test or an enforced-contract `not_null` constraint, columns with
+    an error-severity `unique` test, and each column's error-severity `accepted_values` sets.
+    Tests with a `where` filter check only some rows and are left out."""
+
+    not_null: set[str] = field(default_factory=set)
+    unique: set[str] = field(default_factory=set)
+    accepted_values: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+
+
+def dbt_checks(manifest: Mapping[str, Any]) -> dict[str, DbtChecks]:
+    """The blocking column checks dbt makes on each model, by the model's relation name."""
+    nodes = manifest.get("nodes", {})
+    by_id: dict[str, DbtChecks] = {}
+    relation: dict[str, str] = {}
+    for uid, node in nodes.items():
+        if node.get("resource_type") != "model":
+            continue
+        relation[uid] = node.get("alias") or node["name"]
+        checks = by_id.setdefault(uid, DbtChecks())
+        if (node.get("config", {}).get("contract") or {}).get("enforced"):
+            for column in node.get("columns", {}).values():
+                if any(c.get("type") == "not_null" for c in column.get("constraints", [])):
+                    checks.not_null.add(column["name"])
+            for constraint in node.get("constraints", []):
+                if constraint.get("type") == "not_null":
+                    checks.not_null.update(constraint.get("columns") or [])
+    for node in nodes.values():
+        meta = node.get("test_metadata") or {}
+        config = node.get("config", {})
+        target = node.get("attached_node")
+        if (
+            node.get("resource_type") != "test"
+            or target not in by_id
+            or str(config.get("severity", "error")).lower() != "error"
+            or config.get("where")
+            or not node.get("column_name")
+        ):
+            continue
+        checks, column = by_id[target], node["column_name"]
+        if meta.get("name") == "not_null":
+            checks.not_null.add(column)
+        elif meta.get("name") == "unique":
+            checks.unique.add(column)
+        elif meta.get("name") == "accepted_values":
+            values = frozenset(str(v) for v in meta.get("kwargs", {}).get("values") or [])
+            checks.accepted_values.setdefault(column, []).append(values)
+    names = list(relation.values())
+    return {name: by_id[uid] for uid, name in relation.items() if names.count(name) == 1}
+
+
+def dbt_duplicate(entry: Mapping[str, Any], checks: DbtChecks | None) -> str | None:
+    """Which dbt test or constraint makes the same check as a suite entry, or None.
+
+    Only an entry that checks every row with no tolerance (no `row_condition`, `mostly` 1 or
+    absent) can repeat a dbt test: `not_null`, `unique`, and `in_set` with a literal value set
+    equal to an `accepted_values` set.
+    """
+    kwargs = entry.get("kwargs", {})
+    column = kwargs.get("column")
+    if checks is None or not isinstance(column, str):
+        return None
+    if kwargs.get("row_condition") or kwargs.get("mostly", 1) != 1:
+        return None
+    kind = entry["type"]
+    if kind == "expect_column_values_to_not_be_null" and column in checks.not_null:
+        return f"dbt not_null test or contract constraint on {column}"
+    if kind == "expect_column_values_to_be_unique" and column in checks.unique:
+        return f"dbt unique test on {column}"
+    value_set = kwargs.get("value_set")
+    if (
+        kind == "expect_column_values_to_be_in_set"
+        and isinstance(value_set, list)
+        and frozenset(str(v) for v in value_set) in checks.accepted_values.get(column, [])
+    ):
+        return f"dbt accepted_values test on {column}"
+    return None
+
+
+def suite_dbt_duplicates(
+    suite: SuiteSpec, checks: Mapping[str, DbtChecks]
+) -> list[tuple[int, str]]:
+    """`(index, reason)` of each entry of `suite` that repeats a dbt test or constraint."""
+    if suite.layer in LAYERS_BEFORE_DBT:
+        return []
+    table_checks = checks.get(suite.table)
+    found = [(i, dbt_duplicate(entry, table_checks)) for i, entry in enumerate(suite.expectations)]
+    return [(i, reason) for i, reason in found if reason]
+
+
+def prune_dbt_duplicates(expectations_dir: Path, manifest: Mapping[str, Any]) -> dict[str, int]:
+    """Remove from the suite files the expectations that repeat a dbt test or constraint.
+
+    A suite whose row ids came from a removed `unique` expectation (no `id_columns`) gets that
+    column as `id_columns`, so failure messages keep naming offending rows. Returns the number
+    of expectations removed per suite file changed.
+    """
+    checks = dbt_checks(manifest)
+    removed: dict[str, int] = {}
+    for suite in load_suites(expectations_dir):
+        duplicates = dict(suite_dbt_duplicates(suite, checks))
+        if not duplicates:
+            continue
+        data = json.loads(suite.path.read_text(encoding="utf-8"))
+        unique = [
+            i
+            for i, entry in enumerate(suite.expectations)
+            if entry["type"] == "expect_column_values_to_be_unique"
+            and "column" in entry.get("kwargs", {})
+        ]
+        if not suite.id_columns and unique and unique[0] in duplicates:
+            data["id_columns"] = [suite.expectations[unique[0]]["kwargs"]["column"]]
+        data["expectations"] = [
+            e for i, e in enumerate(data["expectations"]) if i not in duplicates
+        ]
+        suite.path.write_text(
+            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        removed[str(suite.path)] = len(duplicates)
+    return removed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m orchestration.lib.quality prune-dbt-duplicates [MANIFEST]`: remove the suite
+    expectations that repeat a dbt test or contract (manifest: dbt_project/target/manifest.json
+    by default; run `python -m orchestration.cli prepare` first)."""
+    import argparse
+
+    from orchestration.lib.dbt_manifest import MANIFEST_PATH
+    from orchestration.lib.settings import EXPECTATIONS_DIR
+
+    parser = argparse.ArgumentParser(prog="python -m orchestration.lib.quality")
+    parser.add_argument("command", choices=["prune-dbt-duplicates"])
+    parser.add_argument("manifest", nargs="?", type=Path, default=MANIFEST_PATH)
+    args = parser.parse_args(argv)
+    manifest = json.loads(args.manifest.read_text(encoding="utf-8"))
+    removed = prune_dbt_duplicates(EXPECTATIONS_DIR, manifest)
+    for path, count in sorted(removed.items()):
+        print(f"{path}: {count} expectation(s) removed")
+    print(f"{sum(removed.values())} expectation(s) removed from {len(removed)} suite(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
