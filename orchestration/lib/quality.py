@@ -29,10 +29,16 @@ after validation, for failed single-column expectations only, as the first rows 
 GX's few unexpected values (or a null, for not-null checks): no index list is built (GX's
 `unexpected_index_column_names` would build one for every unexpected row before truncating).
 
-Why pandas and not GX's SQL datasource: GX's SQL datasource returns empty metrics on DuckDB.
-Each table is therefore read through a short-lived READ-ONLY DuckDB connection (closed right
-after reading, so the gate never blocks the single writer) and validated with GX's pandas
-datasource in an ephemeral (in-memory) GX context. The only files GX writes are the Data Docs,
+Why pandas and not GX's SQL datasource: GX's SQL datasource returns empty metrics on DuckDB
+(GX 1.24.1, DuckDB 2.0, duckdb-engine 0.17: a table asset loses its schema, a query asset fails
+with "list index out of range" in GX's bundled metric query). Each table is therefore read
+through a short-lived READ-ONLY DuckDB connection (closed right after reading, so the gate never
+blocks the single writer) and validated with GX's pandas datasource in an ephemeral (in-memory)
+GX context. Only the columns the suite's expectations name are read, plus the example columns
+(`needed_columns`); the others are empty sparse columns, present by name only.
+
+No suite outside the raw layer repeats a blocking dbt test or contract constraint
+(`prune_dbt_duplicates`, run as `python -m orchestration.lib.quality prune-dbt-duplicates`). The only files GX writes are the Data Docs,
 into `results_dir/data_docs/` (rewritten after each build to render with no network:
 `orchestration.lib.offline_docs`); the raw validation results and a summary are written as JSON
 by this module.
