@@ -4,6 +4,7 @@ process-tree measurement, and the one-more-day split. No pipeline run here."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import statistics
 import sys
@@ -231,7 +232,16 @@ def test_report_prints_targets_with_verdicts() -> None:
 
 def test_tiers_are_checked() -> None:
     assert benchmark.parse_tiers("1,5,50") == [1.0, 5.0, 50.0]
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(argparse.ArgumentTypeError, match="positive"):
         benchmark.parse_tiers("0")
-    with pytest.raises(ValueError, match="commas"):
+    with pytest.raises(argparse.ArgumentTypeError, match="commas"):
         benchmark.parse_tiers("1;5")
+
+
+def test_a_failing_step_stops_with_its_exit_code_and_log(tmp_path: Path) -> None:
+    log = tmp_path / "step.log"
+    code = "import sys; print('the reason it failed'); sys.exit(2)"
+    result = benchmark.python_step("full", code, log=log)
+    assert result.returncode == 2
+    with pytest.raises(RuntimeError, match=r"full exited with 2(.|\n)*the reason it failed"):
+        benchmark._check(result)
