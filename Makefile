@@ -85,6 +85,9 @@ DASHBOARD_PORT ?= 8050
 dashboard: install
 	@$(BIN)/python -m orchestration.dashboard --port $(DASHBOARD_PORT)
 
+# Per scale: generate, a full night, an incremental night with one more day and the bare-DuckDB
+# floor, then the ingest lines; CPU-s and peak RSS of each step's process tree, ratios, targets.
+# BENCH_ARGS="--tiers 1,5,50" for more scales (default 1: 10-15 min), --no-ingest to skip ingest.
 benchmark: install
 	$(BIN)/python -m orchestration.cli benchmark $(BENCH_ARGS)
 

@@ -2,7 +2,8 @@
 
 - demo: generate demo data, run the whole pipeline through Dagster, print a KPI summary.
 - run: run the pipeline on the landing folder as configured (SALES_KPI_* variables).
-- benchmark: generate data at a scale and time one pipeline run (wall time, peak memory).
+- benchmark: per scale, generate data, run a full and an incremental night and the bare-DuckDB
+  floor, and print CPU-seconds and peak RSS of each step's process tree with the ratios.
 - prepare: build the dbt manifest (needed before `dagster dev`).
 - docs: regenerate docs/canonical_format.md from the schema.
 - metrics: regenerate the dbt semantic layer, docs/kpi_catalog.md and the README KPI table from
@@ -312,44 +313,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    """Generate data at a scale, run the pipeline once, print wall time and peak memory."""
-    import resource
-    import shutil
+    """Per scale: generate, a full night, an incremental night with one more day, and the
+    bare-DuckDB floor, each a measured child process (orchestration/lib/benchmark.py)."""
+    from orchestration.lib import benchmark
 
-    from orchestration.demo.generate import generate
-    from orchestration.pipeline import run_pipeline, settings_for
-
-    base = Path(args.dir).resolve()
-    if base.exists():
-        shutil.rmtree(base)
-    landing = base / "landing"
-    end = date.fromisoformat(args.end_date)
-    started = time.perf_counter()
-    counts = generate(landing, scale=args.scale, seed=args.seed, end_date=end)
-    generated = time.perf_counter() - started
-    settings = settings_for(base, landing, end.isoformat())
-    _dagster_home()
-    import dagster as dg
-
-    started = time.perf_counter()
-    with dg.DagsterInstance.ephemeral() as instance:
-        outcome = run_pipeline(settings, instance=instance)
-    pipeline = time.perf_counter() - started
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    size = sum(p.stat().st_size for p in landing.rglob("*.csv")) / 2**20
-    _say(
-        f"scale {args.scale}: {counts.get('activities', 0):,} activities, "
-        f"{sum(counts.values()):,} rows, {size:,.0f} MiB of CSV\n"
-        f"  generate:  {generated:8.1f} s\n"
-        f"  pipeline:  {pipeline:8.1f} s  (load, dbt build + tests, quality gate, publish; "
-        f"success={outcome.success})\n"
-        f"  peak RSS:  {own:8.0f} MiB in this process (loader, GX, publication), "
-        f"{children:,.0f} MiB in the largest child process (dbt)\n"
-        f"  working db {settings.working_db.stat().st_size / 2**20:,.0f} MiB, published "
-        f"{settings.published_db.stat().st_size / 2**20 if settings.published_db.exists() else 0:,.0f} MiB"
-    )
-    return 0 if outcome.success else 1
+    try:
+        return benchmark.run(args, say=_say)
+    except RuntimeError as error:  # a step failed: its exit code and the end of its log
+        _say(str(error))
+        return EXIT_NOT_PUBLISHED
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
@@ -396,11 +368,13 @@ def main(argv: list[str] | None = None) -> int:
         "are those of the published file (such a run is skipped otherwise)",
     )
     run.set_defaults(func=cmd_run)
-    bench = sub.add_parser("benchmark", help="time one pipeline run at a given scale")
-    bench.add_argument("--scale", type=float, default=5.0, help="5.0 = about 1M activities")
-    bench.add_argument("--seed", type=int, default=42)
-    bench.add_argument("--end-date", default="2026-10-31")
-    bench.add_argument("--dir", default="/tmp/sales_kpi_benchmark", help="scratch folder")
+    bench = sub.add_parser(
+        "benchmark",
+        help="full night, incremental night and the bare-DuckDB floor, in CPU-s and peak RSS",
+    )
+    from orchestration.lib.benchmark import add_arguments as benchmark_arguments
+
+    benchmark_arguments(bench)
     bench.set_defaults(func=cmd_benchmark)
     sub.add_parser("prepare", help="build the dbt manifest").set_defaults(func=cmd_prepare)
     sub.add_parser("docs", help="write docs/canonical_format.md").set_defaults(func=cmd_docs)
