@@ -118,6 +118,7 @@ from orchestration.sources.base import (
     FileAccount,
     MappingError,
     Reject,
+    namespaced,
 )
 from orchestration.sources.readers import (
     EXCEL_SUFFIXES,
@@ -1134,16 +1135,23 @@ def _unknown_problem(
 
 
 def _namespace(values: pd.Series, system: str) -> pd.Series:
-    """`namespaced(system, value)` of every value, in one pass without a per-value call."""
-    prefix = f"{system}:"
+    """`namespaced(system, value)` of every value, without a per-value function call.
+
+    Clean text (str, stripped, not a null spelling: what the readers and parsers give) is
+    prefixed in one array operation; anything else goes through `namespaced()` itself.
+    """
     plain = values.to_numpy(dtype=object)
-    empty = pd.isna(plain)
-    out = [
-        None
-        if missing or not (text := str(value).strip()) or text.lower() in NULL_IDS
-        else prefix + text
-        for value, missing in zip(plain, empty, strict=True)
-    ]
+    out = np.full(len(plain), None, dtype=object)
+    present = ~pd.isna(plain)
+    text = plain[present]
+    if not len(text):
+        return pd.Series(out, index=values.index, dtype=object)
+    clean = np.array([type(v) is str and v != "" and v == v.strip() for v in text], dtype=bool)
+    clean &= ~pd.Series(text).str.lower().isin(NULL_IDS).to_numpy(dtype=bool)
+    named = np.empty(len(text), dtype=object)
+    named[clean] = f"{system}:" + text[clean]
+    named[~clean] = [namespaced(system, v) for v in text[~clean]]
+    out[present] = named
     return pd.Series(out, index=values.index, dtype=object)
 
 

@@ -352,6 +352,14 @@ def _clean(value: str | None) -> str | None:
     return text or None
 
 
+def _clean_column(column: Sequence[str | None]) -> np.ndarray:
+    """Stripped values (None for empty) of one column of a chunk, cleaned once per distinct
+    value; equal values share one str object, so repeated labels cost a pointer per row."""
+    codes, uniques = pd.factorize(np.array(column, dtype=object), use_na_sentinel=True)
+    cleaned = [_clean(value) for value in uniques]
+    return np.array([*cleaned, None], dtype=object)[codes]
+
+
 def _records_to_frame(records: Iterable[Sequence[str | None]], header_row: int) -> pd.DataFrame:
     """The frame of the records after the header row, built column by column in chunks of
     CHUNK_ROWS records (no per-row lists or dicts kept), so a streamed file is never held as
@@ -378,10 +386,7 @@ def _records_to_frame(records: Iterable[Sequence[str | None]], header_row: int) 
                 chunk_errors[i] = f"row has {len(record)} fields, the header has {width}"
                 extra_values[i] = True
             chunk[i] = (list(record) + [None] * width)[:width]
-        columns = [
-            np.array([(v.strip() or None) if v else None for v in column], dtype=object)
-            for column in (zip(*chunk, strict=True) if width else ())
-        ]
+        columns = [_clean_column(column) for column in (zip(*chunk, strict=True) if width else ())]
         present = extra_values.copy()
         for column in columns:
             present |= column != None  # noqa: E711 (element-wise on an object array)
