@@ -409,6 +409,84 @@ def _records_to_frame(records: Iterable[Sequence[str | None]], header_row: int) 
     return frame
 
 
+def _arrow_csv_frame(path: Path, encoding: str | None) -> pd.DataFrame | None:
+    """The frame `_records_to_frame(_csv_records(...))` gives, read by pyarrow's CSV reader
+    (parsed in C++, the declared encoding decoded in streaming blocks); None when the file is
+    not plain (undeclared or unknown encoding, a record whose field count differs from the
+    header's, an empty line, a field over the csv module's limit, anything pyarrow refuses),
+    and then the csv module reads it with its row numbering, read errors and messages."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pa_csv
+
+    if not encoding:
+        return None
+    codec = normalise_encoding(encoding)
+    try:
+        codecs.lookup(codec)
+        with path.open("rb") as raw:
+            start = raw.read(1 << 16)
+        first_line = start.split(b"\n", 1)[0].decode(codec, errors="replace")
+    except (LookupError, OSError):
+        return None
+    if codec == "utf-8":
+        codec = "utf-8-sig" if start.startswith(UTF8_BOM) else "utf8"
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    width = len(next(csv.reader([first_line], delimiter=delimiter), []))
+    if not width:
+        return None
+    names = [f"c{i}" for i in range(width)]
+
+    def refuse(_row: object) -> str:
+        return "error"  # pyarrow stops: the csv module reads the file
+
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                column_names=names, encoding=codec, block_size=1 << 22, use_threads=False
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=refuse,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except Exception:  # the csv module path reads it, or names the problem
+        return None
+    if table.num_rows == 0:
+        return None
+    limit = csv.field_size_limit()
+    columns = []
+    for name in names:
+        column = table.column(name)
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
+            return None
+        encoded = pc.dictionary_encode(column).combine_chunks()
+        uniques = [_clean(value) for value in encoded.dictionary.to_pylist()]
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        columns.append(np.array([*uniques, None], dtype=object)[indices])
+    del table
+    labels = _header_labels([column[0] if len(column) else None for column in columns])
+    present = np.zeros(len(columns[0]) - 1, dtype=bool)
+    for column in columns:
+        present |= column[1:] != None  # noqa: E711 (element-wise on an object array)
+    numbers = np.arange(1, len(present) + 1, dtype="int64")[present]
+    data = {label: column[1:][present] for label, column in zip(labels, columns, strict=True)}
+    frame = pd.DataFrame(data, columns=labels, dtype=object)
+    frame[SOURCE_ROW] = numbers
+    frame[READ_ERROR] = pd.Series(np.full(len(numbers), None, dtype=object), dtype=object)
+    frame.attrs["blank_rows"] = int(len(present) - present.sum())
+    frame.attrs["sheet"] = None
+    return frame
+
+
 def read_table(
     path: Path | str, encoding: str | None = None, sheet: str | None = None, header_row: int = 1
 ) -> pd.DataFrame:
@@ -430,10 +508,15 @@ def read_table(
     elif suffix in PARQUET_SUFFIXES:
         records, header_row = _parquet_records(path), 1
     else:
+        fast = _arrow_csv_frame(path, encoding) if header_row == 1 else None
+        if fast is not None:
+            return fast
         records = _csv_records(path, encoding)
     try:
         frame = _records_to_frame(records, header_row)
     except MappingError as error:
+        if str(error).startswith(f"{path}: "):  # from the streamed records: names the file
+            raise
         raise MappingError(f"{path}: {error}") from error
     frame.attrs["sheet"] = sheet_name
     return frame
