@@ -8,7 +8,13 @@ Reading (`read_table`):
   candidate when it offers one. Shift_JIS (declared or detected) is always read as `cp932`,
   the Windows superset Excel writes (①, ㈱, NEC/IBM extensions).
 - CSV via the `csv` module (CRLF, quoted newlines and quoted commas are handled); a header line
-  with more tabs than commas is read as TSV. `.xlsx` via openpyxl (read-only, cached values):
+  with more tabs than commas is read as TSV. With a declared encoding (e.g. the mapping's
+  `encoding: cp932`) the file is first read by pyarrow's CSV reader (C++; the encoding decoded
+  in streaming blocks, each column's cells cleaned once per distinct value, equal cells sharing
+  one str), giving the same frame; a file that is not plain CSV for it (a record whose field
+  count differs from the header's, a field over the csv module's limit, a bad byte) is read by
+  the csv module instead, streamed through `io.TextIOWrapper` and typed in chunks of
+  `CHUNK_ROWS` records, with its row numbers, `_read_error`s and messages. `.xlsx` via openpyxl (read-only, cached values):
   date cells become ISO text (`2025-04-03` or `2025-04-03 10:00:00`), numbers plain decimals.
 - JSON Lines (`.jsonl`, `.ndjson`, `.json`: one object per line; a `.json` file holding one
   array of objects is accepted too) via the `json` module, so strings keep their exact
