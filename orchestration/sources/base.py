@@ -22,6 +22,7 @@ that names the file, the column or value, and what to add to the mapping.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -32,6 +33,7 @@ import pandas as pd
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 LINEAGE_COLUMNS = ("_source_file", "_source_row")
+NULL_IDS = frozenset({"nan", "none", "null"})  # id spellings that mean "no id"
 
 
 class MappingError(ValueError):
@@ -80,7 +82,7 @@ def namespaced(source_system: str, value: object) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not text or text.lower() in {"nan", "none", "null"}:
+    if not text or text.lower() in NULL_IDS:
         return None
     return f"{source_system}:{text}"
 
@@ -93,6 +95,37 @@ def write_conversion(conversion: Conversion, out_dir: Path) -> dict[str, Path]:
     written = {}
     for entity, frame in conversion.frames.items():
         path = out_dir / f"{entity}.csv"
-        frame.to_csv(path, index=False)
+        write_frame_csv(frame, path)
         written[entity] = path
     return written
+
+
+WRITE_BATCH_ROWS = 50_000
+
+
+def write_frame_csv(frame: pd.DataFrame, path: Path) -> None:
+    """`frame.to_csv(path, index=False)`, written batch by batch with the csv module.
+
+    The same text as pandas writes (minimal quoting, `\n` line ends, empty for None and NaN,
+    integers without `.0`), without pandas' per-chunk formatting copies.
+    """
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([str(name) for name in frame.columns])
+        for start in range(0, len(frame), WRITE_BATCH_ROWS):
+            batch = frame.iloc[start : start + WRITE_BATCH_ROWS]
+            writer.writerows(
+                zip(*(_csv_cells(batch.iloc[:, i]) for i in range(batch.shape[1])), strict=True)
+            )
+
+
+def _csv_cells(column: pd.Series) -> list:
+    """Cell values as pandas' to_csv renders them: None for missing, plain ints, text as is."""
+    if pd.api.types.is_integer_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+        return column.tolist()
+    values = column.to_numpy(dtype=object, na_value=None)
+    missing = pd.isna(values)
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return values.tolist()

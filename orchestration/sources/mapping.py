@@ -112,7 +112,14 @@ import yaml
 
 from orchestration.lib.canonical_schema import ENTITIES, Column, Entity
 from orchestration.lib.input_files import check_relative, load_yaml, refuse_outside
-from orchestration.sources.base import Conversion, FileAccount, MappingError, Reject, namespaced
+from orchestration.sources.base import (
+    NULL_IDS,
+    Conversion,
+    FileAccount,
+    MappingError,
+    Reject,
+    namespaced,
+)
 from orchestration.sources.readers import (
     EXCEL_SUFFIXES,
     READ_ERROR,
@@ -785,7 +792,31 @@ def _fold_text(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).translate(LOOK_ALIKES).casefold().split())
 
 
+def _distinct(text: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes (-1 for empty) and the distinct non-empty values of a column, to work once per value."""
+    codes, uniques = pd.factorize(text.astype(object), use_na_sentinel=True)
+    return codes, pd.Series(uniques, dtype=object)
+
+
+def _spread(codes: np.ndarray, index: pd.Index, values: pd.Series, empty: object) -> pd.Series:
+    """Per-distinct `values` back on the rows (`empty` where the code is -1)."""
+    dtype = bool if values.dtype == bool else object
+    spread = np.append(values.to_numpy(dtype=dtype), np.array([empty], dtype=dtype))[codes]
+    return pd.Series(spread, index=index, dtype=dtype)
+
+
 def _choose(text: pd.Series, choices: Sequence[str]) -> Typed:
+    """Canonical spelling of each value among `choices` (exact, else loosely matched)."""
+    codes, uniques = _distinct(text)
+    values, _, unknown = _choose_distinct(uniques, choices)
+    return Typed(
+        _spread(codes, text.index, values, None),
+        pd.Series(False, index=text.index),
+        _spread(codes, text.index, unknown, False),
+    )
+
+
+def _choose_distinct(text: pd.Series, choices: Sequence[str]) -> Typed:
     exact = text.where(text.isin(choices))
     loose = _fold(text).map({_fold_text(c): c for c in choices})
     values = exact.fillna(loose).astype(object)
@@ -1024,6 +1055,13 @@ def _input_text(job: FileJob, col: ColumnSpec, labels: dict[str, str]) -> pd.Ser
 
 def _apply_map(vmap: ValueMap, text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Mapped values and the mask of non-empty values the map does not cover."""
+    codes, uniques = _distinct(text)
+    values, unmapped = _map_distinct(vmap, uniques)
+    empty = vmap.entries.get("")  # empty cells: the map's "" entry, else empty
+    return _spread(codes, text.index, values, empty), _spread(codes, text.index, unmapped, False)
+
+
+def _map_distinct(vmap: ValueMap, text: pd.Series) -> tuple[pd.Series, pd.Series]:
     entries = vmap.entries
     exact = text.isin(list(entries))
     folded_entries = {_fold_text(k): k for k in entries if k}
@@ -1097,9 +1135,24 @@ def _unknown_problem(
 
 
 def _namespace(values: pd.Series, system: str) -> pd.Series:
-    distinct = values.dropna().unique()
-    lookup = {value: namespaced(system, value) for value in distinct}
-    return values.map(lookup).astype(object).where(values.notna(), None)
+    """`namespaced(system, value)` of every value, without a per-value function call.
+
+    Clean text (str, stripped, not a null spelling: what the readers and parsers give) is
+    prefixed in one array operation; anything else goes through `namespaced()` itself.
+    """
+    plain = values.to_numpy(dtype=object)
+    out = np.full(len(plain), None, dtype=object)
+    present = ~pd.isna(plain)
+    text = plain[present]
+    if not len(text):
+        return pd.Series(out, index=values.index, dtype=object)
+    clean = np.array([type(v) is str and v != "" and v == v.strip() for v in text], dtype=bool)
+    clean &= ~pd.Series(text).str.lower().isin(NULL_IDS).to_numpy(dtype=bool)
+    named = np.empty(len(text), dtype=object)
+    named[clean] = f"{system}:" + text[clean]
+    named[~clean] = [namespaced(system, v) for v in text[~clean]]
+    out[present] = named
+    return pd.Series(out, index=values.index, dtype=object)
 
 
 class RowProblems:
@@ -1113,6 +1166,8 @@ class RowProblems:
     def add(
         self, mask: pd.Series, column: str | None, values: pd.Series, reason: str | pd.Series
     ) -> None:
+        if not mask.any():
+            return
         reasons = reason if isinstance(reason, pd.Series) else pd.Series(reason, index=mask.index)
         first = mask & self.reason.isna()
         later = mask & ~first

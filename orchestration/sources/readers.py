@@ -8,7 +8,13 @@ Reading (`read_table`):
   candidate when it offers one. Shift_JIS (declared or detected) is always read as `cp932`,
   the Windows superset Excel writes (①, ㈱, NEC/IBM extensions).
 - CSV via the `csv` module (CRLF, quoted newlines and quoted commas are handled); a header line
-  with more tabs than commas is read as TSV. `.xlsx` via openpyxl (read-only, cached values):
+  with more tabs than commas is read as TSV. With a declared encoding (e.g. the mapping's
+  `encoding: cp932`) the file is first read by pyarrow's CSV reader (C++; the encoding decoded
+  in streaming blocks, each column's cells cleaned once per distinct value, equal cells sharing
+  one str), giving the same frame; a file that is not plain CSV for it (a record whose field
+  count differs from the header's, a field over the csv module's limit, a bad byte) is read by
+  the csv module instead, streamed through `io.TextIOWrapper` and typed in chunks of
+  `CHUNK_ROWS` records, with its row numbers, `_read_error`s and messages. `.xlsx` via openpyxl (read-only, cached values):
   date cells become ISO text (`2025-04-03` or `2025-04-03 10:00:00`), numbers plain decimals.
 - JSON Lines (`.jsonl`, `.ndjson`, `.json`: one object per line; a `.json` file holding one
   array of objects is accepted too) via the `json` module, so strings keep their exact
@@ -42,12 +48,14 @@ without Python loops over rows. Numbers and dates are NFKC-normalised first (ful
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
+import itertools
 import json
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -72,6 +80,7 @@ JAPANESE_ENCODINGS = SHIFT_JIS_NAMES | {"euc_jp", "euc-jp", "iso2022_jp", "iso-2
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet",)
+CHUNK_ROWS = 50_000  # records typed per step when a file is read
 TOKYO_OFFSET_MINUTES = 9 * 60  # Asia/Tokyo has had no daylight saving time since 1951
 
 # ---------------------------------------------------------------------------------------------
@@ -141,24 +150,53 @@ def _decode(path: Path, encoding: str | None) -> str:
     return decode_export(path, encoding)
 
 
-def _csv_records(path: Path, encoding: str | None) -> list[list[str]]:
-    text = _decode(path, encoding)
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
-    return csv_records(path, text, delimiter)
+def _csv_records(path: Path, encoding: str | None) -> Iterator[list[str]]:
+    """The file's CSV records, streamed when the encoding is declared (decoded in chunks, so
+    the whole text is never held); an undeclared encoding is detected on the whole file."""
+    codec = normalise_encoding(encoding) if encoding else None
+    if codec is not None:
+        try:
+            codecs.lookup(codec)
+        except LookupError:
+            codec = None  # decode_export names the unknown encoding
+    if codec is None:
+        text = _decode(path, encoding)
+        first_line = text.split("\n", 1)[0]
+        delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+        yield from csv_records(path, text, delimiter)
+        return
+    with path.open("rb") as raw:
+        if codec == "utf-8" and raw.read(3) != UTF8_BOM:
+            raw.seek(0)
+        stream = io.TextIOWrapper(raw, encoding=codec, newline="")
+        try:
+            first_line = stream.readline()
+            delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+            lines = itertools.chain([first_line], stream)
+            yield from _reader_records(path, csv.reader(lines, delimiter=delimiter))
+        except UnicodeDecodeError:
+            pass
+        else:
+            return
+    _decode(path, encoding)  # raises the MappingError naming the line and byte
+    raise AssertionError(f"{path}: streamed decoding failed but decoding the file did not")
+
+
+def _reader_records(path: Path, reader: Any) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise MappingError(
+            f"{path}: line {reader.line_num}: cannot be read as CSV ({error}). What to do: "
+            "check that line for an unterminated quote, or export the file again."
+        ) from error
 
 
 def csv_records(path: Path, text: str, delimiter: str = ",") -> list[list[str]]:
     """Every record of a CSV text; a MappingError naming the file and line when the csv
     module refuses one (e.g. a field over its 128 KiB limit)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        return list(reader)
-    except csv.Error as error:
-        raise MappingError(
-            f"{path}: line {reader.line_num}: cannot be read as CSV ({error}). What to do: "
-            "check that line for an unterminated quote, or export the file again."
-        ) from error
+    return list(_reader_records(path, reader))
 
 
 def _float_text(value: float) -> str:
@@ -320,28 +358,138 @@ def _clean(value: str | None) -> str | None:
     return text or None
 
 
-def _records_to_frame(records: list[list[str | None]], header_row: int) -> pd.DataFrame:
-    if len(records) < header_row:
-        raise MappingError(f"the file has no header row {header_row} (it has {len(records)} rows)")
-    labels = _header_labels(records[header_row - 1])
+def _clean_column(column: Sequence[str | None]) -> np.ndarray:
+    """Stripped values (None for empty) of one column of a chunk, cleaned once per distinct
+    value; equal values share one str object, so repeated labels cost a pointer per row."""
+    codes, uniques = pd.factorize(np.array(column, dtype=object), use_na_sentinel=True)
+    cleaned = [_clean(value) for value in uniques]
+    return np.array([*cleaned, None], dtype=object)[codes]
+
+
+def _records_to_frame(records: Iterable[Sequence[str | None]], header_row: int) -> pd.DataFrame:
+    """The frame of the records after the header row, built column by column in chunks of
+    CHUNK_ROWS records (no per-row lists or dicts kept), so a streamed file is never held as
+    text or as records."""
+    remaining = iter(records)
+    head = list(itertools.islice(remaining, header_row))
+    if len(head) < header_row:
+        raise MappingError(f"the file has no header row {header_row} (it has {len(head)} rows)")
+    labels = _header_labels(head[-1])
     width = len(labels)
-    rows: list[list[str | None]] = []
-    numbers: list[int] = []
-    errors: list[str | None] = []
+    parts: list[list[np.ndarray]] = [[] for _ in range(width)]
+    numbers: list[np.ndarray] = []
+    errors: list[np.ndarray] = []
     blank = 0
-    for number, record in enumerate(records[header_row:], start=1):
-        values = [_clean(v) for v in record]
-        if not any(values):
-            blank += 1
-            continue
-        extra = [v for v in values[width:] if v is not None]
-        errors.append(f"row has {len(values)} fields, the header has {width}" if extra else None)
-        rows.append((values + [None] * width)[:width])
-        numbers.append(number)
-    frame = pd.DataFrame(rows, columns=labels, dtype=object)
-    frame[SOURCE_ROW] = pd.Series(numbers, dtype="int64")
-    frame[READ_ERROR] = pd.Series(errors, dtype=object)
+    read = 0
+    while chunk := list(itertools.islice(remaining, CHUNK_ROWS)):
+        size = len(chunk)
+        chunk_errors = np.full(size, None, dtype=object)
+        extra_values = np.zeros(size, dtype=bool)
+        for i, record in enumerate(chunk):
+            if len(record) == width:
+                continue
+            if any(_clean(v) for v in record[width:]):
+                chunk_errors[i] = f"row has {len(record)} fields, the header has {width}"
+                extra_values[i] = True
+            chunk[i] = (list(record) + [None] * width)[:width]
+        columns = [_clean_column(column) for column in (zip(*chunk, strict=True) if width else ())]
+        present = extra_values.copy()
+        for column in columns:
+            present |= column != None  # noqa: E711 (element-wise on an object array)
+        blank += size - int(present.sum())
+        for part, column in zip(parts, columns, strict=True):
+            part.append(column[present])
+        numbers.append(np.arange(read + 1, read + size + 1, dtype="int64")[present])
+        errors.append(chunk_errors[present])
+        read += size
+    data = {
+        label: np.concatenate(part) if part else np.array([], dtype=object)
+        for label, part in zip(labels, parts, strict=True)
+    }
+    frame = pd.DataFrame(data, columns=labels, dtype=object)
+    frame[SOURCE_ROW] = np.concatenate(numbers) if numbers else np.array([], dtype="int64")
+    frame[READ_ERROR] = pd.Series(
+        np.concatenate(errors) if errors else np.array([], dtype=object), dtype=object
+    )
     frame.attrs["blank_rows"] = blank
+    return frame
+
+
+def _arrow_csv_frame(path: Path, encoding: str | None) -> pd.DataFrame | None:
+    """The frame `_records_to_frame(_csv_records(...))` gives, read by pyarrow's CSV reader
+    (parsed in C++, the declared encoding decoded in streaming blocks); None when the file is
+    not plain (undeclared or unknown encoding, a record whose field count differs from the
+    header's, an empty line, a field over the csv module's limit, anything pyarrow refuses),
+    and then the csv module reads it with its row numbering, read errors and messages."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pa_csv
+
+    if not encoding:
+        return None
+    codec = normalise_encoding(encoding)
+    try:
+        codecs.lookup(codec)
+        with path.open("rb") as raw:
+            start = raw.read(1 << 16)
+        first_line = start.split(b"\n", 1)[0].decode(codec, errors="replace")
+    except (LookupError, OSError):
+        return None
+    if codec == "utf-8":
+        codec = "utf-8-sig" if start.startswith(UTF8_BOM) else "utf8"
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    width = len(next(csv.reader([first_line], delimiter=delimiter), []))
+    if not width:
+        return None
+    names = [f"c{i}" for i in range(width)]
+
+    def refuse(_row: object) -> str:
+        return "error"  # pyarrow stops: the csv module reads the file
+
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(
+                column_names=names, encoding=codec, block_size=1 << 22, use_threads=False
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=refuse,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except Exception:  # the csv module path reads it, or names the problem
+        return None
+    if table.num_rows == 0:
+        return None
+    limit = csv.field_size_limit()
+    columns = []
+    for name in names:
+        column = table.column(name)
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
+            return None
+        encoded = pc.dictionary_encode(column).combine_chunks()
+        uniques = [_clean(value) for value in encoded.dictionary.to_pylist()]
+        indices = encoded.indices.to_numpy(zero_copy_only=False)
+        columns.append(np.array([*uniques, None], dtype=object)[indices])
+    del table
+    labels = _header_labels([column[0] if len(column) else None for column in columns])
+    present = np.zeros(len(columns[0]) - 1, dtype=bool)
+    for column in columns:
+        present |= column[1:] != None  # noqa: E711 (element-wise on an object array)
+    numbers = np.arange(1, len(present) + 1, dtype="int64")[present]
+    data = {label: column[1:][present] for label, column in zip(labels, columns, strict=True)}
+    frame = pd.DataFrame(data, columns=labels, dtype=object)
+    frame[SOURCE_ROW] = numbers
+    frame[READ_ERROR] = pd.Series(np.full(len(numbers), None, dtype=object), dtype=object)
+    frame.attrs["blank_rows"] = int(len(present) - present.sum())
+    frame.attrs["sheet"] = None
     return frame
 
 
@@ -366,10 +514,15 @@ def read_table(
     elif suffix in PARQUET_SUFFIXES:
         records, header_row = _parquet_records(path), 1
     else:
+        fast = _arrow_csv_frame(path, encoding) if header_row == 1 else None
+        if fast is not None:
+            return fast
         records = _csv_records(path, encoding)
     try:
         frame = _records_to_frame(records, header_row)
     except MappingError as error:
+        if str(error).startswith(f"{path}: "):  # from the streamed records: names the file
+            raise
         raise MappingError(f"{path}: {error}") from error
     frame.attrs["sheet"] = sheet_name
     return frame
