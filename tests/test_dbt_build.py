@@ -234,3 +234,8 @@ def test_a_new_working_database_does_not_make_dbt_parse_the_whole_project(
     assert result.success, result.exception
     assert "StateCheckVarsHash" in events  # dbt did compare the saved state
     assert "UnableToPartialParse" not in events
+
+
+def test_no_dbt_adapter_is_built_in_the_pipeline_process() -> None:
+    # dagster-dbt would build one per dbt command (~1.5 CPU-s) for metadata we do not fetch.
+    assert transform.dbt_resource()._initialize_dbt_core_adapter(["build"]) is None
