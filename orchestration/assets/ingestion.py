@@ -24,6 +24,7 @@ from orchestration.lib.loader import (
     unmatched_files,
 )
 from orchestration.lib.progress import report as progress
+from orchestration.lib.reference import load_jp_public_holidays
 from orchestration.lib.run_lock import mark_phase
 from orchestration.resources import WarehouseResource
 from orchestration.sources.base import MappingError
@@ -313,10 +314,6 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
     kinds={"duckdb", "python"},
 )
 def jp_public_holidays(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    # Imported here: the `holidays` library costs ~1 CPU-s to import, which processes that
-    # only load the definitions (the UI, the daemon's sensor ticks) do not need.
-    from orchestration.lib.reference import load_jp_public_holidays
-
     settings = warehouse.settings()
     settings.working_db.parent.mkdir(parents=True, exist_ok=True)
     count = load_jp_public_holidays(settings.working_db)
