@@ -1,17 +1,25 @@
 """How the dbt asset runs dbt (orchestration/assets/transform.py), without running dbt: the
 per-build target folders are pruned, dbt's lines do not reach stdout, and the partial-parse
-state is kept per vars and working database."""
+state is kept per vars; and with dbt itself: a new working database does not make dbt parse
+the whole project again."""
 
 from __future__ import annotations
 
 import collections
+import importlib.util
 import os
+import shutil
 import sys
 import time
+import types
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 from orchestration.assets import transform
+from orchestration.lib.dbt_manifest import MANIFEST_PATH, ensure_manifest
+from orchestration.lib.settings import DBT_PLUGINS_DIR, DBT_PROJECT_DIR, REPO_ROOT
 from orchestration.pipeline import settings_for
 
 
@@ -84,15 +92,12 @@ def test_dbt_lines_do_not_reach_stdout_and_the_summary_is_kept(capsys) -> None:
     ]
 
 
-def test_partial_parse_state_per_vars_and_working_database(tmp_path: Path, monkeypatch) -> None:
+def test_partial_parse_state_per_vars(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(transform, "PARTIAL_PARSE_DIR", tmp_path / "states")
-    first = settings_for(tmp_path / "a", tmp_path / "landing", "2025-10-31")
-    other_db = settings_for(tmp_path / "b", tmp_path / "landing", "2025-10-31")
     variables = {"as_of_date": "2025-10-31", "reporting_currency": "JPY"}
-    state = transform.partial_parse_state(variables, first)
-    assert state == transform.partial_parse_state(dict(reversed(variables.items())), first)
-    assert state != transform.partial_parse_state(variables, other_db)
-    assert state != transform.partial_parse_state({**variables, "as_of_date": "2025-11-01"}, first)
+    state = transform.partial_parse_state(variables)
+    assert state == transform.partial_parse_state(dict(reversed(variables.items())))
+    assert state != transform.partial_parse_state({**variables, "as_of_date": "2025-11-01"})
 
     build = tmp_path / "target" / "dbt-1"
     transform.restore_partial_parse_state(state, build)  # nothing saved yet: nothing copied
@@ -108,7 +113,7 @@ def test_partial_parse_state_per_vars_and_working_database(tmp_path: Path, monke
 
     monkeypatch.setattr(transform, "KEEP_PARTIAL_PARSE_STATES", 2)
     for day in range(3, 6):  # three more states: only the newest two are kept
-        other = transform.partial_parse_state({"as_of_date": f"2025-11-0{day}"}, first)
+        other = transform.partial_parse_state({"as_of_date": f"2025-11-0{day}"})
         transform.save_partial_parse_state(build, other)
         time.sleep(0.01)
     assert len(list(state.parent.glob("*.msgpack"))) == 2
@@ -158,3 +163,79 @@ def test_dbt_version_is_asked_once_per_process_and_never_of_our_own_dbt(
     assert str(transform.dbt_cli_version(other)) == "1.11.16"
     assert calls == [[other, "--version"]]  # asked once
     transform.dbt_cli_version.cache_clear()
+
+
+def _plugin_module():
+    spec = importlib.util.spec_from_file_location(
+        "sales_kpi_working_db_under_test", DBT_PLUGINS_DIR / "sales_kpi_working_db.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_profile_plugin_opens_the_working_database_of_the_environment(
+    tmp_path: Path, monkeypatch
+) -> None:
+    plugin = _plugin_module().Plugin(
+        name="p", plugin_config={"default_path": "../warehouse/working.duckdb"}
+    )
+    creds = types.SimpleNamespace(path="working.duckdb")
+    database = tmp_path / "run" / "working.duckdb"
+    monkeypatch.setenv("SALES_KPI_WORKING_DB", str(database))
+    plugin.update_connection_config(creds, {})
+    assert creds.path == str(database)
+
+    monkeypatch.delenv("SALES_KPI_WORKING_DB")
+    monkeypatch.chdir(tmp_path)
+    creds = types.SimpleNamespace(path="working.duckdb")
+    plugin.update_connection_config(creds, {})  # dbt by hand: the profile's default
+    assert creds.path == str((tmp_path / ".." / "warehouse" / "working.duckdb").resolve())
+
+    # A profile rendered with another file name than the variable now names: never the
+    # wrong database, a clear error.
+    monkeypatch.setenv("SALES_KPI_WORKING_DB", str(tmp_path / "other.duckdb"))
+    with pytest.raises(RuntimeError, match=r"other\.duckdb"):
+        plugin.update_connection_config(types.SimpleNamespace(path="working.duckdb"), {})
+
+
+def test_a_new_working_database_does_not_make_dbt_parse_the_whole_project(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The state of `dbt parse` (ensure_manifest: the default working database, no vars) is
+    reused by dbt for a working database elsewhere: no "Unable to do partial parsing"."""
+    from dbt.cli.main import dbtRunner
+
+    ensure_manifest()
+    target = tmp_path / "target"
+    target.mkdir()
+    shutil.copyfile(
+        MANIFEST_PATH.with_name("partial_parse.msgpack"), target / "partial_parse.msgpack"
+    )
+    settings = settings_for(tmp_path / "elsewhere", tmp_path / "landing")
+    assert settings.working_db != REPO_ROOT / "warehouse" / "working.duckdb"
+    for name, value in settings.dbt_env().items():
+        monkeypatch.setenv(name, value)
+    events: list[str] = []
+    result = dbtRunner(callbacks=[lambda event: events.append(event.info.name)]).invoke(
+        [
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(tmp_path / "logs"),
+            "--quiet",
+        ]
+    )
+    assert result.success, result.exception
+    assert "StateCheckVarsHash" in events  # dbt did compare the saved state
+    assert "UnableToPartialParse" not in events
+
+
+def test_no_dbt_adapter_is_built_in_the_pipeline_process() -> None:
+    # dagster-dbt would build one per dbt command (~1.5 CPU-s) for metadata we do not fetch.
+    assert transform.dbt_resource()._initialize_dbt_core_adapter(["build"]) is None

@@ -15,7 +15,7 @@ try:
 except ImportError:  # pragma: no cover - Windows: no lock, as before
     fcntl = None  # type: ignore[assignment]
 
-from orchestration.lib.settings import DBT_PROJECT_DIR, REPO_ROOT
+from orchestration.lib.settings import DBT_PLUGINS_DIR, DBT_PROJECT_DIR, REPO_ROOT
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 _WATCHED = ("models", "macros", "data-tests", "dbt_project.yml", "profiles.yml")
@@ -59,6 +59,7 @@ def _parse() -> Path:
     from dbt.cli.main import dbtRunner
 
     os.environ.setdefault("SALES_KPI_WORKING_DB", str(REPO_ROOT / "warehouse" / "working.duckdb"))
+    os.environ.setdefault("SALES_KPI_DBT_PLUGINS_DIR", str(DBT_PLUGINS_DIR))
     result = dbtRunner().invoke(
         [
             "parse",

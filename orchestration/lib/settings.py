@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+# The dbt-duckdb plugin that opens the working database (see dbt_project/profiles.yml).
+DBT_PLUGINS_DIR = DBT_PROJECT_DIR / "plugins"
 
 
 def _path(name: str, default: Path, home: Path) -> Path:
@@ -111,4 +113,9 @@ class Settings:
         return variables
 
     def dbt_env(self) -> dict[str, str]:
-        return {"SALES_KPI_WORKING_DB": str(self.working_db)}
+        """What dbt reads from the environment: the working database (opened by the profile's
+        plugin, dbt_project/plugins/, which is found through SALES_KPI_DBT_PLUGINS_DIR)."""
+        return {
+            "SALES_KPI_WORKING_DB": str(self.working_db),
+            "SALES_KPI_DBT_PLUGINS_DIR": str(DBT_PLUGINS_DIR),
+        }
