@@ -37,8 +37,8 @@ SEEN: dict = {}
 
 @dg.asset
 def dbt_vars_probe(warehouse: WarehouseResource) -> None:
-    """What a run's assets take from the warehouse resource: the dbt vars dbt is given."""
-    SEEN["dbt_vars"] = warehouse.settings().dbt_vars()
+    """What a run's assets take from the warehouse resource: the environment dbt is given."""
+    SEEN["dbt_env"] = warehouse.settings().dbt_env()
 
 
 def _today_in_tokyo() -> date:
@@ -137,7 +137,8 @@ def test_a_scheduled_run_is_computed_and_published_as_of_the_schedules_date(
 ):
     settings, request, run_id, seen = scheduled_publication
     assert request.tags[AS_OF_TAG] == "2025-11-01"
-    assert seen["dbt_vars"]["as_of_date"] == "2025-11-01"  # what dbt is given (--vars)
+    # What dbt is given (macro as_of_date() reads it when it compiles SQL).
+    assert seen["dbt_env"]["SALES_KPI_BUILD_AS_OF_DATE"] == "2025-11-01"
     with duckdb.connect(str(settings.published_db), read_only=True) as con:
         row = con.execute(
             "select run_id, as_of_date, as_of_date_source, input_key from _publication"

@@ -199,11 +199,12 @@ def test_the_profile_plugin_opens_the_working_database_of_the_environment(
         plugin.update_connection_config(types.SimpleNamespace(path="working.duckdb"), {})
 
 
-def test_a_new_working_database_does_not_make_dbt_parse_the_whole_project(
+def test_a_new_working_database_and_as_of_date_do_not_make_dbt_parse_the_whole_project(
     tmp_path: Path, monkeypatch
 ) -> None:
-    """The state of `dbt parse` (ensure_manifest: the default working database, no vars) is
-    reused by dbt for a working database elsewhere: no "Unable to do partial parsing"."""
+    """The state of `dbt parse` (ensure_manifest: the default working database, no vars, no
+    as-of date) is reused by dbt for a working database elsewhere and a run's as-of date (an
+    environment variable read only when SQL is compiled): no "Unable to do partial parsing"."""
     from dbt.cli.main import dbtRunner
 
     ensure_manifest()
@@ -212,7 +213,9 @@ def test_a_new_working_database_does_not_make_dbt_parse_the_whole_project(
     shutil.copyfile(
         MANIFEST_PATH.with_name("partial_parse.msgpack"), target / "partial_parse.msgpack"
     )
-    settings = settings_for(tmp_path / "elsewhere", tmp_path / "landing")
+    settings = settings_for(tmp_path / "elsewhere", tmp_path / "landing", "2025-11-01")
+    assert settings.dbt_vars() == {}
+    assert settings.dbt_env()["SALES_KPI_BUILD_AS_OF_DATE"] == "2025-11-01"
     assert settings.working_db != REPO_ROOT / "warehouse" / "working.duckdb"
     for name, value in settings.dbt_env().items():
         monkeypatch.setenv(name, value)

@@ -107,15 +107,17 @@ class Settings:
         return self.working_db.parent / "converted"
 
     def dbt_vars(self) -> dict[str, Any]:
-        variables = dict(self.extra_dbt_vars)
-        if self.as_of_date:
-            variables["as_of_date"] = self.as_of_date.isoformat()
-        return variables
+        """The user's dbt vars (SALES_KPI_DBT_VARS). The as-of date is not among them: it goes
+        to dbt as an environment variable (`dbt_env`), since a var that changes every night
+        would make dbt parse the whole project again on every run."""
+        return dict(self.extra_dbt_vars)
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt reads from the environment: the working database (opened by the profile's
-        plugin, dbt_project/plugins/, which is found through SALES_KPI_DBT_PLUGINS_DIR)."""
+        plugin, dbt_project/plugins/, which is found through SALES_KPI_DBT_PLUGINS_DIR) and the
+        run's as-of date (macro as_of_date(); empty: the build date)."""
         return {
             "SALES_KPI_WORKING_DB": str(self.working_db),
             "SALES_KPI_DBT_PLUGINS_DIR": str(DBT_PLUGINS_DIR),
+            "SALES_KPI_BUILD_AS_OF_DATE": self.as_of_date.isoformat() if self.as_of_date else "",
         }
