@@ -102,19 +102,95 @@ daily_scoped as (
     group by daily.fact_date, daily.kpi_code, team_ancestors.ancestor_team_id
 ),
 
-actuals as (
+-- The five grains rolled up from the day rows, not by joining every day row to all five: the
+-- day grain is the day rows, week and month sum them, fiscal quarter and fiscal year sum the
+-- months (whole months: fiscal periods start on the 1st). Sums stay decimal(38, 9) until the
+-- end, so they equal exact_sum over the days.
+{%- set decimal_sum = 'decimal(38, 9)' %}
+scoped_days as (
+    select
+        fact_date,
+        scope_type,
+        scope_id,
+        kpi_code,
+        cast(numerator as {{ decimal_sum }}) as numerator,
+        cast(denominator as {{ decimal_sum }}) as denominator
+    from daily_scoped
+),
+
+scoped_weeks_months as (
     select
         day_periods.period_grain,
         day_periods.period_start_date,
-        daily_scoped.scope_type,
-        daily_scoped.scope_id,
-        daily_scoped.kpi_code,
-        {{ exact_sum('daily_scoped.numerator') }} as numerator,
-        {{ exact_sum('daily_scoped.denominator') }} as denominator
-    from daily_scoped
+        scoped_days.scope_type,
+        scoped_days.scope_id,
+        scoped_days.kpi_code,
+        sum(scoped_days.numerator) as numerator,
+        sum(scoped_days.denominator) as denominator
+    from scoped_days
     inner join day_periods
-        on daily_scoped.fact_date = day_periods.date_day
+        on scoped_days.fact_date = day_periods.date_day
+    where day_periods.period_grain in ('week', 'month')
     group by 1, 2, 3, 4, 5
+),
+
+month_periods as (
+    select distinct
+        months.period_start_date as month_start_date,
+        fiscal.period_grain,
+        fiscal.period_start_date
+    from day_periods as months
+    inner join day_periods as fiscal
+        on months.date_day = fiscal.date_day
+    where months.period_grain = 'month' and fiscal.period_grain in ('quarter', 'fiscal_year')
+),
+
+scoped_fiscal as (
+    select
+        month_periods.period_grain,
+        month_periods.period_start_date,
+        scoped_weeks_months.scope_type,
+        scoped_weeks_months.scope_id,
+        scoped_weeks_months.kpi_code,
+        sum(scoped_weeks_months.numerator) as numerator,
+        sum(scoped_weeks_months.denominator) as denominator
+    from scoped_weeks_months
+    inner join month_periods
+        on scoped_weeks_months.period_start_date = month_periods.month_start_date
+    where scoped_weeks_months.period_grain = 'month'
+    group by 1, 2, 3, 4, 5
+),
+
+actuals as (
+    select
+        'day' as period_grain,
+        fact_date as period_start_date,
+        scope_type,
+        scope_id,
+        kpi_code,
+        cast(numerator as {{ type_double() }}) as numerator,
+        cast(denominator as {{ type_double() }}) as denominator
+    from scoped_days
+    union all
+    select
+        period_grain,
+        period_start_date,
+        scope_type,
+        scope_id,
+        kpi_code,
+        cast(numerator as {{ type_double() }}) as numerator,
+        cast(denominator as {{ type_double() }}) as denominator
+    from scoped_weeks_months
+    union all
+    select
+        period_grain,
+        period_start_date,
+        scope_type,
+        scope_id,
+        kpi_code,
+        cast(numerator as {{ type_double() }}) as numerator,
+        cast(denominator as {{ type_double() }}) as denominator
+    from scoped_fiscal
 ),
 
 pipeline_scoped as (
@@ -162,22 +238,31 @@ remaining_pipeline as (
     group by 1, 2, 3, 4, 5
 ),
 
-keys as (
+-- Every key with an actual (actuals are unique per key), then the keys that have only a target.
+keyed_actuals as (
     select
         period_grain,
         period_start_date,
         scope_type,
         scope_id,
-        kpi_code
+        kpi_code,
+        numerator,
+        denominator
     from actuals
-    union
-    select
-        period_grain,
-        period_start_date,
-        scope_type,
-        scope_id,
-        kpi_code
+    union all
+    select distinct
+        targets.period_grain,
+        targets.period_start_date,
+        targets.scope_type,
+        targets.scope_id,
+        targets.kpi_code,
+        0 as numerator,
+        0 as denominator
     from targets
+    where not exists (
+        select 1 from actuals
+        where {{ join_on('targets', 'actuals', scorecard_key) }}
+    )
 ),
 
 joined as (
@@ -192,21 +277,19 @@ joined as (
         definitions.unit,
         definitions.direction,
         definitions.forecast_method,
-        coalesce(actuals.numerator, 0) as numerator,
-        coalesce(actuals.denominator, 0) as denominator,
+        keys.numerator,
+        keys.denominator,
         targets.target_value,
         periods.business_days,
         periods.business_days_elapsed,
         coalesce(remaining_pipeline.weighted_pipeline_amount, 0) as weighted_pipeline_amount
-    from keys
+    from keyed_actuals as keys
     inner join definitions
         on keys.kpi_code = definitions.kpi_code
     inner join periods
         on
             keys.period_grain = periods.period_grain
             and keys.period_start_date = periods.period_start_date
-    left join actuals
-        on {{ join_on('keys', 'actuals', scorecard_key) }}
     left join targets
         on {{ join_on('keys', 'targets', scorecard_key) }}
     left join remaining_pipeline
