@@ -12,8 +12,25 @@
 {#- KPIs whose value is numerator / denominator (a share, money per deal, activities per rep-day) -#}
 {%- set quotient_units = "('rate', 'amount_rate', 'ratio')" %}
 {%- set scorecard_key = ['period_grain', 'period_start_date', 'scope_type', 'scope_id', 'kpi_code'] %}
+{%- set decimal_sum = 'decimal(38, 9)' %}
+-- Numerators and denominators fixed to 9 decimals once (as exact_sum does), summed as decimals.
 with daily as (
-    select * from {{ ref('fct_kpi_daily') }}
+    select
+        fact_date,
+        kpi_code,
+        team_id,
+        rep_id,
+        rep_role,
+        sales_motion,
+        agency_key,
+        lead_source,
+        channel,
+        industry,
+        company_size,
+        product,
+        cast(numerator as {{ decimal_sum }}) as numerator,
+        cast(denominator as {{ decimal_sum }}) as denominator
+    from {{ ref('fct_kpi_daily') }}
 ),
 
 team_on_as_of as (
@@ -57,56 +74,86 @@ periods as (
     group by period_grain, period_start_date
 ),
 
--- Each scope pre-aggregated per day, so the roll-up to five grains reads few rows. Segment
--- (industry, company size) and product scopes leave out facts without an account or product.
+-- The rep-level scopes (company, team, rep, role, motion, agency, org unit) read the days summed
+-- per rep first, and lead source and channel the days summed per lead source: fewer rows than
+-- the daily fact. Decimal sums, so the order of summing changes nothing.
+rep_days as (
+    select
+        fact_date,
+        kpi_code,
+        team_id,
+        rep_id,
+        rep_role,
+        sales_motion,
+        agency_key,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from daily
+    group by fact_date, kpi_code, team_id, rep_id, rep_role, sales_motion, agency_key
+),
+
+source_days as (
+    select
+        fact_date,
+        kpi_code,
+        lead_source,
+        channel,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from daily
+    group by fact_date, kpi_code, lead_source, channel
+),
+
+-- Each scope per day, so the roll-up to five grains reads few rows. Segment (industry, company
+-- size) and product scopes leave out facts without an account or product.
 daily_scoped as (
     {%- set scopes = {
-        'company': "'company'",
-        'team': 'daily.team_id',
-        'rep': 'daily.rep_id',
-        'role': 'daily.rep_role',
-        'motion': 'daily.sales_motion',
-        'agency': 'daily.agency_key',
-        'lead_source': 'daily.lead_source',
-        'channel': 'daily.channel',
-        'industry': 'daily.industry',
-        'company_size': 'daily.company_size',
-        'product': 'daily.product',
+        'company': ['rep_days', "'company'"],
+        'team': ['rep_days', 'team_id'],
+        'rep': ['rep_days', 'rep_id'],
+        'role': ['rep_days', 'rep_role'],
+        'motion': ['rep_days', 'sales_motion'],
+        'agency': ['rep_days', 'agency_key'],
+        'lead_source': ['source_days', 'lead_source'],
+        'channel': ['source_days', 'channel'],
+        'industry': ['daily', 'industry'],
+        'company_size': ['daily', 'company_size'],
+        'product': ['daily', 'product'],
     } %}
-    {% for scope_type, scope_column in scopes.items() %}
+    {% for scope_type, source in scopes.items() %}
+    {%- set scope_column = source[0] ~ '.' ~ source[1] if not source[1].startswith("'") else source[1] %}
     select
-        daily.fact_date,
-        daily.kpi_code,
-        {{ exact_sum('daily.numerator') }} as numerator,
-        {{ exact_sum('daily.denominator') }} as denominator,
+        {{ source[0] }}.fact_date,
+        {{ source[0] }}.kpi_code,
+        cast(sum({{ source[0] }}.numerator) as {{ type_double() }}) as numerator,
+        cast(sum({{ source[0] }}.denominator) as {{ type_double() }}) as denominator,
         '{{ scope_type }}' as scope_type,
         {{ scope_column }} as scope_id
-    from daily
+    from {{ source[0] }}
     {% if scope_type in ('lead_source', 'channel', 'industry', 'company_size', 'product') -%}
     where {{ scope_column }} <> 'n/a'
     {%- endif %}
-    group by daily.fact_date, daily.kpi_code, {{ scope_column }}
+    group by {{ source[0] }}.fact_date, {{ source[0] }}.kpi_code, {{ scope_column }}
     union all
     {% endfor %}
     -- Every unit above the rep's team (manager, office, region...: the optional teams export).
     select
-        daily.fact_date,
-        daily.kpi_code,
-        {{ exact_sum('daily.numerator') }} as numerator,
-        {{ exact_sum('daily.denominator') }} as denominator,
+        rep_days.fact_date,
+        rep_days.kpi_code,
+        cast(sum(rep_days.numerator) as {{ type_double() }}) as numerator,
+        cast(sum(rep_days.denominator) as {{ type_double() }}) as denominator,
         'org_unit' as scope_type,
         team_ancestors.ancestor_team_id as scope_id
-    from daily
+    from rep_days
     inner join team_ancestors
-        on daily.team_id = team_ancestors.team_id
-    group by daily.fact_date, daily.kpi_code, team_ancestors.ancestor_team_id
+        on rep_days.team_id = team_ancestors.team_id
+    group by rep_days.fact_date, rep_days.kpi_code, team_ancestors.ancestor_team_id
 ),
 
 -- The five grains rolled up from the day rows, not by joining every day row to all five: the
 -- day grain is the day rows, week and month sum them, fiscal quarter and fiscal year sum the
 -- months (whole months: fiscal periods start on the 1st). Sums stay decimal(38, 9) until the
 -- end, so they equal exact_sum over the days.
-{%- set decimal_sum = 'decimal(38, 9)' %}
 scoped_days as (
     select
         fact_date,
