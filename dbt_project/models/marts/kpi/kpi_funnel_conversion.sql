@@ -35,7 +35,50 @@ step_pairs as (
         on to_steps.funnel_step_order = from_steps.funnel_step_order + 1
 ),
 
--- Opportunity × step pair: did it reach the from-step / the to-step, and when?
+-- Each step an opportunity reached, as the from-step of the pair it opens and as the to-step of
+-- the pair it closes (two equi-joins on the step, not every opportunity × every pair), then one
+-- row per opportunity and pair it reached either step of. Pairs with neither step reached add
+-- nothing to any count, so they are not made.
+reached_pair_steps as (
+    select
+        opportunity_steps.opportunity_id,
+        step_pairs.from_step,
+        step_pairs.to_step,
+        step_pairs.step_order,
+        opportunity_steps.reached_at as from_reached_at,
+        cast(null as {{ dbt.type_timestamp() }}) as to_reached_at,
+        cast(null as {{ dbt.type_string() }}) as to_transition_source
+    from opportunity_steps
+    inner join step_pairs
+        on opportunity_steps.funnel_step = step_pairs.from_step
+    union all
+    select
+        opportunity_steps.opportunity_id,
+        step_pairs.from_step,
+        step_pairs.to_step,
+        step_pairs.step_order,
+        cast(null as {{ dbt.type_timestamp() }}) as from_reached_at,
+        opportunity_steps.reached_at as to_reached_at,
+        opportunity_steps.reached_transition_source as to_transition_source
+    from opportunity_steps
+    inner join step_pairs
+        on opportunity_steps.funnel_step = step_pairs.to_step
+),
+
+-- int_opportunity_funnel_steps has one row per opportunity and step, so max() picks that row.
+reached_pairs as (
+    select
+        opportunity_id,
+        from_step,
+        to_step,
+        step_order,
+        max(from_reached_at) as from_reached_at,
+        max(to_reached_at) as to_reached_at,
+        max(to_transition_source) as to_transition_source
+    from reached_pair_steps
+    group by opportunity_id, from_step, to_step, step_order
+),
+
 opportunity_pairs as (
     select
         opportunities.opportunity_id,
@@ -44,20 +87,15 @@ opportunity_pairs as (
         opportunities.channel,
         opportunities.team_id,
         opportunities.rep_id,
-        step_pairs.from_step,
-        step_pairs.to_step,
-        step_pairs.step_order,
-        reached_from.reached_at as from_reached_at,
-        reached_to.reached_at as to_reached_at,
-        reached_to.reached_transition_source as to_transition_source
-    from opportunities
-    cross join step_pairs
-    left join opportunity_steps as reached_from
-        on opportunities.opportunity_id = reached_from.opportunity_id
-            and step_pairs.from_step = reached_from.funnel_step
-    left join opportunity_steps as reached_to
-        on opportunities.opportunity_id = reached_to.opportunity_id
-            and step_pairs.to_step = reached_to.funnel_step
+        reached_pairs.from_step,
+        reached_pairs.to_step,
+        reached_pairs.step_order,
+        reached_pairs.from_reached_at,
+        reached_pairs.to_reached_at,
+        reached_pairs.to_transition_source
+    from reached_pairs
+    inner join opportunities
+        on reached_pairs.opportunity_id = opportunities.opportunity_id
 ),
 
 -- Whole-funnel step: opportunity created (first step) to won (last step).
