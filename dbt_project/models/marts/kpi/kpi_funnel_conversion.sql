@@ -179,38 +179,57 @@ all_pairs as (
     from lead_pairs
 ),
 
+-- Each count summed per day first, then the days rolled up to the five grains: the grains
+-- join the day sums, not every pair.
+cohort_days as (
+    select
+        created_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        sum(
+            case
+                when from_reached_at is not null and to_reached_at is not null
+                    and cast(to_reached_at as date) <= {{ as_of_date() }} then 1
+                else 0
+            end
+        ) as numerator_count,
+        sum(case when from_reached_at is not null then 1 else 0 end) as denominator_count,
+        sum(
+            case
+                when from_reached_at is not null and to_reached_at is not null
+                    and cast(to_reached_at as date) <= {{ as_of_date() }}
+                    and to_transition_source <> 'observed' then 1
+                else 0
+            end
+        ) as inferred_numerator_count
+    from all_pairs
+    group by created_date, lead_source, channel, team_id, rep_id, from_step, to_step, step_order
+),
+
 cohort as (
     select
         'cohort' as analysis_basis,
         periods.period_grain,
         periods.period_start_date,
         periods.period_end_date,
-        all_pairs.lead_source,
-        all_pairs.channel,
-        all_pairs.team_id,
-        all_pairs.rep_id,
-        all_pairs.from_step,
-        all_pairs.to_step,
-        all_pairs.step_order,
-        sum(
-            case
-                when all_pairs.from_reached_at is not null and all_pairs.to_reached_at is not null
-                    and cast(all_pairs.to_reached_at as date) <= {{ as_of_date() }} then 1
-                else 0
-            end
-        ) as numerator_count,
-        sum(case when all_pairs.from_reached_at is not null then 1 else 0 end) as denominator_count,
-        sum(
-            case
-                when all_pairs.from_reached_at is not null and all_pairs.to_reached_at is not null
-                    and cast(all_pairs.to_reached_at as date) <= {{ as_of_date() }}
-                    and all_pairs.to_transition_source <> 'observed' then 1
-                else 0
-            end
-        ) as inferred_numerator_count
-    from all_pairs
+        cohort_days.lead_source,
+        cohort_days.channel,
+        cohort_days.team_id,
+        cohort_days.rep_id,
+        cohort_days.from_step,
+        cohort_days.to_step,
+        cohort_days.step_order,
+        sum(cohort_days.numerator_count) as numerator_count,
+        sum(cohort_days.denominator_count) as denominator_count,
+        sum(cohort_days.inferred_numerator_count) as inferred_numerator_count
+    from cohort_days
     inner join periods
-        on all_pairs.created_date = periods.date_day
+        on cohort_days.created_date = periods.date_day
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 ),
 
@@ -247,25 +266,42 @@ step_entries as (
     where to_reached_at is not null
 ),
 
+entry_days as (
+    select
+        entry_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        sum(numerator_count) as numerator_count,
+        sum(denominator_count) as denominator_count,
+        sum(inferred_numerator_count) as inferred_numerator_count
+    from step_entries
+    group by entry_date, lead_source, channel, team_id, rep_id, from_step, to_step, step_order
+),
+
 period as (
     select
         'period' as analysis_basis,
         periods.period_grain,
         periods.period_start_date,
         periods.period_end_date,
-        step_entries.lead_source,
-        step_entries.channel,
-        step_entries.team_id,
-        step_entries.rep_id,
-        step_entries.from_step,
-        step_entries.to_step,
-        step_entries.step_order,
-        sum(step_entries.numerator_count) as numerator_count,
-        sum(step_entries.denominator_count) as denominator_count,
-        sum(step_entries.inferred_numerator_count) as inferred_numerator_count
-    from step_entries
+        entry_days.lead_source,
+        entry_days.channel,
+        entry_days.team_id,
+        entry_days.rep_id,
+        entry_days.from_step,
+        entry_days.to_step,
+        entry_days.step_order,
+        sum(entry_days.numerator_count) as numerator_count,
+        sum(entry_days.denominator_count) as denominator_count,
+        sum(entry_days.inferred_numerator_count) as inferred_numerator_count
+    from entry_days
     inner join periods
-        on step_entries.entry_date = periods.date_day
+        on entry_days.entry_date = periods.date_day
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 ),
 
