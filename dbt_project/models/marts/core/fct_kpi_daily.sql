@@ -143,7 +143,9 @@ activity_day as (
 activity_kpi_codes as (
     {% for member in activity_kpis -%}
     {% if not loop.first %}union all
-    {% endif %}select '{{ member.kpi }}' as kpi_code
+    {% endif %}select
+        '{{ member.kpi }}' as kpi_code,
+        {{ 'true' if member.per_rep_day else 'false' }} as is_per_rep_day
     {% endfor %}
 ),
 
@@ -156,6 +158,7 @@ activity_facts as (
         activity_day.account_id,
         activity_day.product,
         activity_kpi_codes.kpi_code,
+        activity_kpi_codes.is_per_rep_day,
         case activity_kpi_codes.kpi_code
             {% for member in activity_kpis -%}
             when '{{ member.kpi }}' then activity_day.{{ member.covers }}
@@ -247,15 +250,13 @@ facts as (
 
     -- Per-rep-day KPIs keep no lead source, segment or product: their denominator (rep-days)
     -- has none, so they exist for company, team, rep, role, motion and agency only.
-    {%- set per_rep_day_kpis = [] %}
-    {%- for member in activity_kpis if member.per_rep_day %}{% do per_rep_day_kpis.append(member.kpi) %}{% endfor %}
     union all
     select
         activity_date,
         rep_id,
-        case when kpi_code in ('{{ per_rep_day_kpis | join("', '") }}') then {{ no_text }} else lead_source end,
-        case when kpi_code in ('{{ per_rep_day_kpis | join("', '") }}') then {{ no_text }} else account_id end,
-        case when kpi_code in ('{{ per_rep_day_kpis | join("', '") }}') then {{ no_text }} else product end,
+        case when is_per_rep_day then {{ no_text }} else lead_source end,
+        case when is_per_rep_day then {{ no_text }} else account_id end,
+        case when is_per_rep_day then {{ no_text }} else product end,
         kpi_code,
         numerator,
         denominator

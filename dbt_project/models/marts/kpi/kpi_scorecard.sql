@@ -314,34 +314,34 @@ keyed_actuals as (
 
 joined as (
     select
-        keys.period_grain,
-        keys.period_start_date,
+        key_rows.period_grain,
+        key_rows.period_start_date,
         periods.period_end_date,
-        keys.scope_type,
-        keys.scope_id,
-        keys.kpi_code,
+        key_rows.scope_type,
+        key_rows.scope_id,
+        key_rows.kpi_code,
         definitions.kpi_name_ja,
         definitions.unit,
         definitions.direction,
         definitions.forecast_method,
-        keys.numerator,
-        keys.denominator,
+        key_rows.numerator,
+        key_rows.denominator,
         targets.target_value,
         periods.business_days,
         periods.business_days_elapsed,
         coalesce(remaining_pipeline.weighted_pipeline_amount, 0) as weighted_pipeline_amount
-    from keyed_actuals as keys
+    from keyed_actuals as key_rows
     inner join definitions
-        on keys.kpi_code = definitions.kpi_code
+        on key_rows.kpi_code = definitions.kpi_code
     inner join periods
         on
-            keys.period_grain = periods.period_grain
-            and keys.period_start_date = periods.period_start_date
+            key_rows.period_grain = periods.period_grain
+            and key_rows.period_start_date = periods.period_start_date
     left join targets
-        on {{ join_on('keys', 'targets', scorecard_key) }}
+        on {{ join_on('key_rows', 'targets', scorecard_key) }}
     left join remaining_pipeline
-        on {{ join_on('keys', 'remaining_pipeline', scorecard_key) }}
-    where keys.period_start_date <= {{ as_of_date() }}
+        on {{ join_on('key_rows', 'remaining_pipeline', scorecard_key) }}
+    where key_rows.period_start_date <= {{ as_of_date() }}
 ),
 
 valued as (
