@@ -324,8 +324,9 @@ joined as (
         definitions.unit,
         definitions.direction,
         definitions.forecast_method,
-        key_rows.numerator,
-        key_rows.denominator,
+        -- A sum of only null values (e.g. amounts with no exchange rate) counts as zero.
+        coalesce(key_rows.numerator, 0) as numerator,
+        coalesce(key_rows.denominator, 0) as denominator,
         targets.target_value,
         periods.business_days,
         periods.business_days_elapsed,
