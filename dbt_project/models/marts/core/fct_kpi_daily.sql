@@ -9,19 +9,21 @@
 -- Activities take the lead source, account and product of the lead or opportunity they work
 -- on; MRR movements have no rep, lead source or product.
 {%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
-{%- set minutes = 'cast(coalesce(duration_minutes, 0) as ' ~ type_double() ~ ')' %}
+{#- Activity KPIs from one pass over the joined activities (activity_day): each KPI names the
+    counts of that pass that are its numerator and denominator, and the count of activities it
+    covers (its filter); a KPI gets a row where that count is above zero. -#}
 {%- set activity_kpis = [
-    {'kpi': 'calls', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_call'},
-    {'kpi': 'connect_rate', 'numerator': 'case when is_connected_call then 1.0 else 0.0 end', 'denominator': '1.0', 'where': 'is_call'},
-    {'kpi': 'email_open_rate', 'numerator': 'case when is_email_opened then 1.0 else 0.0 end', 'denominator': '1.0', 'where': 'is_email_sent'},
-    {'kpi': 'appointments', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_appointment_set'},
-    {'kpi': 'appointment_rate', 'numerator': 'case when is_appointment_set then 1.0 else 0.0 end', 'denominator': '1.0', 'where': 'is_call'},
-    {'kpi': 'meetings_held', 'numerator': '1.0', 'denominator': '0.0', 'where': 'is_meeting_held'},
-    {'kpi': 'activities', 'numerator': '1.0', 'denominator': '0.0', 'where': none},
-    {'kpi': 'activity_minutes', 'numerator': minutes, 'denominator': '0.0', 'where': none},
-    {'kpi': 'activities_per_rep_day', 'numerator': '1.0', 'denominator': '0.0', 'where': none, 'per_rep_day': true},
-    {'kpi': 'activity_minutes_per_rep_day', 'numerator': minutes, 'denominator': '0.0', 'where': none, 'per_rep_day': true},
-    {'kpi': 'activities_per_won_deal', 'numerator': '1.0', 'denominator': '0.0', 'where': none},
+    {'kpi': 'calls', 'numerator': 'calls', 'denominator': 'zero', 'covers': 'calls'},
+    {'kpi': 'connect_rate', 'numerator': 'connected_calls', 'denominator': 'calls', 'covers': 'calls'},
+    {'kpi': 'email_open_rate', 'numerator': 'opened_emails', 'denominator': 'sent_emails', 'covers': 'sent_emails'},
+    {'kpi': 'appointments', 'numerator': 'appointments', 'denominator': 'zero', 'covers': 'appointments'},
+    {'kpi': 'appointment_rate', 'numerator': 'call_appointments', 'denominator': 'calls', 'covers': 'calls'},
+    {'kpi': 'meetings_held', 'numerator': 'meetings_held', 'denominator': 'zero', 'covers': 'meetings_held'},
+    {'kpi': 'activities', 'numerator': 'activities', 'denominator': 'zero', 'covers': 'activities'},
+    {'kpi': 'activity_minutes', 'numerator': 'activity_minutes', 'denominator': 'zero', 'covers': 'activities'},
+    {'kpi': 'activities_per_rep_day', 'numerator': 'activities', 'denominator': 'zero', 'covers': 'activities', 'per_rep_day': true},
+    {'kpi': 'activity_minutes_per_rep_day', 'numerator': 'activity_minutes', 'denominator': 'zero', 'covers': 'activities', 'per_rep_day': true},
+    {'kpi': 'activities_per_won_deal', 'numerator': 'activities', 'denominator': 'zero', 'covers': 'activities'},
 ] %}
 {%- set amount = 'cast(amount_reporting as ' ~ type_double() ~ ')' %}
 {%- set opportunity_kpis = [
@@ -115,6 +117,67 @@ activities as (
         on activity_records.opportunity_id = opportunities.opportunity_id
 ),
 
+-- One pass over the activities: per day × rep × lead source × account × product, the counts
+-- every activity KPI is made of (exact: whole numbers and whole minutes, summed as decimals).
+activity_day as (
+    select
+        activity_date,
+        rep_id,
+        lead_source,
+        account_id,
+        product,
+        0 as zero,
+        sum(case when is_call then 1 else 0 end) as calls,
+        sum(case when is_call and is_connected_call then 1 else 0 end) as connected_calls,
+        sum(case when is_email_sent then 1 else 0 end) as sent_emails,
+        sum(case when is_email_sent and is_email_opened then 1 else 0 end) as opened_emails,
+        sum(case when is_appointment_set then 1 else 0 end) as appointments,
+        sum(case when is_call and is_appointment_set then 1 else 0 end) as call_appointments,
+        sum(case when is_meeting_held then 1 else 0 end) as meetings_held,
+        count(*) as activities,
+        sum(cast(coalesce(duration_minutes, 0) as decimal(38, 9))) as activity_minutes
+    from activities
+    group by activity_date, rep_id, lead_source, account_id, product
+),
+
+activity_kpi_codes as (
+    {% for member in activity_kpis -%}
+    {% if not loop.first %}union all
+    {% endif %}select
+        '{{ member.kpi }}' as kpi_code,
+        {{ 'true' if member.per_rep_day else 'false' }} as is_per_rep_day
+    {% endfor %}
+),
+
+-- The same counts, one row per KPI (an unpivot by join, portable to every engine).
+activity_facts as (
+    select
+        activity_day.activity_date,
+        activity_day.rep_id,
+        activity_day.lead_source,
+        activity_day.account_id,
+        activity_day.product,
+        activity_kpi_codes.kpi_code,
+        activity_kpi_codes.is_per_rep_day,
+        case activity_kpi_codes.kpi_code
+            {% for member in activity_kpis -%}
+            when '{{ member.kpi }}' then activity_day.{{ member.covers }}
+            {% endfor -%}
+        end as covered_activities,
+        case activity_kpi_codes.kpi_code
+            {% for member in activity_kpis -%}
+            when '{{ member.kpi }}' then cast(activity_day.{{ member.numerator }} as {{ type_double() }})
+            {% endfor -%}
+        end as numerator,
+        case activity_kpi_codes.kpi_code
+            {% for member in activity_kpis -%}
+            when '{{ member.kpi }}' then cast(activity_day.{{ member.denominator }} as {{ type_double() }})
+            {% endfor -%}
+        end as denominator
+    from activity_day
+    cross join activity_kpi_codes
+),
+
 -- Rep-days (営業日数) of the reps who sell (SDR, AE, CS): the business days from the later of
 -- their hire date (else first activity) and the start of the activity data, to the as-of date
 -- for active reps and to their last activity for reps who left. The denominator of the
@@ -187,20 +250,18 @@ facts as (
 
     -- Per-rep-day KPIs keep no lead source, segment or product: their denominator (rep-days)
     -- has none, so they exist for company, team, rep, role, motion and agency only.
-    {% for member in activity_kpis %}
     union all
     select
         activity_date,
         rep_id,
-        {% if member.per_rep_day %}{{ no_text }}, {{ no_text }}, {{ no_text }},
-        {% else %}lead_source, account_id, product,
-        {% endif -%}
-        '{{ member.kpi }}',
-        {{ member.numerator }},
-        {{ member.denominator }}
-    from activities
-    {% if member.where %}where {{ member.where }}{% endif %}
-    {% endfor %}
+        case when is_per_rep_day then {{ no_text }} else lead_source end,
+        case when is_per_rep_day then {{ no_text }} else account_id end,
+        case when is_per_rep_day then {{ no_text }} else product end,
+        kpi_code,
+        numerator,
+        denominator
+    from activity_facts
+    where covered_activities > 0
 
     {% for kpi in ['activities_per_rep_day', 'activity_minutes_per_rep_day'] %}
     union all

@@ -35,7 +35,50 @@ step_pairs as (
         on to_steps.funnel_step_order = from_steps.funnel_step_order + 1
 ),
 
--- Opportunity × step pair: did it reach the from-step / the to-step, and when?
+-- Each step an opportunity reached, as the from-step of the pair it opens and as the to-step of
+-- the pair it closes (two equi-joins on the step, not every opportunity × every pair), then one
+-- row per opportunity and pair it reached either step of. Pairs with neither step reached add
+-- nothing to any count, so they are not made.
+reached_pair_steps as (
+    select
+        opportunity_steps.opportunity_id,
+        step_pairs.from_step,
+        step_pairs.to_step,
+        step_pairs.step_order,
+        opportunity_steps.reached_at as from_reached_at,
+        cast(null as {{ dbt.type_timestamp() }}) as to_reached_at,
+        cast(null as {{ dbt.type_string() }}) as to_transition_source
+    from opportunity_steps
+    inner join step_pairs
+        on opportunity_steps.funnel_step = step_pairs.from_step
+    union all
+    select
+        opportunity_steps.opportunity_id,
+        step_pairs.from_step,
+        step_pairs.to_step,
+        step_pairs.step_order,
+        cast(null as {{ dbt.type_timestamp() }}) as from_reached_at,
+        opportunity_steps.reached_at as to_reached_at,
+        opportunity_steps.reached_transition_source as to_transition_source
+    from opportunity_steps
+    inner join step_pairs
+        on opportunity_steps.funnel_step = step_pairs.to_step
+),
+
+-- int_opportunity_funnel_steps has one row per opportunity and step, so max() picks that row.
+reached_pairs as (
+    select
+        opportunity_id,
+        from_step,
+        to_step,
+        step_order,
+        max(from_reached_at) as from_reached_at,
+        max(to_reached_at) as to_reached_at,
+        max(to_transition_source) as to_transition_source
+    from reached_pair_steps
+    group by opportunity_id, from_step, to_step, step_order
+),
+
 opportunity_pairs as (
     select
         opportunities.opportunity_id,
@@ -44,20 +87,15 @@ opportunity_pairs as (
         opportunities.channel,
         opportunities.team_id,
         opportunities.rep_id,
-        step_pairs.from_step,
-        step_pairs.to_step,
-        step_pairs.step_order,
-        reached_from.reached_at as from_reached_at,
-        reached_to.reached_at as to_reached_at,
-        reached_to.reached_transition_source as to_transition_source
-    from opportunities
-    cross join step_pairs
-    left join opportunity_steps as reached_from
-        on opportunities.opportunity_id = reached_from.opportunity_id
-            and step_pairs.from_step = reached_from.funnel_step
-    left join opportunity_steps as reached_to
-        on opportunities.opportunity_id = reached_to.opportunity_id
-            and step_pairs.to_step = reached_to.funnel_step
+        reached_pairs.from_step,
+        reached_pairs.to_step,
+        reached_pairs.step_order,
+        reached_pairs.from_reached_at,
+        reached_pairs.to_reached_at,
+        reached_pairs.to_transition_source
+    from reached_pairs
+    inner join opportunities
+        on reached_pairs.opportunity_id = opportunities.opportunity_id
 ),
 
 -- Whole-funnel step: opportunity created (first step) to won (last step).
@@ -141,38 +179,57 @@ all_pairs as (
     from lead_pairs
 ),
 
+-- Each count summed per day first, then the days rolled up to the five grains: the grains
+-- join the day sums, not every pair.
+cohort_days as (
+    select
+        created_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        sum(
+            case
+                when from_reached_at is not null and to_reached_at is not null
+                    and cast(to_reached_at as date) <= {{ as_of_date() }} then 1
+                else 0
+            end
+        ) as numerator_count,
+        sum(case when from_reached_at is not null then 1 else 0 end) as denominator_count,
+        sum(
+            case
+                when from_reached_at is not null and to_reached_at is not null
+                    and cast(to_reached_at as date) <= {{ as_of_date() }}
+                    and to_transition_source <> 'observed' then 1
+                else 0
+            end
+        ) as inferred_numerator_count
+    from all_pairs
+    group by created_date, lead_source, channel, team_id, rep_id, from_step, to_step, step_order
+),
+
 cohort as (
     select
         'cohort' as analysis_basis,
         periods.period_grain,
         periods.period_start_date,
         periods.period_end_date,
-        all_pairs.lead_source,
-        all_pairs.channel,
-        all_pairs.team_id,
-        all_pairs.rep_id,
-        all_pairs.from_step,
-        all_pairs.to_step,
-        all_pairs.step_order,
-        sum(
-            case
-                when all_pairs.from_reached_at is not null and all_pairs.to_reached_at is not null
-                    and cast(all_pairs.to_reached_at as date) <= {{ as_of_date() }} then 1
-                else 0
-            end
-        ) as numerator_count,
-        sum(case when all_pairs.from_reached_at is not null then 1 else 0 end) as denominator_count,
-        sum(
-            case
-                when all_pairs.from_reached_at is not null and all_pairs.to_reached_at is not null
-                    and cast(all_pairs.to_reached_at as date) <= {{ as_of_date() }}
-                    and all_pairs.to_transition_source <> 'observed' then 1
-                else 0
-            end
-        ) as inferred_numerator_count
-    from all_pairs
+        cohort_days.lead_source,
+        cohort_days.channel,
+        cohort_days.team_id,
+        cohort_days.rep_id,
+        cohort_days.from_step,
+        cohort_days.to_step,
+        cohort_days.step_order,
+        sum(cohort_days.numerator_count) as numerator_count,
+        sum(cohort_days.denominator_count) as denominator_count,
+        sum(cohort_days.inferred_numerator_count) as inferred_numerator_count
+    from cohort_days
     inner join periods
-        on all_pairs.created_date = periods.date_day
+        on cohort_days.created_date = periods.date_day
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 ),
 
@@ -209,25 +266,42 @@ step_entries as (
     where to_reached_at is not null
 ),
 
+entry_days as (
+    select
+        entry_date,
+        lead_source,
+        channel,
+        team_id,
+        rep_id,
+        from_step,
+        to_step,
+        step_order,
+        sum(numerator_count) as numerator_count,
+        sum(denominator_count) as denominator_count,
+        sum(inferred_numerator_count) as inferred_numerator_count
+    from step_entries
+    group by entry_date, lead_source, channel, team_id, rep_id, from_step, to_step, step_order
+),
+
 period as (
     select
         'period' as analysis_basis,
         periods.period_grain,
         periods.period_start_date,
         periods.period_end_date,
-        step_entries.lead_source,
-        step_entries.channel,
-        step_entries.team_id,
-        step_entries.rep_id,
-        step_entries.from_step,
-        step_entries.to_step,
-        step_entries.step_order,
-        sum(step_entries.numerator_count) as numerator_count,
-        sum(step_entries.denominator_count) as denominator_count,
-        sum(step_entries.inferred_numerator_count) as inferred_numerator_count
-    from step_entries
+        entry_days.lead_source,
+        entry_days.channel,
+        entry_days.team_id,
+        entry_days.rep_id,
+        entry_days.from_step,
+        entry_days.to_step,
+        entry_days.step_order,
+        sum(entry_days.numerator_count) as numerator_count,
+        sum(entry_days.denominator_count) as denominator_count,
+        sum(entry_days.inferred_numerator_count) as inferred_numerator_count
+    from entry_days
     inner join periods
-        on step_entries.entry_date = periods.date_day
+        on entry_days.entry_date = periods.date_day
     group by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
 ),
 

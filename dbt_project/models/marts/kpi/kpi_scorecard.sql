@@ -12,8 +12,25 @@
 {#- KPIs whose value is numerator / denominator (a share, money per deal, activities per rep-day) -#}
 {%- set quotient_units = "('rate', 'amount_rate', 'ratio')" %}
 {%- set scorecard_key = ['period_grain', 'period_start_date', 'scope_type', 'scope_id', 'kpi_code'] %}
+{%- set decimal_sum = 'decimal(38, 9)' %}
+-- Numerators and denominators fixed to 9 decimals once (as exact_sum does), summed as decimals.
 with daily as (
-    select * from {{ ref('fct_kpi_daily') }}
+    select
+        fact_date,
+        kpi_code,
+        team_id,
+        rep_id,
+        rep_role,
+        sales_motion,
+        agency_key,
+        lead_source,
+        channel,
+        industry,
+        company_size,
+        product,
+        cast(numerator as {{ decimal_sum }}) as numerator,
+        cast(denominator as {{ decimal_sum }}) as denominator
+    from {{ ref('fct_kpi_daily') }}
 ),
 
 team_on_as_of as (
@@ -57,64 +74,170 @@ periods as (
     group by period_grain, period_start_date
 ),
 
--- Each scope pre-aggregated per day, so the roll-up to five grains reads few rows. Segment
--- (industry, company size) and product scopes leave out facts without an account or product.
+-- The rep-level scopes (company, team, rep, role, motion, agency, org unit) read the days summed
+-- per rep first, and lead source and channel the days summed per lead source: fewer rows than
+-- the daily fact. Decimal sums, so the order of summing changes nothing.
+rep_days as (
+    select
+        fact_date,
+        kpi_code,
+        team_id,
+        rep_id,
+        rep_role,
+        sales_motion,
+        agency_key,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from daily
+    group by fact_date, kpi_code, team_id, rep_id, rep_role, sales_motion, agency_key
+),
+
+source_days as (
+    select
+        fact_date,
+        kpi_code,
+        lead_source,
+        channel,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
+    from daily
+    group by fact_date, kpi_code, lead_source, channel
+),
+
+-- Each scope per day, so the roll-up to five grains reads few rows. Segment (industry, company
+-- size) and product scopes leave out facts without an account or product.
 daily_scoped as (
     {%- set scopes = {
-        'company': "'company'",
-        'team': 'daily.team_id',
-        'rep': 'daily.rep_id',
-        'role': 'daily.rep_role',
-        'motion': 'daily.sales_motion',
-        'agency': 'daily.agency_key',
-        'lead_source': 'daily.lead_source',
-        'channel': 'daily.channel',
-        'industry': 'daily.industry',
-        'company_size': 'daily.company_size',
-        'product': 'daily.product',
+        'company': ['rep_days', "'company'"],
+        'team': ['rep_days', 'team_id'],
+        'rep': ['rep_days', 'rep_id'],
+        'role': ['rep_days', 'rep_role'],
+        'motion': ['rep_days', 'sales_motion'],
+        'agency': ['rep_days', 'agency_key'],
+        'lead_source': ['source_days', 'lead_source'],
+        'channel': ['source_days', 'channel'],
+        'industry': ['daily', 'industry'],
+        'company_size': ['daily', 'company_size'],
+        'product': ['daily', 'product'],
     } %}
-    {% for scope_type, scope_column in scopes.items() %}
+    {% for scope_type, source in scopes.items() %}
+    {%- set scope_column = source[0] ~ '.' ~ source[1] if not source[1].startswith("'") else source[1] %}
     select
-        daily.fact_date,
-        daily.kpi_code,
-        {{ exact_sum('daily.numerator') }} as numerator,
-        {{ exact_sum('daily.denominator') }} as denominator,
+        {{ source[0] }}.fact_date,
+        {{ source[0] }}.kpi_code,
+        cast(sum({{ source[0] }}.numerator) as {{ type_double() }}) as numerator,
+        cast(sum({{ source[0] }}.denominator) as {{ type_double() }}) as denominator,
         '{{ scope_type }}' as scope_type,
         {{ scope_column }} as scope_id
-    from daily
+    from {{ source[0] }}
     {% if scope_type in ('lead_source', 'channel', 'industry', 'company_size', 'product') -%}
     where {{ scope_column }} <> 'n/a'
     {%- endif %}
-    group by daily.fact_date, daily.kpi_code, {{ scope_column }}
+    group by {{ source[0] }}.fact_date, {{ source[0] }}.kpi_code, {{ scope_column }}
     union all
     {% endfor %}
     -- Every unit above the rep's team (manager, office, region...: the optional teams export).
     select
-        daily.fact_date,
-        daily.kpi_code,
-        {{ exact_sum('daily.numerator') }} as numerator,
-        {{ exact_sum('daily.denominator') }} as denominator,
+        rep_days.fact_date,
+        rep_days.kpi_code,
+        cast(sum(rep_days.numerator) as {{ type_double() }}) as numerator,
+        cast(sum(rep_days.denominator) as {{ type_double() }}) as denominator,
         'org_unit' as scope_type,
         team_ancestors.ancestor_team_id as scope_id
-    from daily
+    from rep_days
     inner join team_ancestors
-        on daily.team_id = team_ancestors.team_id
-    group by daily.fact_date, daily.kpi_code, team_ancestors.ancestor_team_id
+        on rep_days.team_id = team_ancestors.team_id
+    group by rep_days.fact_date, rep_days.kpi_code, team_ancestors.ancestor_team_id
+),
+
+-- The five grains rolled up from the day rows, not by joining every day row to all five: the
+-- day grain is the day rows, week and month sum them, fiscal quarter and fiscal year sum the
+-- months (whole months: fiscal periods start on the 1st). Sums stay decimal(38, 9) until the
+-- end, so they equal exact_sum over the days.
+scoped_days as (
+    select
+        fact_date,
+        scope_type,
+        scope_id,
+        kpi_code,
+        cast(numerator as {{ decimal_sum }}) as numerator,
+        cast(denominator as {{ decimal_sum }}) as denominator
+    from daily_scoped
+),
+
+scoped_weeks_months as (
+    select
+        day_periods.period_grain,
+        day_periods.period_start_date,
+        scoped_days.scope_type,
+        scoped_days.scope_id,
+        scoped_days.kpi_code,
+        sum(scoped_days.numerator) as numerator,
+        sum(scoped_days.denominator) as denominator
+    from scoped_days
+    inner join day_periods
+        on scoped_days.fact_date = day_periods.date_day
+    where day_periods.period_grain in ('week', 'month')
+    group by 1, 2, 3, 4, 5
+),
+
+month_periods as (
+    select distinct
+        months.period_start_date as month_start_date,
+        fiscal.period_grain,
+        fiscal.period_start_date
+    from day_periods as months
+    inner join day_periods as fiscal
+        on months.date_day = fiscal.date_day
+    where months.period_grain = 'month' and fiscal.period_grain in ('quarter', 'fiscal_year')
+),
+
+scoped_fiscal as (
+    select
+        month_periods.period_grain,
+        month_periods.period_start_date,
+        scoped_weeks_months.scope_type,
+        scoped_weeks_months.scope_id,
+        scoped_weeks_months.kpi_code,
+        sum(scoped_weeks_months.numerator) as numerator,
+        sum(scoped_weeks_months.denominator) as denominator
+    from scoped_weeks_months
+    inner join month_periods
+        on scoped_weeks_months.period_start_date = month_periods.month_start_date
+    where scoped_weeks_months.period_grain = 'month'
+    group by 1, 2, 3, 4, 5
 ),
 
 actuals as (
     select
-        day_periods.period_grain,
-        day_periods.period_start_date,
-        daily_scoped.scope_type,
-        daily_scoped.scope_id,
-        daily_scoped.kpi_code,
-        {{ exact_sum('daily_scoped.numerator') }} as numerator,
-        {{ exact_sum('daily_scoped.denominator') }} as denominator
-    from daily_scoped
-    inner join day_periods
-        on daily_scoped.fact_date = day_periods.date_day
-    group by 1, 2, 3, 4, 5
+        'day' as period_grain,
+        fact_date as period_start_date,
+        scope_type,
+        scope_id,
+        kpi_code,
+        cast(numerator as {{ type_double() }}) as numerator,
+        cast(denominator as {{ type_double() }}) as denominator
+    from scoped_days
+    union all
+    select
+        period_grain,
+        period_start_date,
+        scope_type,
+        scope_id,
+        kpi_code,
+        cast(numerator as {{ type_double() }}) as numerator,
+        cast(denominator as {{ type_double() }}) as denominator
+    from scoped_weeks_months
+    union all
+    select
+        period_grain,
+        period_start_date,
+        scope_type,
+        scope_id,
+        kpi_code,
+        cast(numerator as {{ type_double() }}) as numerator,
+        cast(denominator as {{ type_double() }}) as denominator
+    from scoped_fiscal
 ),
 
 pipeline_scoped as (
@@ -162,56 +285,64 @@ remaining_pipeline as (
     group by 1, 2, 3, 4, 5
 ),
 
-keys as (
+-- Every key with an actual (actuals are unique per key), then the keys that have only a target.
+keyed_actuals as (
     select
         period_grain,
         period_start_date,
         scope_type,
         scope_id,
-        kpi_code
+        kpi_code,
+        numerator,
+        denominator
     from actuals
-    union
-    select
-        period_grain,
-        period_start_date,
-        scope_type,
-        scope_id,
-        kpi_code
+    union all
+    select distinct
+        targets.period_grain,
+        targets.period_start_date,
+        targets.scope_type,
+        targets.scope_id,
+        targets.kpi_code,
+        0 as numerator,
+        0 as denominator
     from targets
+    where not exists (
+        select 1 from actuals
+        where {{ join_on('targets', 'actuals', scorecard_key) }}
+    )
 ),
 
 joined as (
     select
-        keys.period_grain,
-        keys.period_start_date,
+        key_rows.period_grain,
+        key_rows.period_start_date,
         periods.period_end_date,
-        keys.scope_type,
-        keys.scope_id,
-        keys.kpi_code,
+        key_rows.scope_type,
+        key_rows.scope_id,
+        key_rows.kpi_code,
         definitions.kpi_name_ja,
         definitions.unit,
         definitions.direction,
         definitions.forecast_method,
-        coalesce(actuals.numerator, 0) as numerator,
-        coalesce(actuals.denominator, 0) as denominator,
+        -- A sum of only null values (e.g. amounts with no exchange rate) counts as zero.
+        coalesce(key_rows.numerator, 0) as numerator,
+        coalesce(key_rows.denominator, 0) as denominator,
         targets.target_value,
         periods.business_days,
         periods.business_days_elapsed,
         coalesce(remaining_pipeline.weighted_pipeline_amount, 0) as weighted_pipeline_amount
-    from keys
+    from keyed_actuals as key_rows
     inner join definitions
-        on keys.kpi_code = definitions.kpi_code
+        on key_rows.kpi_code = definitions.kpi_code
     inner join periods
         on
-            keys.period_grain = periods.period_grain
-            and keys.period_start_date = periods.period_start_date
-    left join actuals
-        on {{ join_on('keys', 'actuals', scorecard_key) }}
+            key_rows.period_grain = periods.period_grain
+            and key_rows.period_start_date = periods.period_start_date
     left join targets
-        on {{ join_on('keys', 'targets', scorecard_key) }}
+        on {{ join_on('key_rows', 'targets', scorecard_key) }}
     left join remaining_pipeline
-        on {{ join_on('keys', 'remaining_pipeline', scorecard_key) }}
-    where keys.period_start_date <= {{ as_of_date() }}
+        on {{ join_on('key_rows', 'remaining_pipeline', scorecard_key) }}
+    where key_rows.period_start_date <= {{ as_of_date() }}
 ),
 
 valued as (
