@@ -250,13 +250,22 @@ def _typed_expression(col: Column, raw: str) -> str:
     return f"try_cast({raw} as {target})"
 
 
-def _column_checks(col: Column, present: bool, has_nul: bool = True) -> tuple[str, str]:
+def _column_checks(
+    col: Column,
+    present: bool,
+    has_nul: bool = True,
+    value: str | None = None,
+    typed_value: str | None = None,
+) -> tuple[str, str]:
     """(typed expression, reason expression) for one column of a staged file; `has_nul`:
-    the file holds a NUL byte somewhere (else no value is checked for one)."""
+    the file holds a NUL byte somewhere (else no value is checked for one). `value` and
+    `typed_value`: columns already holding the trimmed text and the typed expression's result,
+    which the reason then reads instead of computing them again."""
     if not present:
         return f"cast(null as {SQL_TYPES[col.type]})", "cast(null as varchar)"
-    raw = f"nullif(trim({_quote(col.name)}), '')"
-    typed = _typed_expression(col, raw)
+    raw = value or f"nullif(trim({_quote(col.name)}), '')"
+    typed_expression = _typed_expression(col, raw)
+    typed = typed_value or typed_expression
     # A NUL byte is never data: the row is quarantined rather than published with it.
     reasons = []
     if has_nul:
@@ -268,10 +277,11 @@ def _column_checks(col: Column, present: bool, has_nul: bool = True) -> tuple[st
         reasons.append(
             f"when {raw} is null then {_literal(f'{col.name}: required value is empty')}"
         )
-    reasons.append(
-        f"when {raw} is not null and ({typed}) is null then "
-        f"{_literal(f'{col.name}: cannot read ')} || {raw} || {_literal(f' as {col.type}')}"
-    )
+    if col.type != "text":  # text is never unreadable
+        reasons.append(
+            f"when {raw} is not null and ({typed}) is null then "
+            f"{_literal(f'{col.name}: cannot read ')} || {raw} || {_literal(f' as {col.type}')}"
+        )
     if col.allowed:
         allowed = ", ".join(_literal(v) for v in col.allowed)
         reasons.append(
@@ -279,7 +289,9 @@ def _column_checks(col: Column, present: bool, has_nul: bool = True) -> tuple[st
             f"{_literal(f'{col.name}: value ')} || {raw} || "
             f"{_literal(' is not one of ' + ', '.join(col.allowed))}"
         )
-    return typed, "case " + " ".join(reasons) + " end"
+    if not reasons:  # optional text: nothing can be wrong with it
+        return typed_expression, "cast(null as varchar)"
+    return typed_expression, "case " + " ".join(reasons) + " end"
 
 
 def read_header(path: Path) -> list[str]:
@@ -577,8 +589,26 @@ def load_file(
         origin_file, origin_row = _literal(str(path)), "cast(null as bigint)"
     # The UTF-8 scan saw every NUL byte: a file without one needs no NUL check per value.
     has_nul = bool(scan.nul_lines)
-    checks = {c.name: _column_checks(c, c.name in present, has_nul) for c in entity.columns}
-    reasons = ", ".join(reason for _, reason in checks.values())
+    # Each present column's trimmed text ("__v<i>") and typed value ("__t<i>") are computed
+    # once, in their own projection; the reasons and the typed columns read them.
+    given = [c for c in entity.columns if c.name in present]
+    values = {c.name: f'"__v{i}"' for i, c in enumerate(given)}
+    typed_values = {c.name: f'"__t{i}"' for i, c in enumerate(given)}
+    trimmed = ", ".join(f"nullif(trim({_quote(c.name)}), '') as {values[c.name]}" for c in given)
+    typed = ", ".join(
+        f"{_typed_expression(c, values[c.name])} as {typed_values[c.name]}" for c in given
+    )
+    checks = [
+        _column_checks(c, True, has_nul, values[c.name], typed_values[c.name])[1] for c in given
+    ]
+    # Absent columns are null (and only required ones are missing, refused by check_header).
+    reasons = ", ".join(r for r in checks if r != "cast(null as varchar)") or "''"
+    columns = ", ".join(
+        f"{typed_values[c.name]} as {_quote(c.name)}"
+        if c.name in present
+        else f"cast(null as {SQL_TYPES[c.type]}) as {_quote(c.name)}"
+        for c in entity.columns
+    )
     # One pass over the file: typed in SQL, with the reason of every row that cannot be typed;
     # only those rows keep their fields as a JSON record (for the quarantine).
     record = ", ".join(f"{_quote(h)} := {_quote(h)}" for h in header)
@@ -593,10 +623,13 @@ def load_file(
             _row_number,
             {origin_row} as _origin_row,
             {origin_file} as _origin_file,
-            {", ".join(f"{typed} as {_quote(name)}" for name, (typed, _) in checks.items())},
+            {columns},
             "__reason" as _reason,
             case when "__reason" <> '' then to_json(struct_pack({record})) end as _raw_record
-        from (select *, concat_ws('; ', {reasons}) as "__reason" from {{rows}})
+        from (
+            select *, concat_ws('; ', {reasons}) as "__reason"
+            from (select *, {typed} from (select *, {trimmed} from {{rows}}))
+        )
         """,
     )
     renumber_after_rejects(con, "_typed_file")
