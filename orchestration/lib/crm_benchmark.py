@@ -15,6 +15,16 @@ process):
   row outcomes materialised as tables (the models are views). dbt runs as a child of the
   step's process; CPU and peak RSS include it, and its fixed cost (start-up and a full parse
   of the project: about 30 CPU-s on 2 shared cores, measured with `--rows 1000`).
+
+The same number of rows as a canonical `activities.csv` (one row in 10,000 with a bad time,
+quarantined):
+
+- `canonical_read_csv`: DuckDB's `read_csv(..., all_varchar = true)` of it into a table;
+- `canonical_load`: orchestration/lib/loader.py loading it (UTF-8 scan, header checks, typing
+  and reasons in SQL, raw.activities, quarantine, load log).
+
+The ratios land / read_csv and canonical_load / canonical_read_csv (issue 11's ingest target:
+at most 1.5x in CPU) are printed last. `--steps read_csv,land` runs only those steps.
 """
 
 from __future__ import annotations
