@@ -103,3 +103,48 @@ def test_no_landing_file_gives_an_empty_table(tmp_path):
     assert results == []
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.targets").fetchone() == (0,)
+
+
+def test_every_offset_form_is_converted_and_only_quarantined_rows_keep_a_raw_record(tmp_path):
+    """The offset regex runs only on values ending in a sign or Z: every offset form is still
+    converted (expected values from zoneinfo), a value without one is taken as local time, and
+    the JSON record is kept for the quarantined row only."""
+    import json
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    stamps = {
+        "O1": "2025-04-02 10:00:00Z",
+        "O2": "2025-04-02T10:00:00+09",
+        "O3": "2025-04-02 10:00:00-0500",
+        "O4": "2025-04-02 10:00:00.250+05:30",
+        "O6": "2025-04-02 10:00:00",
+        "O7": "2025-04-02 10:00",
+    }
+    rows = [
+        f"{key},A1,U1,,{value},2025-05-01,approach,1,JPY,new,false,false,"
+        for key, value in stamps.items()
+    ]
+    rows.append("O5,A1,U1,,2025-04-02 25:00:00+09:00,2025-05-01,approach,1,JPY,new,false,false,")
+    landing = tmp_path / "landing"
+    _write(landing / "opportunities.csv", OPPORTUNITY_HEADER + "\n" + "\n".join(rows) + "\n")
+    db = tmp_path / "w.duckdb"
+    (result,) = load_landing(db, landing, entities=["opportunities"])
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (7, 6, 1)
+    with duckdb.connect(str(db), read_only=True) as con:
+        loaded = dict(
+            con.execute("select opportunity_id, created_at from raw.opportunities").fetchall()
+        )
+        quarantined = con.execute(
+            "select row_number, reason, raw_record from raw._quarantine"
+        ).fetchall()
+    tokyo = ZoneInfo("Asia/Tokyo")
+    for key, value in stamps.items():
+        parsed = datetime.fromisoformat(value.replace(" -", "-").replace("+09", "+09:00"))
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(tokyo).replace(tzinfo=None)
+        assert loaded[key] == parsed, key
+    ((row, reason, record),) = quarantined
+    assert row == 7 and "created_at: cannot read 2025-04-02 25:00:00+09:00" in reason
+    assert json.loads(record)["opportunity_id"] == "O5"
+    assert json.loads(record)["created_at"] == "2025-04-02 25:00:00+09:00"

@@ -15,6 +15,16 @@ process):
   row outcomes materialised as tables (the models are views). dbt runs as a child of the
   step's process; CPU and peak RSS include it, and its fixed cost (start-up and a full parse
   of the project: about 30 CPU-s on 2 shared cores, measured with `--rows 1000`).
+
+The same number of rows as a canonical `activities.csv` (one row in 10,000 with a bad time,
+quarantined):
+
+- `canonical_read_csv`: DuckDB's `read_csv(..., all_varchar = true)` of it into a table;
+- `canonical_load`: orchestration/lib/loader.py loading it (UTF-8 scan, header checks, typing
+  and reasons in SQL, raw.activities, quarantine, load log).
+
+The ratios land / read_csv and canonical_load / canonical_read_csv (issue 11's ingest target:
+at most 1.5x in CPU) are printed last. `--steps read_csv,land` runs only those steps.
 """
 
 from __future__ import annotations
@@ -30,6 +40,8 @@ import time
 from pathlib import Path
 
 STEPS = ("read_csv", "land", "stage", "rules")
+# The canonical loader on a canonical activities.csv of the same number of rows.
+CANONICAL_STEPS = ("canonical_read_csv", "canonical_load")
 
 
 def write_tasks(path: Path, rows: int) -> None:
@@ -71,6 +83,37 @@ def write_tasks(path: Path, rows: int) -> None:
         )
 
 
+def write_activities(path: Path, rows: int) -> None:
+    """A canonical activities.csv of `rows` rows (docs/canonical_format.md), one row in 10,000
+    with a bad value (quarantined) so the quarantine path is part of the cost."""
+    import duckdb
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select
+                    'A' || lpad(cast(i as varchar), 9, '0') as activity_id,
+                    ['call', 'email', 'meeting', 'task'][1 + i % 4] as activity_type,
+                    case when i % 10000 = 7 then 'not a time' else strftime(
+                        timestamp '2025-04-01 09:00' + to_seconds(i * 29), '%Y-%m-%d %H:%M:%S'
+                    ) end as activity_at,
+                    'U' || lpad(cast(i % 40 as varchar), 3, '0') as owner_id,
+                    ['no_answer', 'sent', 'held', 'completed'][1 + i % 4] as outcome,
+                    case when i % 2 = 0 then cast(i % 90 as varchar) end as duration_minutes,
+                    'L' || lpad(cast(i % 50000 as varchar), 6, '0') as lead_id,
+                    case when i % 3 = 0 then 'O' || lpad(cast(i % 9000 as varchar), 5, '0')
+                    end as opportunity_id,
+                    case when i % 3 = 0 then 'C' || lpad(cast(i % 3000 as varchar), 5, '0')
+                    end as account_id,
+                    '架電 ' || cast(i as varchar) as subject
+                from range({int(rows)}) as numbers(i)
+            ) to '{path}' (header)
+            """
+        )
+
+
 def run_step(step: str, folder: Path) -> None:
     """One step, in this process (the parent measures it)."""
     import duckdb
@@ -78,7 +121,19 @@ def run_step(step: str, folder: Path) -> None:
     database = folder / f"{step}.duckdb"
     database.unlink(missing_ok=True)
     with duckdb.connect(str(database)) as con:
-        if step == "read_csv":
+        if step == "canonical_read_csv":
+            path = folder / "canonical" / "activities.csv"
+            con.execute(
+                "create table activities as select * from read_csv(?, header = true, "
+                "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                "all_varchar = true, columns = " + _columns(path) + ")",
+                [str(path)],
+            )
+        elif step == "canonical_load":
+            from orchestration.lib.loader import load_landing
+
+            load_landing(database, folder / "canonical", ["activities"], "b")
+        elif step == "read_csv":
             con.execute(
                 "create table task as select * from read_csv(?, header = true, "
                 "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
@@ -182,18 +237,38 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dir", default="/tmp/crm_benchmark")
+    parser.add_argument(
+        "--steps", default=",".join(STEPS + CANONICAL_STEPS), help="comma-separated steps"
+    )
     args = parser.parse_args(argv)
     folder = Path(args.dir)
-    write_tasks(folder / "salesforce" / "Task.csv", args.rows)
-    compiled_staging_sql(folder)
-    size = (folder / "salesforce" / "Task.csv").stat().st_size / 2**20
-    print(f"Task.csv: {args.rows:,} rows, {size:,.0f} MiB")
-    for step in STEPS:
-        result = measure(step, folder)
+    steps = [s for s in args.steps.split(",") if s]
+    unknown = sorted(set(steps) - set(STEPS + CANONICAL_STEPS))
+    if unknown:
+        parser.error(f"unknown step(s) {', '.join(unknown)}; known: {STEPS + CANONICAL_STEPS}")
+    if any(s in STEPS for s in steps):
+        write_tasks(folder / "salesforce" / "Task.csv", args.rows)
+        size = (folder / "salesforce" / "Task.csv").stat().st_size / 2**20
+        print(f"Task.csv: {args.rows:,} rows, {size:,.0f} MiB")
+    if "stage" in steps:
+        compiled_staging_sql(folder)
+    if any(s in CANONICAL_STEPS for s in steps):
+        write_activities(folder / "canonical" / "activities.csv", args.rows)
+        size = (folder / "canonical" / "activities.csv").stat().st_size / 2**20
+        print(f"canonical activities.csv: {args.rows:,} rows, {size:,.0f} MiB")
+    results = {}
+    for step in (s for s in STEPS + CANONICAL_STEPS if s in steps):
+        result = results[step] = measure(step, folder)
         print(
-            f"  {step:9} {result['wall_s']:7.1f} s wall  {result['cpu_s']:7.1f} CPU-s  "
+            f"  {step:18} {result['wall_s']:7.1f} s wall  {result['cpu_s']:7.1f} CPU-s  "
             f"{result['peak_rss_mib']:7.0f} MiB peak RSS"
         )
+    for what, base in (("land", "read_csv"), ("canonical_load", "canonical_read_csv")):
+        if what in results and base in results:
+            print(
+                f"  {what} / {base}: {results[what]['cpu_s'] / results[base]['cpu_s']:.2f}x CPU, "
+                f"{results[what]['peak_rss_mib'] / results[base]['peak_rss_mib']:.2f}x peak RSS"
+            )
     return 0
 
 

@@ -70,8 +70,9 @@ from orchestration.lib.loader import (
     ensure_raw_schema,
     header_problems,
     quarantine_malformed_rows,
+    read_csv_into,
     read_header,
-    stage_csv,
+    renumber_after_rejects,
 )
 
 AUDIT_COLUMNS = {
@@ -308,35 +309,42 @@ def land_file(
         scan = scan_utf8(readable)
         header = read_header(readable)
         names = crm.header_names(obj, header, source)
-        stage_csv(con, readable, header, scan, kind=f"a {crm.name} export file")
+        source_system = source.source_system
+        table = f"{crm.schema}.{_quote(obj.table)}"
+        _add_missing_columns(con, table, names)
+        selected = ", ".join(
+            f"{_quote(h)} as {_quote(n)}" for h, n in zip(header, names, strict=True)
+        )
+        # Read straight into the object's table: no staging copy, no sort.
+        loaded = read_csv_into(
+            con,
+            readable,
+            header,
+            scan,
+            f"""
+            insert into {table} by name
+            select {selected}, {_literal(source_system)} as _source_system,
+                {_literal(str(path))} as _source_file, _row_number,
+                {_literal(load_id)} as _load_id, cast({_literal(str(loaded_at))} as timestamp)
+                    as _loaded_at
+            from {{rows}}
+            """,
+            kind=f"a {crm.name} export file",
+        )
     finally:
         if readable != path:
             readable.unlink(missing_ok=True)
-    source_system = source.source_system
-    table = f"{crm.schema}.{_quote(obj.table)}"
-    _add_missing_columns(con, table, names)
+    renumber_after_rejects(con, table, "_source_file = ? and _load_id = ?", [str(path), load_id])
     con.execute("create or replace temp table _bad_bytes (line bigint, reason varchar)")
     if scan.bad_lines:
         con.executemany(
             "insert into _bad_bytes values (?, ?)",
             [[b.line, f"not UTF-8: {b.describe()}"] for b in scan.bad_lines],
         )
-    selected = ", ".join(f"{_quote(h)} as {_quote(n)}" for h, n in zip(header, names, strict=True))
-    con.execute(
-        f"""
-        insert into {table} by name
-        select {selected}, ? as _source_system, ? as _source_file, _row_number,
-            ? as _load_id, ? as _loaded_at
-        from _staged_file
-        """,
-        [source_system, str(path), load_id, loaded_at],
-    )
     entity = f"{crm.name}.{obj.table}"
     quarantine_malformed_rows(con, load_id, entity, path, loaded_at)
-    loaded, malformed = con.execute(
-        "select (select count(*) from _staged_file), (select count(distinct line) from _csv_rejects)"
-    ).fetchone()
-    for temp in ("_csv_rejects", "_csv_scans", "_staged_file", "_bad_bytes"):
+    (malformed,) = con.execute("select count(distinct line) from _csv_rejects").fetchone()
+    for temp in ("_csv_rejects", "_csv_scans", "_bad_bytes"):
         con.execute(f"drop table if exists {temp}")
     result = FileLoadResult(load_id, entity, str(path), loaded + malformed, loaded, malformed)
     con.execute(

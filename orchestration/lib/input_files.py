@@ -121,6 +121,25 @@ def _first_bad(data: bytes, codec: str) -> int | None:
     return None
 
 
+VALIDATE_SLICE = 1024 * 1024
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """True when `data` is valid UTF-8: ASCII at once, else decoded in 1 MiB slices (one big
+    decode allocates the whole text and costs several times as much)."""
+    if data.isascii():
+        return True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(view), VALIDATE_SLICE):
+            decoder.decode(view[start : start + VALIDATE_SLICE])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _scan(path: Path) -> Utf8Scan:
     scan = Utf8Scan(size=path.stat().st_size)
     line = 1
@@ -144,9 +163,12 @@ def _scan(path: Path) -> Utf8Scan:
             if offset == 0:
                 scan.has_bom = data.startswith(UTF8_BOM)
                 scan.header = data.split(b"\n", 1)[0]
-            scan.crlf += data.count(b"\r\n")
-            scan.bare_lf += data.count(b"\n") - data.count(b"\r\n")
-            if b"\x00" in data or _first_bad(data, "utf-8") is not None:
+            # Counting a single byte is several times faster than counting b"\r\n".
+            crlf = data.count(b"\r\n") if b"\r" in data else 0
+            newlines = data.count(b"\n")
+            scan.crlf += crlf
+            scan.bare_lf += newlines - crlf
+            if b"\x00" in data or not _valid_utf8(data):
                 position = offset
                 for number, text in enumerate(data.split(b"\n"), start=line):
                     if b"\x00" in text:
@@ -157,7 +179,7 @@ def _scan(path: Path) -> Utf8Scan:
                         if len(scan.bad_samples) < 20:
                             scan.bad_samples.append(text[:4096])
                     position += len(text) + 1
-            line += data.count(b"\n")
+            line += newlines
             offset += len(data)
             last = data[-1:]
             if not block:

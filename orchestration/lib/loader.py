@@ -235,7 +235,13 @@ def _typed_expression(col: Column, raw: str) -> str:
         # With an offset after the time (Z, +09, +09:00, -0500): the instant converted to wall
         # time in the configured zone (SALES_KPI_TIMEZONE, Asia/Tokyo). Without: already local.
         zone = os.environ.get("SALES_KPI_TIMEZONE") or SOURCE_TIMEZONE
-        has_offset = rf"regexp_matches({raw}, '\d{{2}}:\d{{2}}(:\d{{2}}(\.\d+)?)? ?([+-]\d{{2}}(:?\d{{2}})?|Z)$')"
+        # The offset is at most the last 6 characters (Z, +09, +0900, +09:00): the regular
+        # expression runs only on values whose end holds a sign or a Z.
+        tail = f"right({raw}, 6)"
+        has_offset = (
+            f"(suffix({raw}, 'Z') or contains({tail}, '+') or contains({tail}, '-')) and "
+            rf"regexp_matches({raw}, '\d{{2}}:\d{{2}}(:\d{{2}}(\.\d+)?)? ?([+-]\d{{2}}(:?\d{{2}})?|Z)$')"
+        )
         return (
             f"case when {has_offset} then "
             f"timezone({_literal(zone)}, try_cast({raw} as timestamptz)) "
@@ -244,25 +250,38 @@ def _typed_expression(col: Column, raw: str) -> str:
     return f"try_cast({raw} as {target})"
 
 
-def _column_checks(col: Column, present: bool) -> tuple[str, str]:
-    """(typed expression, reason expression) for one column of a staged file."""
+def _column_checks(
+    col: Column,
+    present: bool,
+    has_nul: bool = True,
+    value: str | None = None,
+    typed_value: str | None = None,
+) -> tuple[str, str]:
+    """(typed expression, reason expression) for one column of a staged file; `has_nul`:
+    the file holds a NUL byte somewhere (else no value is checked for one). `value` and
+    `typed_value`: columns already holding the trimmed text and the typed expression's result,
+    which the reason then reads instead of computing them again."""
     if not present:
         return f"cast(null as {SQL_TYPES[col.type]})", "cast(null as varchar)"
-    raw = f"nullif(trim({_quote(col.name)}), '')"
-    typed = _typed_expression(col, raw)
+    raw = value or f"nullif(trim({_quote(col.name)}), '')"
+    typed_expression = _typed_expression(col, raw)
+    typed = typed_value or typed_expression
     # A NUL byte is never data: the row is quarantined rather than published with it.
-    reasons = [
-        f"when contains({_quote(col.name)}, chr(0)) then "
-        f"{_literal(f'{col.name}: value holds a NUL byte (0x00); remove it from the file')}"
-    ]
+    reasons = []
+    if has_nul:
+        reasons.append(
+            f"when contains({_quote(col.name)}, chr(0)) then "
+            f"{_literal(f'{col.name}: value holds a NUL byte (0x00); remove it from the file')}"
+        )
     if col.required:
         reasons.append(
             f"when {raw} is null then {_literal(f'{col.name}: required value is empty')}"
         )
-    reasons.append(
-        f"when {raw} is not null and ({typed}) is null then "
-        f"{_literal(f'{col.name}: cannot read ')} || {raw} || {_literal(f' as {col.type}')}"
-    )
+    if col.type != "text":  # text is never unreadable
+        reasons.append(
+            f"when {raw} is not null and ({typed}) is null then "
+            f"{_literal(f'{col.name}: cannot read ')} || {raw} || {_literal(f' as {col.type}')}"
+        )
     if col.allowed:
         allowed = ", ".join(_literal(v) for v in col.allowed)
         reasons.append(
@@ -270,7 +289,9 @@ def _column_checks(col: Column, present: bool) -> tuple[str, str]:
             f"{_literal(f'{col.name}: value ')} || {raw} || "
             f"{_literal(' is not one of ' + ', '.join(col.allowed))}"
         )
-    return typed, "case " + " ".join(reasons) + " end"
+    if not reasons:  # optional text: nothing can be wrong with it
+        return typed_expression, "cast(null as varchar)"
+    return typed_expression, "case " + " ".join(reasons) + " end"
 
 
 def read_header(path: Path) -> list[str]:
@@ -422,14 +443,17 @@ def _lf_copy(path: Path) -> Path:
     return Path(handle.name)
 
 
-READ_CSV_SQL = """
-create temp table _staged_file as select row_number() over () as _row_number, *
+# The file's rows as DuckDB's reader gives them, numbered in file order (`_row_number`, before
+# any reader reject is counted: see `renumber_after_rejects`). Rejected rows go to the temp
+# tables _csv_rejects / _csv_scans.
+READ_CSV_ROWS = """(
+select row_number() over () as _row_number, *
 from read_csv(
-    ?, header = true, auto_detect = false, columns = {columns}, delim = ',', quote = '"',
-    escape = '"', encoding = 'utf-8', all_varchar = true, strict_mode = true,
+    {source}, header = true, auto_detect = false, columns = {columns}, delim = ',',
+    quote = '"', escape = '"', encoding = 'utf-8', all_varchar = true, strict_mode = true,
     store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans'
 )
-"""
+)"""
 
 # row_number() counts the rows the reader kept; a rejected record would shift every later
 # row's number by one. DuckDB's reject `line` is the record's ordinal counting the header as
@@ -437,36 +461,50 @@ from read_csv(
 # file order) is data row line - 1, and kept row k is data row k + the number of rejected
 # records with fewer than k kept rows before them.
 RENUMBER_AFTER_REJECTS_SQL = """
-update _staged_file set _row_number = _row_number + (
+update {table} as target set _row_number = _row_number + (
     select count(*) from (
         select line - 1 - row_number() over (order by line) as kept_before
         from (select distinct line from _csv_rejects) as rejected_lines
     ) as rejected
-    where rejected.kept_before < _staged_file._row_number
+    where rejected.kept_before < target._row_number
 )
-where exists (select 1 from _csv_rejects)
+{where}
 """
 
 
-def stage_csv(
+def renumber_after_rejects(
+    con: duckdb.DuckDBPyConnection, table: str, where: str = "", parameters: list | None = None
+) -> None:
+    """Give the rows of `table` read by `read_csv_into` (those matching `where`, a SQL
+    condition with `parameters`) their data row numbers in the file when the reader rejected
+    records; nothing is run when it rejected none."""
+    (rejected,) = con.execute("select count(*) from _csv_rejects").fetchone()
+    if rejected:
+        condition = f"where {where}" if where else ""
+        con.execute(RENUMBER_AFTER_REJECTS_SQL.format(table=table, where=condition), parameters)
+
+
+def read_csv_into(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     header: list[str],
     scan,
+    statement: str,
     kind: str = "a canonical CSV file",
-) -> None:
-    """Read the file into temp table _staged_file; the dialect is fixed, nothing is sniffed.
+) -> int:
+    """Run `statement` and return the number of rows it wrote; its literal `{rows}` is the file's rows as read by DuckDB (`READ_CSV_ROWS`:
+    a `_row_number` and every header column as text); the dialect is fixed, nothing is sniffed.
 
     Canonical files are comma-separated, `"`-quoted (`""` inside a quoted value), UTF-8 with
     an optional BOM, one header row; LF, CRLF or CR line ends (a file mixing CRLF and LF is
-    read with every CRLF as LF).
+    read with every CRLF as LF). The statement reads the file once; row numbers are as the
+    reader kept the rows until `renumber_after_rejects` runs.
     """
     columns = "{" + ", ".join(f"{_literal(h)}: 'VARCHAR'" for h in header) + "}"
     source = _lf_copy(path) if scan.mixed_line_endings else path
     try:
-        con.execute("drop table if exists _staged_file")
-        con.execute(READ_CSV_SQL.format(columns=columns), [str(source)])
-        con.execute(RENUMBER_AFTER_REJECTS_SQL)
+        rows = READ_CSV_ROWS.format(source="?", columns=columns)
+        (written,) = con.execute(statement.replace("{rows}", rows), [str(source)]).fetchone()
     except duckdb.Error as error:
         detail = str(error).strip().splitlines()[0]
         raise LandingFileError(
@@ -477,6 +515,22 @@ def stage_csv(
     finally:
         if source != path:
             source.unlink(missing_ok=True)
+    return written
+
+
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    header: list[str],
+    scan,
+    kind: str = "a canonical CSV file",
+) -> None:
+    """Read the file into temp table _staged_file (`_row_number` and every column as text)."""
+    con.execute("drop table if exists _staged_file")
+    read_csv_into(
+        con, path, header, scan, "create temp table _staged_file as select * from {rows}", kind
+    )
+    renumber_after_rejects(con, "_staged_file")
 
 
 def quarantine_malformed_rows(
@@ -530,44 +584,75 @@ def load_file(
     # Lineage: the original export file and row when the file was converted from a source.
     if "_source_file" in present and "_source_row" in present:
         origin_file = f'coalesce("_source_file", {_literal(str(path))})'
-        origin_row = 'coalesce(try_cast("_source_row" as bigint), _row_number)'
+        origin_row = 'try_cast("_source_row" as bigint)'
     else:
-        origin_file, origin_row = _literal(str(path)), "_row_number"
-    stage_csv(con, path, header, scan)
+        origin_file, origin_row = _literal(str(path)), "cast(null as bigint)"
+    # The UTF-8 scan saw every NUL byte: a file without one needs no NUL check per value.
+    has_nul = bool(scan.nul_lines)
+    # Each present column's trimmed text ("__v<i>") and typed value ("__t<i>") are computed
+    # once, in their own projection; the reasons and the typed columns read them.
+    given = [c for c in entity.columns if c.name in present]
+    values = {c.name: f'"__v{i}"' for i, c in enumerate(given)}
+    typed_values = {c.name: f'"__t{i}"' for i, c in enumerate(given)}
+    trimmed = ", ".join(f"nullif(trim({_quote(c.name)}), '') as {values[c.name]}" for c in given)
+    typed = ", ".join(
+        f"{_typed_expression(c, values[c.name])} as {typed_values[c.name]}" for c in given
+    )
+    checks = [
+        _column_checks(c, True, has_nul, values[c.name], typed_values[c.name])[1] for c in given
+    ]
+    # Absent columns are null (and only required ones are missing, refused by check_header).
+    reasons = ", ".join(r for r in checks if r != "cast(null as varchar)") or "''"
+    columns = ", ".join(
+        f"{typed_values[c.name]} as {_quote(c.name)}"
+        if c.name in present
+        else f"cast(null as {SQL_TYPES[c.type]}) as {_quote(c.name)}"
+        for c in entity.columns
+    )
+    # One pass over the file: typed in SQL, with the reason of every row that cannot be typed;
+    # only those rows keep their fields as a JSON record (for the quarantine).
+    record = ", ".join(f"{_quote(h)} := {_quote(h)}" for h in header)
+    read_csv_into(
+        con,
+        path,
+        header,
+        scan,
+        f"""
+        create or replace temp table _typed_file as
+        select
+            _row_number,
+            {origin_row} as _origin_row,
+            {origin_file} as _origin_file,
+            {columns},
+            "__reason" as _reason,
+            case when "__reason" <> '' then to_json(struct_pack({record})) end as _raw_record
+        from (
+            select *, concat_ws('; ', {reasons}) as "__reason"
+            from (select *, {typed} from (select *, {trimmed} from {{rows}}))
+        )
+        """,
+    )
+    renumber_after_rejects(con, "_typed_file")
     con.execute("create or replace temp table _bad_bytes (line bigint, reason varchar)")
     if scan.bad_lines:
         con.executemany(
             "insert into _bad_bytes values (?, ?)",
             [[b.line, f"not UTF-8: {b.describe()}"] for b in scan.bad_lines],
         )
-    checks = {c.name: _column_checks(c, c.name in present) for c in entity.columns}
-    reasons = ", ".join(reason for _, reason in checks.values())
-    con.execute(
-        f"""
-        create or replace temp table _typed_file as
-        select
-            {origin_row} as _row_number,
-            {origin_file} as _origin_file,
-            {", ".join(f"{typed} as {_quote(name)}" for name, (typed, _) in checks.items())},
-            concat_ws('; ', {reasons}) as _reason,
-            to_json(struct_pack({", ".join(f"{_quote(h)} := {_quote(h)}" for h in header)}))
-                as _raw_record
-        from _staged_file
-        """
-    )
     names = ", ".join(_quote(c) for c in entity.column_names)
     con.execute(
         f"""
         insert into {RAW_SCHEMA}.{entity.name}
-        select {names}, ?, _origin_file, _row_number, ?, ?
-        from _typed_file where _reason = '' order by _row_number
+        select {names}, ?, _origin_file, coalesce(_origin_row, _row_number), ?, ?
+        from _typed_file where _reason = ''
         """,
         [source_system, load_id, loaded_at],
     )
     con.execute(
         f"""
         insert into {RAW_SCHEMA}._quarantine
-        select ?, ?, _origin_file, _row_number, null, _reason, _raw_record, ?
+        select ?, ?, _origin_file, coalesce(_origin_row, _row_number), null, _reason,
+            _raw_record, ?
         from _typed_file where _reason <> ''
         """,
         [load_id, entity.name, loaded_at],
