@@ -170,9 +170,14 @@ def test_combined_runs_account_for_every_row(combined_runs) -> None:
 
 def _count_records(path: Path) -> int:
     """Data records of a CSV file counted by Python's csv module (independent of DuckDB)."""
-    csv.field_size_limit(1 << 30)
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        return sum(1 for _ in csv.reader(handle)) - 1
+    # The limit is process-wide: restored afterwards, or later tests of the reader's own limit
+    # in the same worker would see this one.
+    previous = csv.field_size_limit(1 << 30)
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            return sum(1 for _ in csv.reader(handle)) - 1
+    finally:
+        csv.field_size_limit(previous)
 
 
 def test_every_outcome_is_covered() -> None:
