@@ -25,17 +25,24 @@ Offending rows are named in failure messages: for at most `MAX_EXAMPLES` rows, t
 on raw tables, the landing file and row they came from (`_source_file`, `_row_number`), then
 the count of the rest. The id columns are the suite's optional `"id_columns": [...]`, else the
 column of its first `expect_column_values_to_be_unique` (the table's key). They are looked up
-after validation, for failed single-column expectations only, as the first rows holding one of
-GX's few unexpected values (or a null, for not-null checks): no index list is built (GX's
+for failed single-column expectations only: in DuckDB, as the first unexpected rows in table
+order (`quality_sql.evaluate`); on pandas, after validation, as the first rows holding one of
+GX's few unexpected values (or a null, for not-null checks). No index list is built (GX's
 `unexpected_index_column_names` would build one for every unexpected row before truncating).
 
-Why pandas and not GX's SQL datasource: GX's SQL datasource returns empty metrics on DuckDB
-(GX 1.24.1, DuckDB 2.0, duckdb-engine 0.17: a table asset loses its schema, a query asset fails
-with "list index out of range" in GX's bundled metric query). Each table is therefore read
-through a short-lived READ-ONLY DuckDB connection (closed right after reading, so the gate never
-blocks the single writer) and validated with GX's pandas datasource in an ephemeral (in-memory)
-GX context. Only the columns the suite's expectations name are read, plus the example columns
-(`needed_columns`); the others are empty sparse columns, present by name only.
+Where the checks run: the column-map expectations the suites use (`quality_sql.SQL_KINDS`, with
+the `row_condition` form they use) are evaluated inside DuckDB by `quality_sql`, through one
+short-lived READ-ONLY connection per suite (closed before GX runs, so the gate never blocks the
+single writer for long); their GX results are built with GX's own result formatting. The other
+expectations (row counts, column sets, anything not covered) run with GX's pandas datasource in
+an ephemeral (in-memory) GX context, on a frame holding only the columns they name plus the
+example columns (`needed_columns`); the others are empty sparse columns, present by name only.
+Both kinds of result go into one ExpectationSuiteValidationResult per suite, stored in GX's
+validation results store as GX's own run would, so Data Docs and messages are unchanged.
+`SQL_ROUTE = False` runs everything on pandas (the oracle of tests/test_quality_kinds.py).
+Why not GX's SQL datasource: it returns empty metrics on DuckDB (GX 1.24.1, DuckDB 2.0,
+duckdb-engine 0.17: a table asset loses its schema, a query asset fails with "list index out
+of range" in GX's bundled metric query).
 
 No suite outside the raw layer repeats a blocking dbt test or contract constraint
 (`prune_dbt_duplicates`, run as `python -m orchestration.lib.quality prune-dbt-duplicates`). The only files GX writes are the Data Docs,
@@ -55,7 +62,7 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +72,10 @@ import great_expectations as gx
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from great_expectations.core.expectation_validation_result import (
+    ExpectationSuiteValidationResult,
+    ExpectationValidationResult,
+)
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import (
     DataContextConfig,
@@ -73,13 +84,16 @@ from great_expectations.data_context.types.base import (
 )
 from great_expectations.data_context.types.resource_identifiers import (
     ExpectationSuiteIdentifier,
+    ValidationResultIdentifier,
 )
 from great_expectations.exceptions import ExpectationNotFoundError
 from great_expectations.execution_engine import pandas_execution_engine
 from great_expectations.expectations.expectation import Expectation
 from great_expectations.expectations.registry import get_expectation_impl
+from great_expectations.validator.v1_validator import Validator
+from great_expectations.validator.validation_statistics import calc_validation_statistics
 
-from orchestration.lib import offline_docs
+from orchestration.lib import offline_docs, quality_sql
 
 try:
     import fcntl
@@ -108,6 +122,9 @@ LINEAGE_COLUMNS = ("_source_file", "_row_number")
 # SUMMARY gives counts and a few unexpected values without materialising full index lists.
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
 MAX_EXAMPLES = 5
+# Evaluate the expectation kinds `quality_sql` covers inside DuckDB (False: all on pandas, the
+# route the tests use as the oracle).
+SQL_ROUTE = True
 LARGE_VALUE_SET = 50_000
 # Expectations whose value_set only serves to test membership of the column's values.
 MEMBERSHIP_TYPES = frozenset(
@@ -543,6 +560,12 @@ def needed_columns(suite: SuiteSpec, available: list[str]) -> list[str]:
     return [c for c in available if c in wanted]
 
 
+def _reads_columns(entry: Mapping[str, Any]) -> bool:
+    """Whether an expectation reads column values (not only the table's shape)."""
+    kwargs = entry.get("kwargs", {})
+    return any(key in kwargs for key in ("column", "column_A", "column_B", "column_list"))
+
+
 def _with_placeholders(frame: pd.DataFrame, columns: list[str], rows: int) -> pd.DataFrame:
     """`frame` (the columns read) with every other column of `columns` as an all-null sparse
     column, in table order: table-level expectations (`expect_table_columns_to_match_set`,
@@ -558,21 +581,29 @@ def _with_placeholders(frame: pd.DataFrame, columns: list[str], rows: int) -> pd
     return frame[columns]
 
 
-def _read_table(database: Path, schema: str, suite: SuiteSpec) -> _TableData:
-    """Read the columns of `schema.<suite table>` that the suite needs (`needed_columns`) and
-    the suite's referenced columns via a read-only connection.
+def _read_table(
+    database: Path, schema: str, suite: SuiteSpec, con: duckdb.DuckDBPyConnection | None = None
+) -> _TableData:
+    """Read the columns of `schema.<suite table>` that the suite's pandas-route expectations
+    need (`needed_columns`; none when every column expectation is evaluated in DuckDB) and the
+    suite's referenced columns via a read-only connection (`con`, else one opened here).
 
-    The other columns are there by name only (`_with_placeholders`). The connection is closed
-    before returning, so the file is not locked afterwards.
+    The other columns are there by name only (`_with_placeholders`). A connection opened here
+    is closed before returning, so the file is not locked afterwards.
     """
     refs = {ref for entry in suite.expectations for ref in find_references(entry.get("kwargs", {}))}
-    with duckdb.connect(str(database), read_only=True) as con:
+    opened = con is None
+    con = duckdb.connect(str(database), read_only=True) if con is None else con
+    with con if opened else contextlib.nullcontext(con):
         catalog = _current_catalog(con)
         if not _table_exists(con, catalog, schema, suite.table):
             raise TableNotFoundError(f"table {schema}.{suite.table} does not exist in {database}")
         table = _qualified(catalog, schema, suite.table)
         columns = _table_columns(con, catalog, schema, suite.table)
-        read = needed_columns(suite, columns)
+        on_pandas = [e for e in suite.expectations if not (SQL_ROUTE and _sql_covered(e))]
+        read = []
+        if any(_reads_columns(e) for e in on_pandas):
+            read = needed_columns(dataclasses.replace(suite, expectations=on_pandas), columns)
         if read:
             frame = _fetch_frame(con, f"select {', '.join(map(_quote, read))} from {table}")
             rows = len(frame)
@@ -714,15 +745,43 @@ def _make_context(results_dir: Path) -> Any:
     return context
 
 
-def _run_suite(
-    context: Any, suite: SuiteSpec, data: _TableData, run_id: RunIdentifier
-) -> tuple[Any, list[str]]:
-    """Validate one table with GX.
+def _sql_covered(entry: Mapping[str, Any]) -> bool:
+    """Whether the entry is evaluated in DuckDB (`quality_sql.covered`); a `$column_values`
+    reference counts as the list of values it resolves to."""
+    kwargs = {
+        key: [] if _reference(value) is not None else value
+        for key, value in entry.get("kwargs", {}).items()
+    }
+    return quality_sql.covered({**entry, "kwargs": kwargs})
 
-    Returns the ExpectationSuiteValidationResult and the expectation ids in suite order (GX
-    returns results grouped by its metric graph, not in suite order).
+
+def _run_suite(
+    context: Any,
+    suite: SuiteSpec,
+    data: _TableData,
+    run_id: RunIdentifier,
+    sql_table: tuple[duckdb.DuckDBPyConnection, str] | None = None,
+    release: Callable[[], None] | None = None,
+) -> tuple[Any, list[str], dict[str, list[dict]]]:
+    """Validate one table: the expectations `quality_sql` covers in DuckDB (when `sql_table`,
+    the database and qualified table name, is given), the others with GX on `data.frame`.
+
+    The GX result of each is combined into one ExpectationSuiteValidationResult (in suite
+    order), stored in the context's validation results store as GX's own run would. Returns it,
+    the expectation ids in suite order, and the offending rows found in SQL per expectation id.
     """
-    expectations = [build_expectation(_entry_for_run(entry, data)) for entry in suite.expectations]
+    entries = []
+    for entry in suite.expectations:
+        in_sql = sql_table is not None and _sql_covered(entry)
+        if in_sql:
+            resolved = {
+                **entry,
+                "kwargs": resolve_references(entry.get("kwargs", {}), data.references),
+            }
+        else:
+            resolved = _entry_for_run(entry, data)
+        entries.append((resolved, in_sql))
+    expectations = [build_expectation(entry) for entry, _ in entries]
     gx_suite = context.suites.add_or_update(
         gx.ExpectationSuite(
             name=suite.name,
@@ -730,19 +789,101 @@ def _run_suite(
             meta={"description": suite.description, "source": str(suite.path)},
         )
     )
+    configs = gx_suite.expectation_configurations
     datasource = context.data_sources.get(DATASOURCE)
     if suite.key in datasource.get_asset_names():  # validated before in this context
-        context.validation_definitions.delete(suite.key)
         datasource.delete_asset(suite.key)
     asset = datasource.add_dataframe_asset(name=suite.key)
     batch_definition = asset.add_batch_definition_whole_dataframe("whole_table")
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=suite.key, data=batch_definition, suite=gx_suite)
+    validator = Validator(
+        batch_definition=batch_definition,
+        batch_parameters={"dataframe": data.frame},
+        result_format=RESULT_FORMAT,
     )
-    result = definition.run(
-        batch_parameters={"dataframe": data.frame}, result_format=RESULT_FORMAT, run_id=run_id
+    pandas_configs = [c for c, (_, in_sql) in zip(configs, entries, strict=True) if not in_sql]
+    by_id: dict[str, Any] = {}
+    examples: dict[str, list[dict]] = {}
+    if sql_table is not None and any(in_sql for _, in_sql in entries):
+        con, table = sql_table
+        id_columns = suite.example_columns(_table_columns_of(con, table))
+        for config, (entry, in_sql) in zip(configs, entries, strict=True):
+            if not in_sql:
+                continue
+            try:
+                r, rows = quality_sql.evaluate(
+                    con,
+                    table,
+                    entry["type"],
+                    entry.get("kwargs", {}),
+                    config,
+                    id_columns,
+                    MAX_EXAMPLES,
+                )
+            except duckdb.Error as exc:
+                r, rows = _sql_error(config, exc), []
+            by_id[str(config.id)] = r
+            examples[str(config.id)] = rows
+    if release is not None:
+        release()  # the database is not needed any more
+    if pandas_configs:
+        for r in validator._validate_expectation_configs(expectation_configs=pandas_configs):
+            by_id[str(r.expectation_config.id)] = r
+    results = [by_id[str(c.id)] for c in configs]
+    statistics = calc_validation_statistics(results)
+    result = ExpectationSuiteValidationResult(
+        results=results,
+        success=statistics.success,
+        suite_name=suite.name,
+        statistics={
+            "evaluated_expectations": statistics.evaluated_expectations,
+            "successful_expectations": statistics.successful_expectations,
+            "unsuccessful_expectations": statistics.unsuccessful_expectations,
+            "success_percent": statistics.success_percent,
+        },
+        meta={
+            "great_expectations_version": gx.__version__,
+            "batch_spec": {"dataframe": "<in DuckDB and pandas>"},
+            "active_batch_definition": {
+                "datasource_name": DATASOURCE,
+                "data_connector_name": "fluent",
+                "data_asset_name": suite.key,
+                "batch_identifiers": {"dataframe": "<table>"},
+            },
+            "run_id": run_id,
+            "validation_time": run_id.run_time,
+            "batch_parameters": {"dataframe": "<table>"},
+            "evaluated_in_duckdb": sum(in_sql for _, in_sql in entries),
+        },
+        batch_id=f"{DATASOURCE}-{suite.key}",
     )
-    return result, [str(exp.id) for exp in gx_suite.expectations]
+    context.validation_results_store.store_validation_results(
+        suite_validation_result=result,
+        suite_validation_result_identifier=ValidationResultIdentifier(
+            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+            run_id=run_id,
+            batch_identifier=f"{DATASOURCE}-{suite.key}",
+        ),
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite.name),
+    )
+    return result, [str(c.id) for c in configs], examples
+
+
+def _table_columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return list(con.sql(f"select * from {table} limit 0").columns)
+
+
+def _sql_error(config: Any, exc: Exception) -> Any:
+    """A failed result for an expectation whose SQL raised (the message is shown)."""
+    return ExpectationValidationResult(
+        success=False,
+        expectation_config=config,
+        result={},
+        exception_info={
+            "raised_exception": True,
+            "exception_traceback": None,
+            "exception_message": f"DuckDB: {exc}",
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -912,18 +1053,27 @@ def failure_message(validation_result: Any, rows: list[str] | None = None) -> st
 
 
 def _summarise(
-    suite: SuiteSpec, result: Any, order_ids: list[str], frame: pd.DataFrame | None = None
+    suite: SuiteSpec,
+    result: Any,
+    order_ids: list[str],
+    frame: pd.DataFrame | None = None,
+    examples: Mapping[str, list[dict]] | None = None,
 ) -> SuiteResult:
     """Turn a GX suite validation result into a SuiteResult (failures in suite order), naming
-    a few offending rows of `frame` when the suite's table has id or lineage columns."""
+    a few offending rows (found in SQL: `examples` by expectation id; else in `frame`) when the
+    suite's table has id or lineage columns."""
     order = {exp_id: i for i, exp_id in enumerate(order_ids)}
     results = sorted(result.results, key=lambda r: order.get(r.expectation_config.id, len(order)))
     id_columns = suite.example_columns(frame.columns) if frame is not None else []
+    examples = examples or {}
     failures = []
     for r in results:
         if r.success:
             continue
-        rows = offending_rows(r, frame, id_columns) if id_columns else []
+        if str(r.expectation_config.id) in examples:
+            rows = examples[str(r.expectation_config.id)]
+        else:
+            rows = offending_rows(r, frame, id_columns) if id_columns else []
         failures.append(failure_message(r, _example_rows(rows, id_columns)))
     return SuiteResult(
         table=suite.table,
@@ -1008,14 +1158,22 @@ def _validate_suite(
             message = f"'requires' needs a schema for layer {REQUIRES_LAYER!r}"
             return _error_result(suite, message), {"success": False, "error": message}
         suite, skipped = apply_requires(suite, _empty_inputs(database, raw_schema, suite.requires))
+    # One read-only connection reads the frame and evaluates the SQL-route expectations; it is
+    # closed before GX runs the rest on pandas.
+    con = duckdb.connect(str(database), read_only=True)
     try:
-        data = _read_table(database, schema, suite)
+        data = _read_table(database, schema, suite, con)
         suite, skipped_references = _skip_empty_references(suite, data)
         skipped += skipped_references
-        result, order_ids = _run_suite(context, suite, data, run_id)
+        sql_table = (con, _qualified(_current_catalog(con), schema, suite.table))
+        result, order_ids, examples = _run_suite(
+            context, suite, data, run_id, sql_table if SQL_ROUTE else None, release=con.close
+        )
     except (TableNotFoundError, ExpectationSpecError) as exc:
         return _error_result(suite, str(exc)), {"success": False, "error": str(exc)}
-    summary = _summarise(suite, result, order_ids, data.frame)
+    finally:
+        con.close()
+    summary = _summarise(suite, result, order_ids, data.frame, examples)
     summary.skipped = skipped
     return summary, result.to_json_dict() | {"skipped_expectations": skipped}
 
