@@ -185,3 +185,19 @@ def test_path_rule_on_a_hand_made_manifest():
         "snapshot.snap": "intermediate",
         "model.int_d": "intermediate",
     }
+
+
+def test_loading_the_definitions_does_not_import_great_expectations():
+    # The UI's code server, sensor and schedule ticks and skipped runs load the definitions
+    # only: Great Expectations (~3.5 CPU-s to import) comes when a quality check runs.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, orchestration.definitions as d; d.defs; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'great_expectations')[:3])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

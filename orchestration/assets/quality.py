@@ -15,6 +15,7 @@ context, and the Data Docs rendered once, when the run ends (also when a check f
 import collections
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster import AssetCheckExecutionContext
@@ -22,10 +23,13 @@ from pydantic import PrivateAttr
 
 from orchestration.lib.inputs import REQUIRED_ANY, missing_required_inputs
 from orchestration.lib.progress import report as progress
-from orchestration.lib.quality import GateSession, SuiteSpec, load_suites
 from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import EXPECTATIONS_DIR
+from orchestration.lib.suites import SuiteSpec, load_suites
 from orchestration.resources import WarehouseResource
+
+if TYPE_CHECKING:
+    from orchestration.lib.quality import GateSession
 
 # Each suite layer is a schema of the working database and the first part of the asset key.
 LAYER_SCHEMAS = {"raw": "raw", "core": "core", "marts": "marts"}
@@ -48,7 +52,9 @@ class QualityGateResource(dg.ConfigurableResource):
     Docs are built once at teardown, for every suite the run validated.
     """
 
-    _sessions: dict[Path, GateSession] = PrivateAttr(default_factory=dict)
+    # GateSession (orchestration.lib.quality): imported when a check runs, not with the
+    # definitions (Great Expectations' import costs ~3.5 CPU-s).
+    _sessions: dict[Path, Any] = PrivateAttr(default_factory=dict)
     _done: collections.Counter = PrivateAttr(default_factory=collections.Counter)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -60,8 +66,10 @@ class QualityGateResource(dg.ConfigurableResource):
         self._done[phase] += 1
         return self._done[phase]
 
-    def session(self, results_dir: Path) -> GateSession:
+    def session(self, results_dir: Path) -> "GateSession":
         """The run's session writing into `results_dir` (created on first use)."""
+        from orchestration.lib.quality import GateSession
+
         key = Path(results_dir).resolve()
         if key not in self._sessions:
             self._sessions[key] = GateSession(key)

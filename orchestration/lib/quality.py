@@ -94,6 +94,12 @@ from great_expectations.validator.v1_validator import Validator
 from great_expectations.validator.validation_statistics import calc_validation_statistics
 
 from orchestration.lib import offline_docs, quality_sql
+from orchestration.lib.suites import (  # noqa: F401  (re-exported: the gate's API)
+    LINEAGE_COLUMNS,
+    SuiteFormatError,
+    SuiteSpec,
+    load_suites,
+)
 
 try:
     import fcntl
@@ -117,8 +123,6 @@ DATA_DOCS_DIR = "data_docs"
 GX_STORES_DIR = "gx_stores"
 SUMMARY_FILE = "gate_summary.json"
 LOCK_FILE = ".gate.lock"
-# Where a raw row came from (orchestration.lib.loader.AUDIT_COLUMNS), shown with examples.
-LINEAGE_COLUMNS = ("_source_file", "_row_number")
 # SUMMARY gives counts and a few unexpected values without materialising full index lists.
 RESULT_FORMAT: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": 10}
 MAX_EXAMPLES = 5
@@ -151,10 +155,6 @@ _NULLABLE_DTYPES: dict[pa.DataType, Any] = {
 }
 
 
-class SuiteFormatError(ValueError):
-    """A suite file is not valid JSON or does not have the expected structure."""
-
-
 class ExpectationSpecError(ValueError):
     """An expectation entry names an unknown GX expectation or has invalid kwargs."""
 
@@ -166,42 +166,6 @@ class TableNotFoundError(LookupError):
 # ---------------------------------------------------------------------------------------------
 # Data classes
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SuiteSpec:
-    """One suite file: the expectations for one table of one layer."""
-
-    table: str
-    layer: str
-    description: str
-    expectations: list[dict[str, Any]]
-    path: Path
-    requires: tuple[str, ...] = ()
-    id_columns: tuple[str, ...] = ()
-
-    def example_columns(self, available: Any) -> list[str]:
-        """The columns naming an offending row: ids (declared, else the first unique-checked
-        column) then the lineage columns, those present in `available`."""
-        ids = list(self.id_columns)
-        if not ids:
-            ids = [
-                entry["kwargs"]["column"]
-                for entry in self.expectations
-                if entry["type"] == "expect_column_values_to_be_unique"
-                and "column" in entry.get("kwargs", {})
-            ][:1]
-        return [c for c in dict.fromkeys([*ids, *LINEAGE_COLUMNS]) if c in set(available)]
-
-    @property
-    def name(self) -> str:
-        """The suite name used in GX and in reports: `<layer>.<table>`."""
-        return f"{self.layer}.{self.table}"
-
-    @property
-    def key(self) -> str:
-        """A file-name friendly identifier: `<layer>__<table>`."""
-        return f"{self.layer}__{self.table}"
 
 
 @dataclass
@@ -267,64 +231,6 @@ class GateReport:
 # ---------------------------------------------------------------------------------------------
 # Loading suites
 # ---------------------------------------------------------------------------------------------
-
-
-def load_suites(expectations_dir: Path, layer: str | None = None) -> list[SuiteSpec]:
-    """Load the suite files `<expectations_dir>/<layer>/<table>.json`, sorted by layer and table.
-
-    With `layer`, only that layer's folder is read. Raises `SuiteFormatError` for a malformed file.
-    """
-    expectations_dir = Path(expectations_dir)
-    pattern = f"{layer}/*.json" if layer else "*/*.json"
-    return [_load_suite(path) for path in sorted(expectations_dir.glob(pattern))]
-
-
-def _load_suite(path: Path) -> SuiteSpec:
-    """Parse and check one suite file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SuiteFormatError(f"{path}: invalid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise SuiteFormatError(f"{path}: expected a JSON object")
-    table = data.get("table") or path.stem
-    layer = data.get("layer") or path.parent.name
-    if table != path.stem or layer != path.parent.name:
-        raise SuiteFormatError(
-            f"{path}: table/layer {layer}.{table} do not match the file location "
-            f"{path.parent.name}/{path.name}"
-        )
-    expectations = data.get("expectations")
-    if not isinstance(expectations, list):
-        raise SuiteFormatError(f"{path}: 'expectations' must be a list")
-    for i, entry in enumerate(expectations):
-        _check_entry(path, i, entry)
-    requires = data.get("requires", [])
-    if not isinstance(requires, list) or not all(isinstance(t, str) for t in requires):
-        raise SuiteFormatError(f"{path}: 'requires' must be a list of raw table names")
-    id_columns = data.get("id_columns", [])
-    if not isinstance(id_columns, list) or not all(isinstance(c, str) for c in id_columns):
-        raise SuiteFormatError(f"{path}: 'id_columns' must be a list of column names")
-    return SuiteSpec(
-        table=table,
-        layer=layer,
-        description=str(data.get("description", "")),
-        expectations=expectations,
-        path=path,
-        requires=tuple(requires),
-        id_columns=tuple(id_columns),
-    )
-
-
-def _check_entry(path: Path, index: int, entry: Any) -> None:
-    """Check the structure (not the GX validity) of one expectation entry."""
-    where = f"{path}: expectations[{index}]"
-    if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
-        raise SuiteFormatError(f"{where}: expected an object with a string 'type'")
-    if not isinstance(entry.get("kwargs", {}), dict):
-        raise SuiteFormatError(f"{where}: 'kwargs' must be an object")
-    if not isinstance(entry.get("meta", {}), dict):
-        raise SuiteFormatError(f"{where}: 'meta' must be an object")
 
 
 # ---------------------------------------------------------------------------------------------
