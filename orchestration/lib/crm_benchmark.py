@@ -44,15 +44,20 @@ STEPS = ("read_csv", "land", "stage", "rules")
 CANONICAL_STEPS = ("canonical_read_csv", "canonical_load")
 
 
-def write_tasks(path: Path, rows: int) -> None:
-    """A Task.csv of `rows` rows like a Data Export: calls, e-mails and to-dos."""
+def _write_csv(path: Path, select: str, options: str = "header") -> None:
+    """Write the rows of `select` (over `range(rows) as numbers(i)`) to the CSV file `path`."""
     import duckdb
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:
-        con.execute(
-            f"""
-            copy (
+        con.execute(f"copy ({select}) to '{path}' ({options})")
+
+
+def write_tasks(path: Path, rows: int) -> None:
+    """A Task.csv of `rows` rows like a Data Export: calls, e-mails and to-dos."""
+    _write_csv(
+        path,
+        f"""
                 select
                     '00T' || lpad(cast(i as varchar), 15, '0') as "Id",
                     case when i % 997 = 0 then 'true' else 'false' end as "IsDeleted",
@@ -78,21 +83,17 @@ def write_tasks(path: Path, rows: int) -> None:
                     strftime(timestamp '2025-04-01' + to_seconds(i * 37),
                         '%Y-%m-%dT%H:%M:%S.000Z') as "SystemModstamp"
                 from range({int(rows)}) as numbers(i)
-            ) to '{path}' (header, quote '"', force_quote *)
-            """
-        )
+        """,
+        """header, quote '"', force_quote *""",
+    )
 
 
 def write_activities(path: Path, rows: int) -> None:
     """A canonical activities.csv of `rows` rows (docs/canonical_format.md), one row in 10,000
     with a bad value (quarantined) so the quarantine path is part of the cost."""
-    import duckdb
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect() as con:
-        con.execute(
-            f"""
-            copy (
+    _write_csv(
+        path,
+        f"""
                 select
                     'A' || lpad(cast(i as varchar), 9, '0') as activity_id,
                     ['call', 'email', 'meeting', 'task'][1 + i % 4] as activity_type,
@@ -109,9 +110,18 @@ def write_activities(path: Path, rows: int) -> None:
                     end as account_id,
                     '架電 ' || cast(i as varchar) as subject
                 from range({int(rows)}) as numbers(i)
-            ) to '{path}' (header)
-            """
-        )
+        """,
+    )
+
+
+def _read_all_varchar(con, table: str, path: Path) -> None:
+    """DuckDB's bare reader: the file into `table`, every column text, nothing sniffed."""
+    con.execute(
+        f"create table {table} as select * from read_csv(?, header = true, "
+        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+        "all_varchar = true, columns = " + _columns(path) + ")",
+        [str(path)],
+    )
 
 
 def run_step(step: str, folder: Path) -> None:
@@ -122,26 +132,13 @@ def run_step(step: str, folder: Path) -> None:
     database.unlink(missing_ok=True)
     with duckdb.connect(str(database)) as con:
         if step == "canonical_read_csv":
-            path = folder / "canonical" / "activities.csv"
-            con.execute(
-                "create table activities as select * from read_csv(?, header = true, "
-                "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-                "all_varchar = true, columns = " + _columns(path) + ")",
-                [str(path)],
-            )
+            _read_all_varchar(con, "activities", folder / "canonical" / "activities.csv")
         elif step == "canonical_load":
             from orchestration.lib.loader import load_landing
 
             load_landing(database, folder / "canonical", ["activities"], "b")
         elif step == "read_csv":
-            con.execute(
-                "create table task as select * from read_csv(?, header = true, "
-                "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-                "all_varchar = true, columns = "
-                + _columns(folder / "salesforce" / "Task.csv")
-                + ")",
-                [str(folder / "salesforce" / "Task.csv")],
-            )
+            _read_all_varchar(con, "task", folder / "salesforce" / "Task.csv")
         elif step == "land":
             from orchestration.lib.crm_landing import CrmSource, land_crm
             from orchestration.sources.salesforce import SALESFORCE
