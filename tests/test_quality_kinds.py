@@ -85,6 +85,20 @@ KINDS = [
 
 
 @pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every table read into pandas (quality._fetch_frame) during the test."""
+    seen: list[str] = []
+    fetch = quality._fetch_frame
+
+    def spy(con, sql):
+        seen.append(sql)
+        return fetch(con, sql)
+
+    monkeypatch.setattr(quality, "_fetch_frame", spy)
+    return seen
+
+
+@pytest.fixture
 def database(tmp_path: Path) -> Path:
     path = tmp_path / "working.duckdb"
     with duckdb.connect(str(path)) as con:
@@ -140,17 +154,9 @@ def test_each_kind_passes_on_good_rows_and_fails_on_a_bad_one(
 
 
 def test_only_the_needed_columns_are_read(
-    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, queries: list[str]
 ) -> None:
     monkeypatch.setattr(quality, "SQL_ROUTE", False)  # the pandas route's projection
-    queries: list[str] = []
-    fetch = quality._fetch_frame
-
-    def spy(con, sql):
-        queries.append(sql)
-        return fetch(con, sql)
-
-    monkeypatch.setattr(quality, "_fetch_frame", spy)
     columns = [c.strip() for c in COLUMNS.split(",")]
     suites = _suite(
         tmp_path,
@@ -297,16 +303,8 @@ def test_unsupported_row_conditions_stay_on_pandas_with_a_clear_error() -> None:
 
 
 def test_the_sql_route_reads_no_column_into_pandas(
-    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: Path, tmp_path: Path, queries: list[str]
 ) -> None:
-    queries: list[str] = []
-    fetch = quality._fetch_frame
-
-    def spy(con, sql):
-        queries.append(sql)
-        return fetch(con, sql)
-
-    monkeypatch.setattr(quality, "_fetch_frame", spy)
     suites = _suite(tmp_path, [_exp(kind, **bad) for kind, _, bad, _ in KINDS])
     report = validate(database, suites, {"marts": "marts"}, tmp_path / "r")
     assert not [q for q in queries if '"marts"."t"' in q], queries
