@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+from orchestration.lib.incremental import FULL_REFRESH_ENV
 from orchestration.lib.progress import LOGGER_NAME as PROGRESS_LOGGER
 from orchestration.lib.progress import ProgressPrinter, step_summary
 from orchestration.lib.progress import report as progress
@@ -305,8 +306,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.full_refresh:
+        # Read by the raw load and the dbt build (orchestration/lib/incremental.py).
+        os.environ[FULL_REFRESH_ENV] = "1"
     settings = _settings()
-    status = _run(settings, force=args.force)
+    status = _run(settings, force=args.force or args.full_refresh)
     if status not in (EXIT_CONFIGURATION, EXIT_RUN_IN_PROGRESS):
         _print_locations(settings)
     return status
@@ -366,6 +370,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="rebuild and republish even when the landing files, as-of date, dbt vars and code "
         "are those of the published file (such a run is skipped otherwise)",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="reload every landing file and rebuild every table (also the incremental activity "
+        "facts); implies --force",
     )
     run.set_defaults(func=cmd_run)
     bench = sub.add_parser(

@@ -44,11 +44,13 @@ from dagster_dbt import (
 )
 from packaging import version
 
+from orchestration.lib import incremental
 from orchestration.lib.asset_groups import dbt_groups, folder_group
 from orchestration.lib.dbt_manifest import ensure_manifest
 from orchestration.lib.inputs import single_data_currency
 from orchestration.lib.progress import DbtProgress, dbt_node_intervals, report, split_wall_time
 from orchestration.lib.run_history import prune_run_history
+from orchestration.lib.run_inputs import code_checksum
 from orchestration.lib.run_lock import mark_phase
 from orchestration.lib.settings import DBT_PROJECT_DIR, Settings
 from orchestration.resources import WarehouseResource
@@ -120,6 +122,11 @@ def sales_kpi_dbt_assets(
         )
     if variables:
         args += ["--vars", json.dumps(variables)]
+    plan = _plan_build(settings, variables, context.run.tags)
+    args += plan.dbt_args()
+    os.environ.update(plan.dbt_env())
+    context.log.info(f"dbt build: {plan.reason}")
+    report("dbt", plan.reason)
     target_path = TARGET_DIR / f"{BUILD_DIR_PREFIX}{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
     state = partial_parse_state(variables)
     restore_partial_parse_state(state, target_path)
@@ -136,6 +143,7 @@ def sales_kpi_dbt_assets(
             progress.count(event)
             yield event
         report("dbt", progress.line(), force=True)
+        _record_build(settings, variables, plan)
         _record_crm_rejects(context, settings)
     finally:
         report_time_split(target_path)
@@ -171,6 +179,30 @@ def report_time_split(target_path: Path) -> None:
             f"dbt done: models {split.get('models', 0):.0f} s, tests {split.get('tests', 0):.0f} s",
             data=split,
         )
+
+
+def _plan_build(
+    settings: Settings, variables: dict[str, Any], tags: Mapping[str, str]
+) -> incremental.BuildPlan:
+    """Incremental or full (orchestration/lib/incremental.py), from what the last successful
+    build in this working database read."""
+    import duckdb
+
+    if not settings.working_db.exists():
+        return incremental.BuildPlan(True, None, "full rebuild: a new working database")
+    with duckdb.connect(str(settings.working_db)) as con:
+        return incremental.plan_build(
+            con, code_checksum(), variables, incremental.full_refresh_requested(tags)
+        )
+
+
+def _record_build(
+    settings: Settings, variables: dict[str, Any], plan: incremental.BuildPlan
+) -> None:
+    import duckdb
+
+    with duckdb.connect(str(settings.working_db)) as con:
+        incremental.record_build(con, code_checksum(), variables, plan)
 
 
 def _record_crm_rejects(context: AssetExecutionContext, settings: Settings) -> None:

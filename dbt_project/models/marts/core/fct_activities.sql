@@ -1,3 +1,12 @@
+{#- Incremental (macros/incremental/activity_batch.sql): a night that only adds activity files
+    recomputes the activities of its batch; any other change rebuilds the table whole. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_activity_batch('activity_id', activity_batch_ids()) }}",
+) }}
+-- depends_on: {{ source('canonical', 'activities') }}
 -- Sales activities without free text (the subject may hold personal data).
 with activities as (
     select * from {{ ref('int_canonical__activities') }}
@@ -49,6 +58,9 @@ final as (
         on activities.lead_id = leads.lead_id
     left join account_keys
         on activities.account_id = account_keys.account_id
+    {%- if is_activity_batch_run() %}
+    where activities.activity_id in ({{ activity_batch_ids() }})
+    {%- endif %}
 )
 
 select * from final
