@@ -480,31 +480,45 @@ def _create_entity_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None
 
 
 def _table_columns(
-    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
+    con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str
 ) -> list[tuple[str, str]]:
+    """(name, type) of every column of the table, in order; empty when there is no such table."""
     return con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_catalog = ? and table_schema = ? and table_name = ? "
-        "order by ordinal_position",
-        [catalog, schema, table],
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? "
+        "order by column_index",
+        [database, schema, table],
     ).fetchall()
 
 
 def _raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    (catalog,) = con.execute("select current_database()").fetchone()
-    return bool(_table_columns(con, catalog, RAW_SCHEMA, table))
+    (found,) = con.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = current_database() and schema_name = ? and table_name = ?",
+        [RAW_SCHEMA, table],
+    ).fetchone()
+    return bool(found)
+
+
+# A raw table's definition (its columns as SQL) -> the (name, type) columns DuckDB gives a table
+# created with it, worked out once per process from a temporary table.
+_EXPECTED_COLUMNS: dict[str, list[tuple[str, str]]] = {}
 
 
 def entity_table_is_current(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
     """raw.<entity> exists with exactly the columns (names, order, types) the entity definition
     and AUDIT_COLUMNS now give it; else its rows cannot be kept and the entity is rebuilt."""
-    (catalog,) = con.execute("select current_database()").fetchone()
-    found = _table_columns(con, catalog, RAW_SCHEMA, entity.name)
+    (database,) = con.execute("select current_database()").fetchone()
+    found = _table_columns(con, database, RAW_SCHEMA, entity.name)
     if not found:
         return False
-    con.execute(f"create or replace temp table _expected_columns ({_entity_columns_sql(entity)})")
-    expected = _table_columns(con, "temp", "main", "_expected_columns")
-    con.execute("drop table _expected_columns")
+    definition = _entity_columns_sql(entity)
+    expected = _EXPECTED_COLUMNS.get(definition)
+    if expected is None:
+        con.execute(f"create or replace temp table _expected_columns ({definition})")
+        expected = _table_columns(con, "temp", "main", "_expected_columns")
+        con.execute("drop table _expected_columns")
+        _EXPECTED_COLUMNS[definition] = expected
     return found == expected
 
 
