@@ -408,3 +408,52 @@ def test_full_refresh_setting_refuses_other_values(monkeypatch):
     monkeypatch.setenv("SALES_KPI_FULL_REFRESH", "sometimes")
     with pytest.raises(ValueError, match="SALES_KPI_FULL_REFRESH"):
         Settings.from_env()
+
+
+def test_the_raw_asset_keeps_unchanged_files_and_full_refresh_reloads_them(tmp_path, monkeypatch):
+    """The ingestion asset of one entity, materialised alone three times: the second run reads
+    no file and says so; with SALES_KPI_FULL_REFRESH=1 the third reads every file again."""
+    import dagster as dg
+
+    from orchestration.assets.ingestion import entity_assets, raw_asset_key
+    from orchestration.resources import WarehouseResource
+
+    landing = _landing(tmp_path, ("a.csv", FILE_A[0]), ("b.csv", FILE_B[0]))
+    working = tmp_path / "warehouse" / "working.duckdb"
+    for name, value in {
+        "SALES_KPI_HOME": tmp_path,
+        "SALES_KPI_LANDING_DIR": landing,
+        "SALES_KPI_WORKING_DB": working,
+        "SALES_KPI_PUBLISHED_DB": tmp_path / "warehouse" / "marts.duckdb",
+        "SALES_KPI_QUALITY_DIR": tmp_path / "warehouse" / "quality",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("SALES_KPI_FULL_REFRESH", raising=False)
+    (asset,) = [a for a in entity_assets if a.key == raw_asset_key(ENTITY)]
+    instance = dg.DagsterInstance.ephemeral()
+
+    def run() -> dict:
+        result = dg.materialize(
+            [asset], resources={"warehouse": WarehouseResource()}, instance=instance
+        )
+        assert result.success
+        (event,) = result.get_asset_materialization_events()
+        metadata = event.materialization.metadata
+        return {key: getattr(value, "value", value) for key, value in metadata.items()}, (
+            result.run_id
+        )
+
+    first, first_run = run()
+    rows = FILE_A[2] + FILE_B[2]
+    assert (first["rows_read"], first["files_unchanged"]) == (FILE_A[1] + FILE_B[1], 0)
+    assert first["dagster/row_count"] == rows
+    second, _ = run()
+    assert (second["rows_read"], second["files_unchanged"]) == (0, 2)
+    assert second["dagster/row_count"] == rows  # the rows kept, not the rows read
+    assert _load_ids_by_file(working) == {"a.csv": {first_run}, "b.csv": {first_run}}
+    monkeypatch.setenv("SALES_KPI_FULL_REFRESH", "1")
+    third, third_run = run()
+    assert (third["rows_read"], third["files_unchanged"]) == (FILE_A[1] + FILE_B[1], 0)
+    assert third["full_refresh"] is True
+    assert _load_ids_by_file(working) == {"a.csv": {third_run}, "b.csv": {third_run}}
+    _assert_accounted(working)
