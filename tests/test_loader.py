@@ -87,13 +87,14 @@ def test_bom_multiple_files_and_reload_is_idempotent(tmp_path):
         landing / "agencies" / "2025-05.csv", header + "A2,ビー株式会社,,y\nA1,エー改,retainer,z\n"
     )
     db = tmp_path / "w.duckdb"
-    for _ in range(2):
-        results = load_landing(db, landing, entities=["agencies"])
+    results = load_landing(db, landing, entities=["agencies"])
     assert [r.rows_loaded for r in results] == [1, 2]
     assert results[0].extra_columns == ["note"]
+    # The second load finds both files unchanged: it reads neither and keeps their rows.
+    assert load_landing(db, landing, entities=["agencies"]) == []
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*) from raw.agencies").fetchone() == (3,)
-        assert con.execute("select count(*) from raw._load_log").fetchone() == (4,)
+        assert con.execute("select count(*) from raw._load_log").fetchone() == (2,)
         assert con.execute("select count(*) from raw._quarantine").fetchone() == (0,)
 
 

@@ -346,7 +346,14 @@ def raw_database(tmp_path: Path) -> Path:
             ddl = ", ".join(f"{name} {type_}" for name, type_ in columns.items())
             con.execute(f"create table raw.raw.{entity.name} ({ddl})")
             row = [_valid_value(c.name, c.type, c.allowed) for c in entity.columns]
-            row += ["canonical", "landing/x.csv", 2, "load-1", datetime(2025, 4, 2)]
+            row += [
+                "canonical",
+                "landing/x.csv",
+                2,
+                "load-1",
+                datetime(2025, 4, 2),
+                "landing/x.csv",
+            ]
             marks = ", ".join("?" for _ in row)
             con.execute(f"insert into raw.raw.{entity.name} values ({marks})", row)
     return path

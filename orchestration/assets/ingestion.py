@@ -16,6 +16,7 @@ from orchestration.lib.loader import (
     LandingFileError,
     converted_files,
     discover_files,
+    landing_changes,
     load_entity,
     new_load_id,
     precheck_landing,
@@ -240,7 +241,9 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
         deps=[landing_asset_key(entity_name), CONVERTED_SOURCES_KEY],
         group_name=INGESTION_GROUP,
         description=f"raw.{entity_name}: {entity.description} Loaded from the landing files "
-        f"{entity_name}.csv and {entity_name}/*.csv; bad rows go to raw._quarantine.",
+        f"{entity_name}.csv and {entity_name}/*.csv; bad rows go to raw._quarantine. New and "
+        "changed files are loaded, unchanged ones kept (raw._landed_files; "
+        "SALES_KPI_FULL_REFRESH=1 rebuilds from every file).",
         kinds={"duckdb", "csv"},
     )
     def _ingest(
@@ -277,14 +280,19 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
                 load_id,
                 context.log.info,
                 settings.converted_dir,
+                full_refresh=settings.full_refresh,
             )
+            changes = landing_changes(con, entity_name)
+            (rows,) = con.execute(f'select count(*) from raw."{entity_name}"').fetchone()
         read = sum(r.rows_read for r in results)
         loaded = sum(r.rows_loaded for r in results)
         quarantined = sum(r.rows_quarantined for r in results)
         progress(
             "load",
-            f"raw.{entity_name}: {loaded:,} rows loaded"
-            + (f", {quarantined:,} quarantined" if quarantined else ""),
+            f"raw.{entity_name}: {changes['unchanged']} files unchanged (kept), "
+            f"{len(results)} loaded: {loaded:,} rows loaded"
+            + (f", {quarantined:,} quarantined" if quarantined else "")
+            + f"; {rows:,} rows in all",
         )
         if quarantined:
             context.log.warning(
@@ -294,13 +302,16 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
         return dg.MaterializeResult(
             metadata={
                 "files": dg.MetadataValue.json([r.source_file for r in results]),
+                "files_unchanged": changes["unchanged"],
+                "files_removed": changes["removed"],
+                "full_refresh": settings.full_refresh,
                 "rows_read": read,
                 "rows_loaded": loaded,
                 "rows_quarantined": quarantined,
                 "extra_columns_ignored": dg.MetadataValue.json(
                     sorted({c for r in results for c in r.extra_columns})
                 ),
-                "dagster/row_count": loaded,
+                "dagster/row_count": rows,
             }
         )
 

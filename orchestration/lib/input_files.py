@@ -14,11 +14,15 @@ echoes the content of a file outside the landing folder.
 - `load_yaml(path)`: YAML with a size limit and an expansion limit (a "billion laughs" file of
   600 bytes is refused instead of taking gigabytes).
 - `check_xlsx(path)`: an .xlsx that is empty, not a zip archive or a zip bomb is refused.
+- `file_sha256(path)`: size and SHA-256 of a file's content, streamed (the loader's and the
+  run's input key's file identity).
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
+import time
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -197,6 +201,32 @@ def scan_utf8(path: Path) -> Utf8Scan:
     """Lines, line endings, NUL bytes and non-UTF-8 lines of a file (cached per mtime/size)."""
     stat = path.stat()
     return _cached_scan(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+# A file modified less than this long ago is hashed again, never taken from the cache: it may
+# be written again with the same size and mtime tick (as git's "racy" index entries).
+RACY_NS = 2 * 10**9
+
+
+@lru_cache(maxsize=4096)
+def sha256_of(path: str, size: int | None = None, mtime_ns: int | None = None) -> str:
+    """The SHA-256 of one version of a file, read in 1 MiB blocks (size and mtime are the cache
+    key): a run that keys its inputs when it starts and loads the same files reads each once."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> tuple[int, str]:
+    """(size in bytes, SHA-256 hex digest) of the file's content; a file written in the last
+    two seconds is hashed afresh rather than from the cache."""
+    stat = path.stat()
+    name = str(path.resolve())
+    if time.time_ns() - stat.st_mtime_ns < RACY_NS:
+        return stat.st_size, sha256_of.__wrapped__(name)
+    return stat.st_size, sha256_of(name, stat.st_size, stat.st_mtime_ns)
 
 
 def _japanese(text: str) -> bool:

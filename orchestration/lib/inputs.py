@@ -49,14 +49,22 @@ def _count(con: duckdb.DuckDBPyConnection, table: str, schema: str = "raw") -> i
 
 
 def _loaded_files(con: duckdb.DuckDBPyConnection, entities: tuple[str, ...]) -> list[tuple]:
-    """(entity, file, rows read, rows quarantined) of the latest load of each entity."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = '_load_log'"
-    ).fetchall()[0][0]
-    if not exists:
-        return []
+    """(entity, file, rows read, rows quarantined) of every file the raw tables now hold
+    (raw._landed_files: a file kept unchanged from an earlier load counts too); from a working
+    database before incremental loads, the latest load's files (raw._load_log)."""
     placeholders = ", ".join("?" for _ in entities)
+    if _exists(con, "raw", "_landed_files"):
+        return con.execute(
+            f"""
+            select entity, landing_file, rows_read, rows_quarantined
+            from raw._landed_files
+            where entity in ({placeholders})
+            order by entity, landing_file
+            """,
+            list(entities),
+        ).fetchall()
+    if not _exists(con, "raw", "_load_log"):
+        return []
     return con.execute(
         f"""
         select entity, source_file, rows_read, rows_quarantined

@@ -7,14 +7,14 @@ UI on an unchanged landing folder starts nothing.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
 import time
 from datetime import date
 from pathlib import Path
 
+from orchestration.lib.input_files import RACY_NS
+from orchestration.lib.input_files import sha256_of as _sha256
 from orchestration.lib.settings import Settings
 from orchestration.sources.base import MappingError
 from orchestration.sources.registry import discover_sources
@@ -25,8 +25,6 @@ DEMO_MARKER = ".demo_as_of_date.json"  # in the landing folder (hidden: never lo
 # Files up to this size are hashed for the input key (cheap); larger ones count by size and
 # modified time only, so a schedule tick never spends minutes reading gigabytes.
 HASH_LIMIT_BYTES = 256 * 2**20
-# Files modified less than this long ago are hashed again, never taken from the cache.
-RACY_NS = 2 * 10**9
 
 
 def landing_fingerprint(landing_dir: Path) -> dict[str, list[int]]:
@@ -86,17 +84,6 @@ def landing_contents(landing_dir: Path) -> dict[str, list]:
             digest = _sha256.__wrapped__(path) if recent else _sha256(path, size, mtime)
         contents[name] = [size, mtime, digest]
     return contents
-
-
-@functools.lru_cache(maxsize=4096)
-def _sha256(path: str, size: int | None = None, mtime_ns: int | None = None) -> str:
-    """The content hash of one version of a file (size and mtime are the cache key): a run that
-    keys its inputs when it starts (run_pipeline) and again in its resource reads each file once."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def record_demo_as_of(landing_dir: Path, as_of: date) -> Path:

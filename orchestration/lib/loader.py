@@ -6,9 +6,17 @@ number of fields) or typed (bad date, unknown category, empty required value) go
 to ``raw._quarantine`` with the file, row and column and a reason. A file
 without a required column fails the load with a message naming both.
 
-Raw tables are rebuilt from every file present in the landing folder on each
-load (idempotent: re-running a load gives the same raw tables); the load log
-``raw._load_log`` keeps one row per file and load.
+Raw tables are incremental, keyed by file identity and content: ``raw._landed_files`` has one
+row per file whose rows the raw tables hold (path, source system, size, SHA-256, the load that
+appended them). On each load a file with the same path, source system, size and hash is
+unchanged and not read again (its rows keep their load id and row numbers); a new file is
+appended, a changed one has its rows (raw and quarantined, found by the audit column
+``_landing_file`` / ``raw._quarantine.landing_file``) deleted and is read again, a removed one
+has its rows deleted. ``raw._landing_changes`` says what this load did per file (added,
+replaced, removed, unchanged). A raw table whose columns differ from the entity definition, a
+database without ``raw._landed_files``, or ``full_refresh=True`` rebuilds the entity from every
+file (the same raw tables as an incremental load of the same files, load ids aside). The load
+log ``raw._load_log`` keeps one row per file read, per load.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ from orchestration.lib.input_files import (
     MAX_BAD_UTF8_LINES,
     Utf8Scan,
     duplicate_columns_message,
+    file_sha256,
     looks_like_cp932,
     refuse_outside,
     scan_utf8,
@@ -57,7 +66,12 @@ AUDIT_COLUMNS = {
     "_row_number": "bigint",
     "_load_id": "varchar",
     "_loaded_at": "timestamp",
+    # The file the loader read (for a converted source: the converted CSV, while _source_file
+    # is the original export): the key by which a changed or removed file's rows are deleted.
+    "_landing_file": "varchar",
 }
+# What each load did per file (raw._landing_changes.change).
+CHANGES = ("added", "replaced", "removed", "unchanged")
 
 
 class LandingFileError(ValueError):
@@ -416,16 +430,96 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             line_number bigint,
             reason varchar not null,
             raw_record varchar,
-            quarantined_at timestamp not null
+            quarantined_at timestamp not null,
+            landing_file varchar
+        )
+        """
+    )
+    # A working database from before incremental loads: the landing file of each quarantined row.
+    con.execute(
+        f"alter table {RAW_SCHEMA}._quarantine add column if not exists landing_file varchar"
+    )
+    con.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}._landed_files (
+            entity varchar,
+            landing_file varchar,
+            source_system varchar,
+            size_bytes bigint,
+            sha256 varchar,
+            load_id varchar,
+            loaded_at timestamp,
+            rows_read bigint,
+            rows_loaded bigint,
+            rows_quarantined bigint
+        )
+        """
+    )
+    con.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}._landing_changes (
+            load_id varchar,
+            entity varchar,
+            landing_file varchar,
+            change varchar
         )
         """
     )
 
 
-def _create_entity_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+def _entity_columns_sql(entity: Entity) -> str:
     cols = [f"{_quote(c.name)} {SQL_TYPES[c.type]}" for c in entity.columns]
     cols += [f"{name} {type_}" for name, type_ in AUDIT_COLUMNS.items()]
-    con.execute(f"create or replace table {RAW_SCHEMA}.{entity.name} ({', '.join(cols)})")
+    return ", ".join(cols)
+
+
+def _create_entity_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    con.execute(
+        f"create or replace table {RAW_SCHEMA}.{entity.name} ({_entity_columns_sql(entity)})"
+    )
+
+
+def _table_columns(
+    con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str
+) -> list[tuple[str, str]]:
+    """(name, type) of every column of the table, in order; empty when there is no such table."""
+    return con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? "
+        "order by column_index",
+        [database, schema, table],
+    ).fetchall()
+
+
+def _raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    (found,) = con.execute(
+        "select count(*) from duckdb_tables() "
+        "where database_name = current_database() and schema_name = ? and table_name = ?",
+        [RAW_SCHEMA, table],
+    ).fetchone()
+    return bool(found)
+
+
+# A raw table's definition (its columns as SQL) -> the (name, type) columns DuckDB gives a table
+# created with it, worked out once per process from a temporary table.
+_EXPECTED_COLUMNS: dict[str, list[tuple[str, str]]] = {}
+
+
+def entity_table_is_current(con: duckdb.DuckDBPyConnection, entity: Entity) -> bool:
+    """raw.<entity> exists with exactly the columns (names, order, types) the entity definition
+    and AUDIT_COLUMNS now give it; else its rows cannot be kept and the entity is rebuilt."""
+    (database,) = con.execute("select current_database()").fetchone()
+    found = _table_columns(con, database, RAW_SCHEMA, entity.name)
+    if not found:
+        return False
+    definition = _entity_columns_sql(entity)
+    expected = _EXPECTED_COLUMNS.get(definition)
+    if expected is None:
+        con.execute(f"create or replace temp table _expected_columns ({definition})")
+        expected = _table_columns(con, "temp", "main", "_expected_columns")
+        con.execute("drop table _expected_columns")
+        _EXPECTED_COLUMNS[definition] = expected
+    return found == expected
 
 
 def _lf_copy(path: Path) -> Path:
@@ -552,12 +646,12 @@ def quarantine_malformed_rows(
                     else errors.error_message
                 end || ')', '; '
             ),
-            left(any_value(errors.csv_line), 2000), ?
+            left(any_value(errors.csv_line), 2000), ?, ?
         from _csv_rejects as errors
         left join _bad_bytes as bad on bad.line = errors.line
         group by errors.line, bad.reason
         """,
-        [load_id, entity, str(path), loaded_at],
+        [load_id, entity, str(path), loaded_at, str(path)],
     )
 
 
@@ -643,19 +737,19 @@ def load_file(
     con.execute(
         f"""
         insert into {RAW_SCHEMA}.{entity.name}
-        select {names}, ?, _origin_file, coalesce(_origin_row, _row_number), ?, ?
+        select {names}, ?, _origin_file, coalesce(_origin_row, _row_number), ?, ?, ?
         from _typed_file where _reason = ''
         """,
-        [source_system, load_id, loaded_at],
+        [source_system, load_id, loaded_at, str(path)],
     )
     con.execute(
         f"""
         insert into {RAW_SCHEMA}._quarantine
         select ?, ?, _origin_file, coalesce(_origin_row, _row_number), null, _reason,
-            _raw_record, ?
+            _raw_record, ?, ?
         from _typed_file where _reason <> ''
         """,
-        [load_id, entity.name, loaded_at],
+        [load_id, entity.name, loaded_at, str(path)],
     )
     quarantine_malformed_rows(con, load_id, entity.name, path, loaded_at)
     counts = con.execute(
@@ -694,6 +788,80 @@ def load_file(
     return result
 
 
+@dataclass(frozen=True)
+class LandingFile:
+    """One file the loader reads, identified by path, source system, size and content hash."""
+
+    path: Path
+    source_system: str
+    size_bytes: int
+    sha256: str
+
+    @property
+    def identity(self) -> tuple[str, int, str]:
+        return (self.source_system, self.size_bytes, self.sha256)
+
+
+def _identify(
+    entity_name: str,
+    landing_dir: Path,
+    converted_dir: Path | None,
+) -> list[LandingFile]:
+    """Every landing and converted file of the entity with its size and SHA-256 (streamed). A
+    file leading out of its folder is refused before it is read."""
+    files = [(path, "canonical", landing_dir) for path in discover_files(landing_dir, entity_name)]
+    files += [
+        (path, system, converted_dir)
+        for path, system in converted_files(converted_dir, entity_name)
+    ]
+    identified = []
+    for path, source_system, root in files:
+        if root is not None:
+            refuse_outside(path, root, LandingFileError)
+        try:
+            size, digest = file_sha256(path)
+        except OSError as error:
+            raise LandingFileError(
+                f"{path}: cannot be read ({error.strerror or error}); check its permissions."
+            ) from error
+        identified.append(LandingFile(path, source_system, size, digest))
+    return identified
+
+
+def _delete_file_rows(con: duckdb.DuckDBPyConnection, entity: str, landing_file: str) -> None:
+    """Delete every raw and quarantined row one landing file gave, and its _landed_files row."""
+    con.execute(f"delete from {RAW_SCHEMA}.{entity} where _landing_file = ?", [landing_file])
+    con.execute(
+        f"delete from {RAW_SCHEMA}._quarantine where entity = ? and landing_file = ?",
+        [entity, landing_file],
+    )
+    con.execute(
+        f"delete from {RAW_SCHEMA}._landed_files where entity = ? and landing_file = ?",
+        [entity, landing_file],
+    )
+
+
+def _rebuild_reason(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    full_refresh: bool,
+    had_landed_files: bool,
+    landed: dict,
+) -> str | None:
+    """Why raw.<entity> is rebuilt from every file rather than appended to; None: incremental."""
+    if full_refresh:
+        return "full refresh"
+    if not had_landed_files:
+        return "no record of the landed files (raw._landed_files)"
+    if not _raw_table_exists(con, entity.name):
+        return "no raw table yet"
+    if not entity_table_is_current(con, entity):
+        return "its columns differ from the entity definition"
+    if not landed:
+        return "no landed file recorded"
+    return None
+
+
 def load_entity(
     con: duckdb.DuckDBPyConnection,
     entity_name: str,
@@ -701,34 +869,108 @@ def load_entity(
     load_id: str,
     progress: Callable[[str], None] | None = None,
     converted_dir: Path | None = None,
+    full_refresh: bool = False,
 ) -> list[FileLoadResult]:
-    """Rebuild raw.<entity> from its landing and converted files, atomically (one transaction)."""
+    """Bring raw.<entity> up to date with its landing and converted files, atomically (one
+    transaction): unchanged files are kept as they are, new files appended, changed files
+    replaced, removed files' rows deleted (see the module docstring). `full_refresh`: rebuild
+    from every file. Returns one result per file read in this load."""
     entity = ENTITIES[entity_name]
+    had_landed_files = _raw_table_exists(con, "_landed_files")
     ensure_raw_schema(con)
-    files = [(path, "canonical") for path in discover_files(landing_dir, entity_name)]
-    files += converted_files(converted_dir, entity_name)
+    files = _identify(entity_name, landing_dir, converted_dir)
+    roots = {"canonical": landing_dir}
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     con.execute("begin transaction")
     try:
-        # Delete this entity's quarantine rows from earlier loads: the raw table is rebuilt whole.
-        con.execute(f"delete from {RAW_SCHEMA}._quarantine where entity = ?", [entity_name])
-        _create_entity_table(con, entity)
+        landed = {
+            name: (system, size, digest)
+            for name, system, size, digest in con.execute(
+                f"select landing_file, source_system, size_bytes, sha256 "
+                f"from {RAW_SCHEMA}._landed_files where entity = ?",
+                [entity_name],
+            ).fetchall()
+        }
+        previous = dict(landed)
+        reason = _rebuild_reason(con, entity, full_refresh, had_landed_files, landed)
+        if reason:
+            # The raw table is rebuilt whole: this entity's quarantine rows go with it.
+            con.execute(f"delete from {RAW_SCHEMA}._quarantine where entity = ?", [entity_name])
+            con.execute(f"delete from {RAW_SCHEMA}._landed_files where entity = ?", [entity_name])
+            _create_entity_table(con, entity)
+            landed = {}
+        changes: list[tuple[str, str]] = []
+        discovered = {str(f.path) for f in files}
+        for name in sorted(set(previous) - discovered):
+            if name in landed:
+                _delete_file_rows(con, entity_name, name)
+            changes.append((name, "removed"))
         results = []
-        roots = {"canonical": landing_dir}
-        for path, source_system in files:
-            root = roots.get(source_system, converted_dir)
-            result = load_file(con, entity, path, load_id, loaded_at, source_system, root)
+        for file in files:
+            name = str(file.path)
+            if landed.get(name) == file.identity:
+                changes.append((name, "unchanged"))
+                continue
+            if name in landed:
+                _delete_file_rows(con, entity_name, name)
+            changes.append((name, "replaced" if name in previous else "added"))
+            root = roots.get(file.source_system, converted_dir)
+            result = load_file(con, entity, file.path, load_id, loaded_at, file.source_system, root)
+            con.execute(
+                f"insert into {RAW_SCHEMA}._landed_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    entity_name,
+                    name,
+                    file.source_system,
+                    file.size_bytes,
+                    file.sha256,
+                    load_id,
+                    loaded_at,
+                    result.rows_read,
+                    result.rows_loaded,
+                    result.rows_quarantined,
+                ],
+            )
             results.append(result)
             if progress:
                 progress(
-                    f"{entity_name}: {path.name} read {result.rows_read:,}, "
+                    f"{entity_name}: {file.path.name} read {result.rows_read:,}, "
                     f"loaded {result.rows_loaded:,}, quarantined {result.rows_quarantined:,}"
                 )
+        con.execute(f"delete from {RAW_SCHEMA}._landing_changes where entity = ?", [entity_name])
+        if changes:
+            con.executemany(
+                f"insert into {RAW_SCHEMA}._landing_changes values (?, ?, ?, ?)",
+                [[load_id, entity_name, name, change] for name, change in changes],
+            )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+    kept = sum(1 for _, change in changes if change == "unchanged")
+    removed = sum(1 for _, change in changes if change == "removed")
+    message = f"{entity_name}: {kept} files unchanged (kept), {len(results)} loaded" + (
+        f", {removed} removed" if removed else ""
+    )
+    if reason and previous:
+        message += f" (rebuilt: {reason})"
+    log.info(message)
+    if progress and (files or previous):
+        progress(message)
     return results
+
+
+def landing_changes(con: duckdb.DuckDBPyConnection, entity_name: str) -> dict[str, int]:
+    """How many files the entity's latest load added, replaced, removed and kept unchanged."""
+    counts = dict.fromkeys(CHANGES, 0)
+    counts.update(
+        con.execute(
+            f"select change, count(*) from {RAW_SCHEMA}._landing_changes where entity = ? "
+            "group by change",
+            [entity_name],
+        ).fetchall()
+    )
+    return counts
 
 
 def load_landing(
@@ -738,14 +980,18 @@ def load_landing(
     load_id: str | None = None,
     progress: Callable[[str], None] | None = None,
     converted_dir: Path | None = None,
+    full_refresh: bool = False,
 ) -> list[FileLoadResult]:
-    """Load every entity's landing (and converted) files into `database`; one result per file."""
+    """Load every entity's landing (and converted) files into `database` (incrementally unless
+    `full_refresh`); one result per file read."""
     load_id = load_id or new_load_id()
     database.parent.mkdir(parents=True, exist_ok=True)
     results: list[FileLoadResult] = []
     with duckdb.connect(str(database)) as con:
         for name in entities or ENTITIES:
-            results.extend(load_entity(con, name, landing_dir, load_id, progress, converted_dir))
+            results.extend(
+                load_entity(con, name, landing_dir, load_id, progress, converted_dir, full_refresh)
+            )
     return results
 
 
@@ -804,12 +1050,13 @@ def record_conversions(
                 r.reason if r.column is None else f"{r.column}: {r.reason}",
                 None if r.value is None else str(r.value),
                 now,
+                None,
             ]
             for r in conversion.rejects
         ]
         if rows:
             con.executemany(
-                f"insert into {RAW_SCHEMA}._quarantine values (?, ?, ?, ?, ?, ?, ?, ?)", rows
+                f"insert into {RAW_SCHEMA}._quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
     return read, rejected
 
@@ -867,7 +1114,7 @@ def record_crm_rejects(con: duckdb.DuckDBPyConnection, load_id: str) -> tuple[in
             f"""
             insert into {RAW_SCHEMA}._quarantine
             select ?, 'source:' || source_system, source_file, source_row, null,
-                rejection_reason, null, ?
+                rejection_reason, null, ?, null
             from {outcomes}
             where not is_kept
             order by source_system, source_file, source_row

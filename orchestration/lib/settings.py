@@ -13,6 +13,7 @@
 | SALES_KPI_TIMEZONE | Asia/Tokyo | time zone of the schedule and of "today" |
 | SALES_KPI_KEEP_RUNS | 60 | finished Dagster runs kept with their logs (lib/run_history.py) |
 | SALES_KPI_DASHBOARD_DIR | warehouse/dashboard | where `make dashboard` writes its pages |
+| SALES_KPI_FULL_REFRESH | (unset) | 1 or true: rebuild every raw table from every landing file instead of loading only new and changed files |
 
 Unpinned, a run's as-of date is the nightly schedule's date, else the demo's, else today in
 SALES_KPI_TIMEZONE (orchestration/lib/run_inputs.py).
@@ -39,6 +40,16 @@ def _path(name: str, default: Path, home: Path) -> Path:
     value = os.environ.get(name)
     path = Path(value) if value else default
     return (path if path.is_absolute() else home / path).resolve()
+
+
+def _flag(name: str) -> bool:
+    """An on/off environment variable: "1" or "true" (any case) is on; unset or empty is off."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false"):
+        return False
+    if value in ("1", "true"):
+        return True
+    raise ValueError(f"{name}={value!r} is not 1, true, 0 or false; set it to 1 or unset it.")
 
 
 def _dbt_vars_from_env() -> dict[str, Any]:
@@ -68,6 +79,8 @@ class Settings:
     nightly_cron: str
     timezone: str
     extra_dbt_vars: dict[str, Any] = field(default_factory=dict)
+    # SALES_KPI_FULL_REFRESH: rebuild the raw tables from every file (else new/changed files only).
+    full_refresh: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -99,6 +112,7 @@ class Settings:
             nightly_cron=os.environ.get("SALES_KPI_NIGHTLY_CRON", "0 2 * * *"),
             timezone=timezone,
             extra_dbt_vars=_dbt_vars_from_env(),
+            full_refresh=_flag("SALES_KPI_FULL_REFRESH"),
         )
 
     @property
