@@ -97,17 +97,15 @@ def test_any_other_change_is_a_full_rebuild(files, reason):
     assert plan.dbt_env() == {incremental.SINCE_ENV: ""}
 
 
-def test_code_vars_crm_and_request_force_a_full_rebuild(monkeypatch):
+def test_code_vars_crm_and_request_force_a_full_rebuild():
     con = _built()
     assert "code changed" in incremental.plan_build(con, "code-2", VARS, False).reason
     changed_vars = {"reporting_currency": "USD"}
     assert "dbt vars changed" in incremental.plan_build(con, CODE, changed_vars, False).reason
     assert "requested" in incremental.plan_build(con, CODE, VARS, True).reason
-    monkeypatch.setenv(incremental.FULL_REFRESH_ENV, "1")
-    assert incremental.full_refresh_requested()
-    monkeypatch.delenv(incremental.FULL_REFRESH_ENV)
-    assert not incremental.full_refresh_requested()
-    assert incremental.full_refresh_requested({incremental.FULL_REFRESH_TAG: "true"})
+    assert incremental.full_refresh_requested(True)
+    assert not incremental.full_refresh_requested(False, {"other": "true"})
+    assert incremental.full_refresh_requested(False, {incremental.FULL_REFRESH_TAG: "true"})
     con.execute("create schema raw_salesforce")
     con.execute("create table raw_salesforce.task (id varchar)")
     assert not incremental.plan_build(con, CODE, VARS, False).full_refresh  # empty: no export

@@ -11,6 +11,7 @@ from dagster import AssetExecutionContext
 from orchestration.lib.asset_groups import LANDING, RAW
 from orchestration.lib.canonical_schema import ENTITIES, ENTITY_ORDER
 from orchestration.lib.crm_landing import CONFIG_TABLE, Crm, CrmSource, land_crm
+from orchestration.lib.incremental import full_refresh_requested
 from orchestration.lib.landing_state import remember_loaded
 from orchestration.lib.loader import (
     LandingFileError,
@@ -272,6 +273,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
                 f"put {entity_name}.csv there (see docs/canonical_format.md)."
             )
         load_id = context.run.run_id or new_load_id()
+        full_refresh = full_refresh_requested(settings.full_refresh, context.run.tags)
         with duckdb.connect(str(settings.working_db)) as con:
             results = load_entity(
                 con,
@@ -280,7 +282,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
                 load_id,
                 context.log.info,
                 settings.converted_dir,
-                full_refresh=settings.full_refresh,
+                full_refresh=full_refresh,
             )
             changes = landing_changes(con, entity_name)
             (rows,) = con.execute(f'select count(*) from raw."{entity_name}"').fetchone()
@@ -304,7 +306,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
                 "files": dg.MetadataValue.json([r.source_file for r in results]),
                 "files_unchanged": changes["unchanged"],
                 "files_removed": changes["removed"],
-                "full_refresh": settings.full_refresh,
+                "full_refresh": full_refresh,
                 "rows_read": read,
                 "rows_loaded": loaded,
                 "rows_quarantined": quarantined,

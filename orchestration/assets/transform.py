@@ -192,7 +192,10 @@ def _plan_build(
         return incremental.BuildPlan(True, None, "full rebuild: a new working database")
     with duckdb.connect(str(settings.working_db)) as con:
         return incremental.plan_build(
-            con, code_checksum(), variables, incremental.full_refresh_requested(tags)
+            con,
+            code_checksum(),
+            variables,
+            incremental.full_refresh_requested(settings.full_refresh, tags),
         )
 
 

@@ -18,7 +18,6 @@ equal those of a full build on the same inputs (tests/test_incremental.py).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,14 +38,11 @@ FULL_REFRESH_ENV = "SALES_KPI_FULL_REFRESH"
 FULL_REFRESH_TAG = "sales_kpi/full_refresh"
 
 
-def _yes(value: object) -> bool:
-    return str(value or "").strip().lower() in ("1", "true", "yes")
-
-
-def full_refresh_requested(tags: Mapping[str, str] | None = None) -> bool:
-    """`cli run --full-refresh` (SALES_KPI_FULL_REFRESH=1), or the run tag
-    sales_kpi/full_refresh=true: rebuild everything tonight."""
-    return _yes(os.environ.get(FULL_REFRESH_ENV)) or _yes((tags or {}).get(FULL_REFRESH_TAG))
+def full_refresh_requested(settings_flag: bool, tags: Mapping[str, str] | None = None) -> bool:
+    """`cli run --full-refresh` (SALES_KPI_FULL_REFRESH=1, Settings.full_refresh), or the run
+    tag sales_kpi/full_refresh=true: reload every file and rebuild every table tonight."""
+    tagged = str((tags or {}).get(FULL_REFRESH_TAG, "")).strip().lower()
+    return settings_flag or tagged in ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
