@@ -44,25 +44,15 @@
     where _loaded_at > cast('{{ incremental_since() }}' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
-{#- The days the night's batch touches: the dates of every raw version of a batch id; and the
-    days of activities on a deal that several leads name as their conversion. That deal's lead
-    source comes from the earliest created of those leads (int_opportunities_enriched), and a
-    creation date counts only inside the plausible window, which moves with the as-of date: the
-    one way a new as-of date can re-attribute an old activity. -#}
+{#- The days the night's batch touches: the dates of every raw version of a batch id.
+    Nothing else moves an old activity between days or attributes: the activity facts read no
+    as-of date, and neither do the lead and deal attributes they take (lead source, account,
+    product: the as-of date only bounds leads' conversion dates and deals' dates and stages);
+    tests/test_incremental.py moves the as-of date between the two nights it compares. -#}
 {% macro activity_batch_days() -%}
-    select cast(activity_at as date) as activity_date
+    select distinct cast(activity_at as date) as activity_date
     from {{ source('canonical', 'activities') }}
     where activity_id in ({{ activity_batch_ids() }})
-    union
-    select activity_date
-    from {{ ref('fct_activities') }}
-    where opportunity_id in (
-        select converted_opportunity_id
-        from {{ ref('int_canonical__leads') }}
-        where converted_opportunity_id is not null
-        group by converted_opportunity_id
-        having count(*) > 1
-    )
 {%- endmacro %}
 
 {#- Pre-hook of an incremental activity model: in a batch run, delete the rows `column` (ids or

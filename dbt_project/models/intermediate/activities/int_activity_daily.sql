@@ -9,7 +9,6 @@
     pre_hook="{{ delete_activity_batch('activity_date', activity_batch_days()) }}",
 ) }}
 -- depends_on: {{ source('canonical', 'activities') }}
--- depends_on: {{ ref('int_canonical__leads') }}
 with activity_records as (
     select * from {{ ref('fct_activities') }}
     {%- if is_activity_batch_run() %}
