@@ -1,9 +1,10 @@
 """An incremental night gives the marts a full rebuild gives (issue 11, item 1).
 
-Night 1 builds the tiny fixture as of 2025-10-30. Night 2, as of 2025-10-31, adds one activities
-file: a new call, and a re-sent T2 moved from 2025-04-02 to 2025-10-31 with another outcome (a
-later file wins). The same working database takes night 2 incrementally; a fresh one builds the
-same landing folder in full. Every table either way must be the same, row for row."""
+Night 1 builds the tiny fixture as of 2025-10-30, with a meeting T50 already dated 2025-11-01
+(after that as-of date: not counted yet). Night 2, as of 2025-11-01, adds one activities file:
+a new call, and a re-sent T2 moved from 2025-04-02 to 2025-10-31 with another outcome (a later
+file wins). The same working database takes night 2 incrementally; a fresh one builds the same
+landing folder in full. Every table either way must be the same, row for row."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from orchestration.lib import incremental
 from orchestration.pipeline import run_pipeline, settings_for
 from tests.conftest import TINY, copy_fixture, query_one
 
-NEW_FILE = (
+HEADER = (
     "activity_id,activity_type,activity_at,owner_id,outcome,duration_minutes,lead_id,"
     "opportunity_id,account_id,subject\n"
-    "T100,call,2025-10-31 09:30:00,U1,connected,4,L1,,,再架電\n"
+)
+FIRST_NIGHT_FILE = HEADER + "T50,meeting,2025-11-01 09:00:00,U2,held,30,,O1,A1,定例\n"
+NEW_FILE = (
+    HEADER + "T100,call,2025-10-31 09:30:00,U1,connected,4,L1,,,再架電\n"
     "T2,call,2025-10-31 10:00:00,U1,no_answer,2,L1,,A1,アポ再調整\n"
 )
 # A re-sent record is a duplicate key (reported); in 8 tiny activities one is above the default
@@ -31,14 +35,17 @@ WHEN_COLUMNS = {"_loaded_at", "_load_id", "loaded_at", "load_id", "published_at"
 def nights(tmp_path_factory):
     base = tmp_path_factory.mktemp("incremental")
     landing = copy_fixture(TINY, base / "landing")
+    (landing / "activities").mkdir()
+    (landing / "activities" / "activities_2025-10-30.csv").write_text(
+        FIRST_NIGHT_FILE, encoding="utf-8"
+    )
     first = run_pipeline(settings_for(base / "nightly", landing, "2025-10-30", VARS))
     assert first.success, first
-    (landing / "activities").mkdir()
     (landing / "activities" / "activities_2025-10-31.csv").write_text(NEW_FILE, encoding="utf-8")
-    nightly = settings_for(base / "nightly", landing, "2025-10-31", VARS)
+    nightly = settings_for(base / "nightly", landing, "2025-11-01", VARS)
     second = run_pipeline(nightly)
     assert second.success, second
-    full = settings_for(base / "full", landing, "2025-10-31", VARS)
+    full = settings_for(base / "full", landing, "2025-11-01", VARS)
     rebuilt = run_pipeline(full)
     assert rebuilt.success, rebuilt
     return nightly, full
@@ -57,7 +64,11 @@ def test_the_second_night_updated_the_activity_facts_in_place(nights):
     assert not plan["full_refresh"], plan["reason"]
     assert "1 new activities file" in plan["reason"]
     # The loader kept the first night's activities file and read only the new one.
-    assert changes == {"activities.csv": "unchanged", "activities_2025-10-31.csv": "added"}
+    assert changes == {
+        "activities.csv": "unchanged",
+        "activities_2025-10-30.csv": "unchanged",
+        "activities_2025-10-31.csv": "added",
+    }
     with duckdb.connect(str(full.working_db), read_only=True) as con:
         assert incremental.last_build(con)["plan"]["full_refresh"]
 
@@ -119,7 +130,8 @@ def test_every_fact_and_intermediate_table_equals_the_full_rebuild(nights):
 
 def test_the_moved_activity_left_its_old_day(nights):
     """By hand from the files: 2025-04-02 had T2 (call) and T3 (e-mail); T2 moved to
-    2025-10-31, which now has T2 and T100, two calls of U1 (one connected)."""
+    2025-10-31, which now has T2 and T100, two calls of U1 (one connected); 2025-11-01 has the
+    meeting T50."""
     nightly, _ = nights
     with duckdb.connect(str(nightly.working_db), read_only=True) as con:
         old_day = query_one(
@@ -133,5 +145,12 @@ def test_the_moved_activity_left_its_old_day(nights):
             "sum(connected_calls) as connected "
             "from intermediate.int_activity_daily where activity_date = date '2025-10-31'",
         )
+        # T50 is not in the batch: its day counts because the as-of date passed it.
+        after_last_as_of = query_one(
+            con,
+            "select sum(numerator) as meetings from core.fct_kpi_daily "
+            "where fact_date = date '2025-11-01' and kpi_code = 'meetings_held'",
+        )
     assert old_day == {"activities": 1, "calls": 0}
     assert new_day == {"activities": 2, "calls": 2, "connected": 1}
+    assert after_last_as_of == {"meetings": 1}

@@ -52,7 +52,7 @@ def _built(files=BASE) -> duckdb.DuckDBPyConnection:
     con = _database(files)
     first = incremental.plan_build(con, CODE, VARS, requested_full=False)
     assert first.full_refresh and "no earlier build" in first.reason
-    incremental.record_build(con, CODE, VARS, first)
+    incremental.record_build(con, CODE, VARS, first, "2025-11-01")
     return con
 
 
@@ -64,7 +64,10 @@ def test_new_activities_files_only_are_incremental_from_the_watermark():
     # The newest raw load time of the last build, to the microsecond.
     assert plan.since == "2025-11-01 09:00:00.5"
     assert plan.dbt_args() == []
-    assert plan.dbt_env() == {incremental.SINCE_ENV: "2025-11-01 09:00:00.5"}
+    assert plan.dbt_env() == {
+        incremental.SINCE_ENV: "2025-11-01 09:00:00.5",
+        incremental.PREVIOUS_AS_OF_ENV: "2025-11-01",
+    }
     assert "1 new activities file" in plan.reason
 
 
@@ -94,7 +97,7 @@ def test_any_other_change_is_a_full_rebuild(files, reason):
     assert plan.full_refresh and plan.since is None, plan.reason
     assert reason in plan.reason
     assert plan.dbt_args() == ["--full-refresh"]
-    assert plan.dbt_env() == {incremental.SINCE_ENV: ""}
+    assert plan.dbt_env() == {incremental.SINCE_ENV: "", incremental.PREVIOUS_AS_OF_ENV: ""}
 
 
 def test_code_vars_crm_and_request_force_a_full_rebuild():
@@ -127,3 +130,4 @@ def test_the_state_records_how_the_build_ran():
     assert state["plan"]["full_refresh"] is True
     assert state["files"] == [[e, p, "canonical", 10, d] for e, p, d in sorted(BASE)]
     assert state["watermark"] == "2025-11-01 09:00:00.5"
+    assert state["as_of"] == "2025-11-01"

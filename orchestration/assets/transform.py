@@ -205,7 +205,9 @@ def _record_build(
     import duckdb
 
     with duckdb.connect(str(settings.working_db)) as con:
-        incremental.record_build(con, code_checksum(), variables, plan)
+        # None: dbt took the build date (macro as_of_date()), which the next night cannot know.
+        as_of = settings.as_of_date.isoformat() if settings.as_of_date else None
+        incremental.record_build(con, code_checksum(), variables, plan, as_of)
 
 
 def _record_crm_rejects(context: AssetExecutionContext, settings: Settings) -> None:

@@ -31,6 +31,7 @@ INCREMENTAL_ENTITY = "activities"
 # Schemas the CRM exports are landed in, whole, on every run (orchestration/lib/crm_landing.py).
 CRM_SCHEMAS = ("raw_salesforce", "raw_hubspot")
 SINCE_ENV = "SALES_KPI_INCREMENTAL_SINCE"
+PREVIOUS_AS_OF_ENV = "SALES_KPI_INCREMENTAL_PREVIOUS_AS_OF"
 FULL_REFRESH_ENV = "SALES_KPI_FULL_REFRESH"
 
 
@@ -53,12 +54,15 @@ class BuildPlan:
     full_refresh: bool
     since: str | None
     reason: str
+    # The last build's as-of date (YYYY-MM-DD): fct_kpi_daily keeps its activity-only rows up
+    # to it; without it that table is recomputed whole.
+    previous_as_of: str | None = None
 
     def dbt_args(self) -> list[str]:
         return ["--full-refresh"] if self.full_refresh else []
 
     def dbt_env(self) -> dict[str, str]:
-        return {SINCE_ENV: self.since or ""}
+        return {SINCE_ENV: self.since or "", PREVIOUS_AS_OF_ENV: self.previous_as_of or ""}
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
@@ -167,14 +171,21 @@ def plan_build(
         since,
         f"incremental: {len(added)} new activities file(s) since the build of "
         f"{state.get('built_at')}; the activity facts recompute only what they touch",
+        state.get("as_of"),
     )
 
 
 def record_build(
-    con: duckdb.DuckDBPyConnection, code: str, dbt_vars: dict[str, Any], plan: BuildPlan
+    con: duckdb.DuckDBPyConnection,
+    code: str,
+    dbt_vars: dict[str, Any],
+    plan: BuildPlan,
+    as_of: str | None,
 ) -> None:
-    """After a successful build: what it read, for the next night's plan, and how it ran."""
+    """After a successful build: what it read (`as_of`: its as-of date, YYYY-MM-DD), for the
+    next night's plan, and how it ran."""
     state = {
+        "as_of": as_of,
         "plan": {"full_refresh": plan.full_refresh, "since": plan.since, "reason": plan.reason},
         "code": code,
         "dbt_vars": json.loads(json.dumps(dbt_vars, default=str)),

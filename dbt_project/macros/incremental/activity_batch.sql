@@ -32,9 +32,14 @@
     {{- return(since or none) -}}
 {%- endmacro %}
 
-{#- True in an incremental run that has a watermark: only the night's batch is recomputed. -#}
-{% macro is_activity_batch_run() -%}
-    {{- return(is_incremental() and incremental_since() is not none) -}}
+{#- True in an incremental run that has a watermark: only the night's batch is recomputed.
+    `needs_previous_as_of`: the model also needs the last build's as-of date (fct_kpi_daily). -#}
+{% macro is_activity_batch_run(needs_previous_as_of=false) -%}
+    {%- set batch = is_incremental() and incremental_since() is not none -%}
+    {%- if needs_previous_as_of and incremental_previous_as_of() is none -%}
+        {%- set batch = false -%}
+    {%- endif -%}
+    {{- return(batch) -}}
 {%- endmacro %}
 
 {#- The activity ids of the night's batch: ids with a raw row loaded after the watermark. -#}
@@ -63,6 +68,56 @@
             delete from {{ this }}
         {%- else -%}
             delete from {{ this }} where {{ column }} in ({{ batch_sql }})
+        {%- endif -%}
+    {%- else -%}
+        select 1 as nothing_to_delete
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The as-of date of the last build (a date as text), or none; read only when SQL is compiled. -#}
+{% macro incremental_previous_as_of() -%}
+    {%- set previous = none -%}
+    {%- if execute -%}
+        {%- set previous = env_var('SALES_KPI_INCREMENTAL_PREVIOUS_AS_OF', '') | trim -%}
+    {%- endif -%}
+    {%- if previous and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', previous) -%}
+        {{ exceptions.raise_compiler_error(
+            "SALES_KPI_INCREMENTAL_PREVIOUS_AS_OF must be a date YYYY-MM-DD, got '" ~ previous ~ "'"
+        ) }}
+    {%- endif -%}
+    {{- return(previous or none) -}}
+{%- endmacro %}
+
+{#- The KPIs of fct_kpi_daily made of activity counts alone (no rep-days, no deals): their rows
+    on a day depend on that day's activities and the dimensions only, never on the as-of date
+    (beyond counting days up to it). A batch run keeps them for the days it does not touch. -#}
+{% macro activity_only_kpis() -%}
+    {{- return(['calls', 'connect_rate', 'email_open_rate', 'appointments', 'appointment_rate',
+        'meetings_held', 'activities', 'activity_minutes']) -}}
+{%- endmacro %}
+
+{#- Which fct_kpi_daily rows a batch run recomputes: every row of the other KPIs, and the
+    activity-only KPIs on the days the batch touches or after the last build's as-of date
+    (`as_of`: the lower of the two as-of dates, for the delete). -#}
+{% macro kpi_daily_batch_condition(as_of) -%}
+    (
+        kpi_code not in ('{{ activity_only_kpis() | join("', '") }}')
+        or fact_date in ({{ activity_batch_days() }})
+        or fact_date > {{ as_of }}
+    )
+{%- endmacro %}
+
+{#- Pre-hook of fct_kpi_daily (as delete_activity_batch, for its batch condition). A batch run
+    without the last build's as-of date recomputes everything. -#}
+{% macro delete_kpi_daily_batch() -%}
+    {%- if is_incremental() -%}
+        {%- set previous = incremental_previous_as_of() -%}
+        {%- if incremental_since() is none or previous is none -%}
+            delete from {{ this }}
+        {%- else -%}
+            delete from {{ this }} where {{ kpi_daily_batch_condition(
+                'least(' ~ as_of_date() ~ ", cast('" ~ previous ~ "' as date))"
+            ) }}
         {%- endif -%}
     {%- else -%}
         select 1 as nothing_to_delete

@@ -8,6 +8,15 @@
 -- marts said then (for facts that have not been edited since).
 -- Activities take the lead source, account and product of the lead or opportunity they work
 -- on; MRR movements have no rep, lead source or product.
+{#- Incremental (macros/incremental/activity_batch.sql): a night that only adds activity files
+    keeps the activity-only KPIs of the days it does not touch up to the last as-of date, and
+    recomputes every other row; any other change rebuilds the table whole. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_kpi_daily_batch() }}",
+) }}
+-- depends_on: {{ source('canonical', 'activities') }}
 {%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
 {#- Activity KPIs from one pass over the joined activities (activity_day): each KPI names the
     counts of that pass that are its numerator and denominator, and the count of activities it
@@ -46,6 +55,13 @@
 {%- set owner_kpis = [] %}
 {%- for member in opportunity_kpis if member.rep == 'rep_id' %}{% do owner_kpis.append(member.kpi) %}{% endfor %}
 {%- set sdr_kpis = ['opportunities_sourced', 'leads_created', 'lead_to_opportunity_rate'] %}
+{#- The KPIs kept across a batch run must be those made of activity counts alone. -#}
+{%- set deal_kpis = opportunity_kpis | map(attribute='kpi') | list %}
+{%- set activity_only = [] %}
+{%- for member in activity_kpis if not member.per_rep_day and member.kpi not in deal_kpis %}{% do activity_only.append(member.kpi) %}{% endfor %}
+{%- if activity_only != activity_only_kpis() %}
+    {{ exceptions.raise_compiler_error("fct_kpi_daily: macro activity_only_kpis() must list " ~ activity_only) }}
+{%- endif %}
 with leads as (
     select * from {{ ref('fct_leads') }}
 ),
@@ -351,7 +367,11 @@ aggregated as (
     from facts
     left join accounts
         on facts.account_id = accounts.account_id
-    where facts.fact_date is not null and facts.fact_date <= {{ as_of_date() }}
+    where
+        facts.fact_date is not null and facts.fact_date <= {{ as_of_date() }}
+        {%- if is_activity_batch_run(needs_previous_as_of=true) %}
+        and {{ kpi_daily_batch_condition("cast('" ~ incremental_previous_as_of() ~ "' as date)") }}
+        {%- endif %}
     group by 1, 2, 3, 4, 5, 6, 7
 ),
 
