@@ -38,11 +38,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from orchestration.lib.incremental import FULL_REFRESH_ENV
 from orchestration.lib.progress import LOGGER_NAME as PROGRESS_LOGGER
 from orchestration.lib.progress import ProgressPrinter, step_summary
 from orchestration.lib.progress import report as progress
-from orchestration.lib.settings import REPO_ROOT, Settings
+from orchestration.lib.settings import FULL_REFRESH_ENV, REPO_ROOT, Settings
 from orchestration.summary import run_report
 
 EXIT_PUBLISHED = 0

@@ -122,7 +122,8 @@ def sales_kpi_dbt_assets(
         )
     if variables:
         args += ["--vars", json.dumps(variables)]
-    plan = _plan_build(settings, variables, context.run.tags)
+    code = code_checksum()
+    plan = _plan_build(settings, variables, context.run.tags, code)
     args += plan.dbt_args()
     os.environ.update(plan.dbt_env())
     context.log.info(f"dbt build: {plan.reason}")
@@ -143,7 +144,7 @@ def sales_kpi_dbt_assets(
             progress.count(event)
             yield event
         report("dbt", progress.line(), force=True)
-        _record_build(settings, variables, plan)
+        _record_build(settings, variables, plan, code)
         _record_crm_rejects(context, settings)
     finally:
         report_time_split(target_path)
@@ -182,7 +183,7 @@ def report_time_split(target_path: Path) -> None:
 
 
 def _plan_build(
-    settings: Settings, variables: dict[str, Any], tags: Mapping[str, str]
+    settings: Settings, variables: dict[str, Any], tags: Mapping[str, str], code: str
 ) -> incremental.BuildPlan:
     """Incremental or full (orchestration/lib/incremental.py), from what the last successful
     build in this working database read."""
@@ -193,21 +194,21 @@ def _plan_build(
     with duckdb.connect(str(settings.working_db)) as con:
         return incremental.plan_build(
             con,
-            code_checksum(),
+            code,
             variables,
             incremental.full_refresh_requested(settings.full_refresh, tags),
         )
 
 
 def _record_build(
-    settings: Settings, variables: dict[str, Any], plan: incremental.BuildPlan
+    settings: Settings, variables: dict[str, Any], plan: incremental.BuildPlan, code: str
 ) -> None:
     import duckdb
 
     with duckdb.connect(str(settings.working_db)) as con:
         # None: dbt took the build date (macro as_of_date()), which the next night cannot know.
         as_of = settings.as_of_date.isoformat() if settings.as_of_date else None
-        incremental.record_build(con, code_checksum(), variables, plan, as_of)
+        incremental.record_build(con, code, variables, plan, as_of)
 
 
 def _record_crm_rejects(context: AssetExecutionContext, settings: Settings) -> None:

@@ -24,15 +24,16 @@ from typing import Any
 
 import duckdb
 
-STATE_TABLE = "raw._incremental_state"
-LANDED_FILES_TABLE = "raw._landed_files"
+from orchestration.lib.loader import raw_table_exists
+
+STATE_TABLE = "_incremental_state"
+LANDED_FILES_TABLE = "_landed_files"
 # The one entity whose new files are applied in place: facts that only grow.
 INCREMENTAL_ENTITY = "activities"
 # Schemas the CRM exports are landed in, whole, on every run (orchestration/lib/crm_landing.py).
 CRM_SCHEMAS = ("raw_salesforce", "raw_hubspot")
 SINCE_ENV = "SALES_KPI_INCREMENTAL_SINCE"
 PREVIOUS_AS_OF_ENV = "SALES_KPI_INCREMENTAL_PREVIOUS_AS_OF"
-FULL_REFRESH_ENV = "SALES_KPI_FULL_REFRESH"
 
 
 # The run tag that asks for a full refresh from the Dagster UI.
@@ -65,24 +66,13 @@ class BuildPlan:
         return {SINCE_ENV: self.since or "", PREVIOUS_AS_OF_ENV: self.previous_as_of or ""}
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = ? and table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )
-
-
 def landed_files(con: duckdb.DuckDBPyConnection) -> list[list[Any]] | None:
     """[entity, landing file, source system, size, SHA-256] of every file the raw tables hold,
     sorted; None when the loader keeps no such record (an older working database)."""
-    if not _table_exists(con, LANDED_FILES_TABLE):
+    if not raw_table_exists(con, LANDED_FILES_TABLE):
         return None
     rows = con.execute(
-        f"select entity, landing_file, source_system, size_bytes, sha256 from {LANDED_FILES_TABLE} "
+        f"select entity, landing_file, source_system, size_bytes, sha256 from raw.{LANDED_FILES_TABLE} "
         "order by entity, landing_file, source_system"
     ).fetchall()
     return [list(row) for row in rows]
@@ -104,7 +94,7 @@ def _crm_rows(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def watermark(con: duckdb.DuckDBPyConnection) -> str | None:
     """The newest raw `_loaded_at` of the activities (as text), or None when there are none."""
-    if not _table_exists(con, f"raw.{INCREMENTAL_ENTITY}"):
+    if not raw_table_exists(con, INCREMENTAL_ENTITY):
         return None
     value = con.execute(
         f"select cast(max(_loaded_at) as varchar) from raw.{INCREMENTAL_ENTITY}"
@@ -114,9 +104,9 @@ def watermark(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def last_build(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """What the last successful build read and how it ran (record_build), or None."""
-    if not _table_exists(con, STATE_TABLE):
+    if not raw_table_exists(con, STATE_TABLE):
         return None
-    row = con.execute(f"select state from {STATE_TABLE}").fetchone()
+    row = con.execute(f"select state from raw.{STATE_TABLE}").fetchone()
     return json.loads(row[0]) if row else None
 
 
@@ -145,7 +135,7 @@ def plan_build(
         return full("no earlier build in this working database")
     now = landed_files(con)
     if now is None:
-        return full(f"the loader's file record {LANDED_FILES_TABLE} is missing")
+        return full(f"the loader's file record raw.{LANDED_FILES_TABLE} is missing")
     if state.get("code") != code:
         return full("the dbt project, seeds, suites or pipeline code changed since the last build")
     if state.get("dbt_vars") != json.loads(json.dumps(dbt_vars, default=str)):
@@ -193,5 +183,5 @@ def record_build(
         "watermark": watermark(con),
         "built_at": con.execute("select cast(current_timestamp as varchar)").fetchone()[0],
     }
-    con.execute(f"create or replace table {STATE_TABLE} (state varchar)")
-    con.execute(f"insert into {STATE_TABLE} values (?)", [json.dumps(state, sort_keys=True)])
+    con.execute(f"create or replace table raw.{STATE_TABLE} (state varchar)")
+    con.execute(f"insert into raw.{STATE_TABLE} values (?)", [json.dumps(state, sort_keys=True)])

@@ -491,7 +491,7 @@ def _table_columns(
     ).fetchall()
 
 
-def _raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def raw_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     (found,) = con.execute(
         "select count(*) from duckdb_tables() "
         "where database_name = current_database() and schema_name = ? and table_name = ?",
@@ -853,7 +853,7 @@ def _rebuild_reason(
         return "full refresh"
     if not had_landed_files:
         return "no record of the landed files (raw._landed_files)"
-    if not _raw_table_exists(con, entity.name):
+    if not raw_table_exists(con, entity.name):
         return "no raw table yet"
     if not entity_table_is_current(con, entity):
         return "its columns differ from the entity definition"
@@ -876,7 +876,7 @@ def load_entity(
     replaced, removed files' rows deleted (see the module docstring). `full_refresh`: rebuild
     from every file. Returns one result per file read in this load."""
     entity = ENTITIES[entity_name]
-    had_landed_files = _raw_table_exists(con, "_landed_files")
+    had_landed_files = raw_table_exists(con, "_landed_files")
     ensure_raw_schema(con)
     files = _identify(entity_name, landing_dir, converted_dir)
     roots = {"canonical": landing_dir}

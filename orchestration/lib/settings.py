@@ -42,6 +42,10 @@ def _path(name: str, default: Path, home: Path) -> Path:
     return (path if path.is_absolute() else home / path).resolve()
 
 
+# Read by Settings.full_refresh; `cli run --full-refresh` sets it.
+FULL_REFRESH_ENV = "SALES_KPI_FULL_REFRESH"
+
+
 def _flag(name: str) -> bool:
     """An on/off environment variable: "1" or "true" (any case) is on; unset or empty is off."""
     value = os.environ.get(name, "").strip().lower()
@@ -112,7 +116,7 @@ class Settings:
             nightly_cron=os.environ.get("SALES_KPI_NIGHTLY_CRON", "0 2 * * *"),
             timezone=timezone,
             extra_dbt_vars=_dbt_vars_from_env(),
-            full_refresh=_flag("SALES_KPI_FULL_REFRESH"),
+            full_refresh=_flag(FULL_REFRESH_ENV),
         )
 
     @property
