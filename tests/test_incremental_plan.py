@@ -71,6 +71,18 @@ def test_new_activities_files_only_are_incremental_from_the_watermark():
     assert "1 new activities file" in plan.reason
 
 
+def test_a_new_file_stamped_before_the_watermark_is_a_full_rebuild():
+    """A clock set back would hide the file's rows from a batch of rows loaded after it."""
+    con = _built()
+    _set_files(con, [*BASE, ("activities", "/l/activities/late.csv", "d")])
+    con.execute(
+        "update raw._landed_files set loaded_at = timestamp '2025-11-01 08:00:00' "
+        "where landing_file = '/l/activities/late.csv'"
+    )
+    plan = incremental.plan_build(con, CODE, VARS, requested_full=False)
+    assert plan.full_refresh and "/l/activities/late.csv has a load time not after" in plan.reason
+
+
 def test_nothing_new_is_incremental_too():
     con = _built()
     plan = incremental.plan_build(con, CODE, VARS, requested_full=False)

@@ -156,6 +156,19 @@ def plan_build(
     since = state.get("watermark")
     if since is None:
         return full("the last build had no activities")
+    # The batch is the rows loaded after the watermark: a new file stamped at or before it (the
+    # clock was set back, the database came from another machine) would be missed.
+    early = [
+        path
+        for _, path in added
+        if con.execute(
+            f"select count(*) from raw.{LANDED_FILES_TABLE} where landing_file = ? "
+            "and loaded_at <= cast(? as timestamp)",
+            [path, since],
+        ).fetchone()[0]
+    ]
+    if early:
+        return full(f"new file {early[0]} has a load time not after the last build's ({since})")
     return BuildPlan(
         False,
         since,
