@@ -55,3 +55,11 @@
         else {{ expression }}
     end
 {%- endmacro %}
+
+{#- True when `relation` (a CTE or table) holds a row: the "was this entity exported at all"
+    guard of the unknown-reference rules. A count, not `exists (select 1 from ...)`: DuckDB
+    2.0.0 stops forever (every worker idle) on a CTE read both by an uncorrelated EXISTS and by
+    a correlated NOT EXISTS, as int_opportunity_defects did at 10M activities. -#}
+{% macro has_rows(relation) -%}
+    (select count(*) from {{ relation }}) > 0
+{%- endmacro %}

@@ -34,7 +34,7 @@ defects as (
     from leads
     where
         leads.converted_opportunity_id is not null
-        and exists (select 1 from opportunities)
+        and {{ has_rows('opportunities') }}
         and not exists (
             select 1 from opportunities
             where opportunities.opportunity_id = leads.converted_opportunity_id
@@ -47,7 +47,7 @@ defects as (
     from leads
     where
         leads.owner_id is not null
-        and exists (select 1 from users)
+        and {{ has_rows('users') }}
         and not exists (select 1 from users where users.user_id = leads.owner_id)
 ),
 

@@ -73,7 +73,7 @@ defects as (
     where
         opportunities.lead_id is not null
         and opportunities.lead_created_at is null
-        and exists (select 1 from leads)
+        and {{ has_rows('leads') }}
         and not exists (select 1 from leads where leads.lead_id = opportunities.lead_id)
     union all
     select
@@ -82,7 +82,7 @@ defects as (
         'owner_id=' || opportunities.rep_id
     from opportunities
     where
-        exists (select 1 from users)
+        {{ has_rows('users') }}
         and not exists (select 1 from users where users.user_id = opportunities.rep_id)
     union all
     select
@@ -92,7 +92,7 @@ defects as (
     from staged
     where
         staged.account_id is not null
-        and exists (select 1 from accounts)
+        and {{ has_rows('accounts') }}
         and not exists (select 1 from accounts where accounts.account_id = staged.account_id)
     union all
     -- Only when a product catalog was exported.
@@ -106,7 +106,7 @@ defects as (
     where
         staged.product is not null
         and not opportunities.is_catalog_product
-        and exists (select 1 from catalog)
+        and {{ has_rows('catalog') }}
 ),
 
 final as (
