@@ -199,6 +199,40 @@ def test_the_profile_plugin_opens_the_working_database_of_the_environment(
         plugin.update_connection_config(types.SimpleNamespace(path="working.duckdb"), {})
 
 
+def test_duckdb_memory_limit_reaches_dbt_the_loader_and_the_publication(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """SALES_KPI_DUCKDB_MEMORY_LIMIT (default 2GB) is the DuckDB configuration of the pipeline's
+    building connections and reaches dbt's through the environment and the profile's plugin; a
+    value that is not a size is refused with the variable named."""
+    import duckdb
+
+    from orchestration.lib.settings import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, Settings
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    assert Settings.from_env().duckdb_config() == {"memory_limit": DEFAULT_MEMORY_LIMIT}
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1500MB")
+    settings = Settings.from_env()
+    assert settings.dbt_env()[MEMORY_LIMIT_ENV] == "1500MB"
+    with duckdb.connect(str(tmp_path / "w.duckdb"), config=settings.duckdb_config()) as con:
+        (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
+    assert limit in ("1.3 GiB", "1.4 GiB", "1.5 GB")  # DuckDB prints it in its own unit
+
+    plugin = _plugin_module().Plugin(name="p", plugin_config={"default_path": "w.duckdb"})
+    monkeypatch.setenv("SALES_KPI_WORKING_DB", str(tmp_path / "w.duckdb"))
+    config: dict = {}
+    plugin.update_connection_config(types.SimpleNamespace(path="w.duckdb"), config)
+    assert config == {"memory_limit": "1500MB"}
+    monkeypatch.delenv(MEMORY_LIMIT_ENV)  # dbt by hand: DuckDB's own default
+    config = {}
+    plugin.update_connection_config(types.SimpleNamespace(path="w.duckdb"), config)
+    assert config == {}
+
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
+    with pytest.raises(ValueError, match=MEMORY_LIMIT_ENV):
+        Settings.from_env()
+
+
 def test_a_new_working_database_and_as_of_date_do_not_make_dbt_parse_the_whole_project(
     tmp_path: Path, monkeypatch
 ) -> None:

@@ -5,7 +5,8 @@ those the state was saved with (dbt/parser/manifest.py, `profile_hash`); with th
 path in the profile, every working database (each test, benchmark and checkout) cost a full
 parse of the project (~25 CPU-s). So profiles.yml names only the file (its name is the
 database name dbt writes into the manifest, the same for every working database), and this
-plugin points the connection at the real file when dbt opens it, after dbt's check. The
+plugin points the connection at the real file when dbt opens it, after dbt's check (and sets
+DuckDB's memory limit the same way, outside the profile). The
 folder is not part of anything dbt parses. `module_paths` in profiles.yml makes it
 importable (dbt-duckdb loads plugins when it opens its first connection).
 """
@@ -18,6 +19,10 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 ENV_VAR = "SALES_KPI_WORKING_DB"
+# DuckDB's memory limit for dbt's connection (e.g. "2GB"); the pipeline sets it from its
+# settings. Beyond it DuckDB spills to <working db>.tmp instead of growing (its own default is
+# 80 % of the machine's memory). Unset (dbt run by hand): DuckDB's default.
+MEMORY_LIMIT_ENV_VAR = "SALES_KPI_DUCKDB_MEMORY_LIMIT"
 
 
 def working_db_path(default: str) -> str:
@@ -40,3 +45,6 @@ class Plugin(BasePlugin):
                 "variable set as it was when dbt read the profile."
             )
         creds.path = path
+        memory_limit = os.environ.get(MEMORY_LIMIT_ENV_VAR, "").strip()
+        if memory_limit:
+            config["memory_limit"] = memory_limit

@@ -274,7 +274,7 @@ def _build_entity_asset(entity_name: str) -> dg.AssetsDefinition:
             )
         load_id = context.run.run_id or new_load_id()
         full_refresh = full_refresh_requested(settings.full_refresh, context.run.tags)
-        with duckdb.connect(str(settings.working_db)) as con:
+        with duckdb.connect(str(settings.working_db), config=settings.duckdb_config()) as con:
             results = load_entity(
                 con,
                 entity_name,

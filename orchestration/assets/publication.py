@@ -55,6 +55,7 @@ def published_marts(
         as_of_date=inputs.as_of.date.isoformat(),
         as_of_date_source=inputs.as_of.source,
         input_key=inputs.key,
+        config=settings.duckdb_config(),
     )
     mark_published(settings)  # a daemon started afresh does not re-run these files
     context.log.info(

@@ -125,8 +125,10 @@ def publish_marts(
     as_of_date_source: str | None = None,
     input_key: str | None = None,
     schemas: tuple[str, ...] = PUBLISHED_SCHEMAS,
+    config: dict[str, str] | None = None,
 ) -> PublishResult:
-    """Copy the published schemas of `working_db` into `published_db`, atomically."""
+    """Copy the published schemas of `working_db` into `published_db`, atomically; `config`:
+    more DuckDB settings for the copy (e.g. its memory limit)."""
     published_db.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporary_files(published_db)
     tmp_path = published_db.with_name(f".{published_db.name}.{os.getpid()}.tmp")
@@ -135,7 +137,8 @@ def publish_marts(
     counts: dict[str, int] = {}
     try:
         con = duckdb.connect(
-            str(tmp_path), config={"storage_compatibility_version": STORAGE_VERSION}
+            str(tmp_path),
+            config={**(config or {}), "storage_compatibility_version": STORAGE_VERSION},
         )
         try:
             con.execute(f"attach '{working_db}' as working (read_only)")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -44,6 +45,25 @@ def _path(name: str, default: Path, home: Path) -> Path:
 
 # Read by Settings.full_refresh; `cli run --full-refresh` sets it.
 FULL_REFRESH_ENV = "SALES_KPI_FULL_REFRESH"
+
+
+# DuckDB's memory limit for each database the pipeline opens to build (dbt's connection, the
+# loader's, the publication's): beyond it DuckDB spills to a temporary folder beside the file
+# instead of growing. DuckDB's own default is 80 % of the machine, which a 10M-activity night
+# on a shared machine would take.
+MEMORY_LIMIT_ENV = "SALES_KPI_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
+
+
+def _memory_limit() -> str:
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+    if not _MEMORY_SIZE.fullmatch(value):
+        raise ValueError(
+            f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size; set it as e.g. 2GB or 1500MB, "
+            f"or unset it for {DEFAULT_MEMORY_LIMIT}."
+        )
+    return value
 
 
 def _flag(name: str) -> bool:
@@ -85,6 +105,7 @@ class Settings:
     extra_dbt_vars: dict[str, Any] = field(default_factory=dict)
     # SALES_KPI_FULL_REFRESH: rebuild the raw tables from every file (else new/changed files only).
     full_refresh: bool = False
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -117,6 +138,7 @@ class Settings:
             timezone=timezone,
             extra_dbt_vars=_dbt_vars_from_env(),
             full_refresh=_flag(FULL_REFRESH_ENV),
+            duckdb_memory_limit=_memory_limit(),
         )
 
     @property
@@ -130,12 +152,18 @@ class Settings:
         would make dbt parse the whole project again on every run."""
         return dict(self.extra_dbt_vars)
 
+    def duckdb_config(self) -> dict[str, str]:
+        """The configuration of a DuckDB database the pipeline opens to build or publish."""
+        return {"memory_limit": self.duckdb_memory_limit}
+
     def dbt_env(self) -> dict[str, str]:
-        """What dbt reads from the environment: the working database (opened by the profile's
-        plugin, dbt_project/plugins/, which is found through SALES_KPI_DBT_PLUGINS_DIR) and the
-        run's as-of date (macro as_of_date(); empty: the build date)."""
+        """What dbt reads from the environment: the working database and its memory limit
+        (applied by the profile's plugin, dbt_project/plugins/, which is found through
+        SALES_KPI_DBT_PLUGINS_DIR) and the run's as-of date (macro as_of_date(); empty: the
+        build date)."""
         return {
             "SALES_KPI_WORKING_DB": str(self.working_db),
+            MEMORY_LIMIT_ENV: self.duckdb_memory_limit,
             "SALES_KPI_DBT_PLUGINS_DIR": str(DBT_PLUGINS_DIR),
             "SALES_KPI_BUILD_AS_OF_DATE": self.as_of_date.isoformat() if self.as_of_date else "",
         }
