@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -202,15 +203,16 @@ def test_the_profile_plugin_opens_the_working_database_of_the_environment(
 def test_duckdb_memory_limit_reaches_dbt_the_loader_and_the_publication(
     tmp_path: Path, monkeypatch
 ) -> None:
-    """SALES_KPI_DUCKDB_MEMORY_LIMIT (default 2GB) is the DuckDB configuration of the pipeline's
-    building connections and reaches dbt's through the environment and the profile's plugin; a
+    """SALES_KPI_DUCKDB_MEMORY_LIMIT (unset: DuckDB's default) configures the pipeline's building
+    connections and reaches dbt's through the environment and the profile's plugin; a
     value that is not a size is refused with the variable named."""
     import duckdb
 
-    from orchestration.lib.settings import DEFAULT_MEMORY_LIMIT, MEMORY_LIMIT_ENV, Settings
+    from orchestration.lib.settings import MEMORY_LIMIT_ENV, Settings
 
     monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
-    assert Settings.from_env().duckdb_config() == {"memory_limit": DEFAULT_MEMORY_LIMIT}
+    assert Settings.from_env().duckdb_config() == {}
+    assert Settings.from_env().dbt_env()[MEMORY_LIMIT_ENV] == ""
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1500MB")
     settings = Settings.from_env()
     assert settings.dbt_env()[MEMORY_LIMIT_ENV] == "1500MB"
@@ -231,6 +233,28 @@ def test_duckdb_memory_limit_reaches_dbt_the_loader_and_the_publication(
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
     with pytest.raises(ValueError, match=MEMORY_LIMIT_ENV):
         Settings.from_env()
+
+
+def test_a_build_out_of_duckdb_memory_says_which_models_and_what_to_set(tmp_path: Path) -> None:
+    out_of_memory_hint = transform.out_of_memory_hint
+    assert out_of_memory_hint(tmp_path, "") is None  # no run_results.json
+    oom = "Out of Memory Error: failed to allocate data of size 128.0 MiB (1.7 GiB/1.8 GiB used)"
+    results = {
+        "results": [
+            {"unique_id": "model.sales_kpi.kpi_stage_velocity", "status": "error", "message": oom},
+            {"unique_id": "model.sales_kpi.fct_kpi_daily", "status": "error", "message": oom},
+            {"unique_id": "model.sales_kpi.dim_reps", "status": "success", "message": "OK"},
+        ]
+    }
+    (tmp_path / "run_results.json").write_text(json.dumps(results), encoding="utf-8")
+    hint = out_of_memory_hint(tmp_path, "2GB")
+    assert hint is not None
+    assert "fct_kpi_daily, kpi_stage_velocity" in hint
+    assert "SALES_KPI_DUCKDB_MEMORY_LIMIT=2GB" in hint and "SALES_KPI_DBT_THREADS=1" in hint
+    assert "80 %" in out_of_memory_hint(tmp_path, "")
+    results["results"][0]["message"] = results["results"][1]["message"] = "Binder Error: x"
+    (tmp_path / "run_results.json").write_text(json.dumps(results), encoding="utf-8")
+    assert out_of_memory_hint(tmp_path, "2GB") is None  # another failure: dbt's own message
 
 
 def test_a_new_working_database_and_as_of_date_do_not_make_dbt_parse_the_whole_project(

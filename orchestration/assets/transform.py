@@ -146,6 +146,11 @@ def sales_kpi_dbt_assets(
         report("dbt", progress.line(), force=True)
         _record_build(settings, variables, plan, code)
         _record_crm_rejects(context, settings)
+    except Exception as error:
+        hint = out_of_memory_hint(target_path, settings.duckdb_memory_limit)
+        if hint:
+            raise RuntimeError(hint) from error
+        raise
     finally:
         report_time_split(target_path)
         save_partial_parse_state(target_path, state)
@@ -155,6 +160,32 @@ def sales_kpi_dbt_assets(
         if summary:
             log = context.log.warning if problems else context.log.info
             log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
+
+
+def out_of_memory_hint(target_path: Path, memory_limit: str) -> str | None:
+    """What to do when dbt's models failed because DuckDB ran out of memory (from dbt's
+    run_results.json), else None."""
+    try:
+        results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    failed = sorted(
+        str(result.get("unique_id", "")).rsplit(".", 1)[-1]
+        for result in results.get("results", [])
+        if result.get("status") == "error" and "Out of Memory Error" in str(result.get("message"))
+    )
+    if not failed:
+        return None
+    limit = (
+        f"SALES_KPI_DUCKDB_MEMORY_LIMIT={memory_limit}"
+        if memory_limit
+        else "DuckDB's default memory limit (80 % of this machine)"
+    )
+    return (
+        f"DuckDB ran out of memory building {', '.join(failed)} under {limit}. Set "
+        "SALES_KPI_DUCKDB_MEMORY_LIMIT higher (or unset it), or build one model at a time "
+        "(SALES_KPI_DBT_THREADS=1), then run again."
+    )
 
 
 def _prune_run_history(context: AssetExecutionContext) -> None:

@@ -48,20 +48,19 @@ FULL_REFRESH_ENV = "SALES_KPI_FULL_REFRESH"
 
 
 # DuckDB's memory limit for each database the pipeline opens to build (dbt's connection, the
-# loader's, the publication's): beyond it DuckDB spills to a temporary folder beside the file
-# instead of growing. DuckDB's own default is 80 % of the machine, which a 10M-activity night
-# on a shared machine would take.
+# loader's, the publication's), e.g. "8GB": beyond it DuckDB spills to a temporary folder
+# beside the file where it can, and fails with "Out of Memory Error" where it cannot. Unset:
+# DuckDB's own default, 80 % of the machine's memory.
 MEMORY_LIMIT_ENV = "SALES_KPI_DUCKDB_MEMORY_LIMIT"
-DEFAULT_MEMORY_LIMIT = "2GB"
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
 def _memory_limit() -> str:
-    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
-    if not _MEMORY_SIZE.fullmatch(value):
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if value and not _MEMORY_SIZE.fullmatch(value):
         raise ValueError(
-            f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size; set it as e.g. 2GB or 1500MB, "
-            f"or unset it for {DEFAULT_MEMORY_LIMIT}."
+            f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size; set it as e.g. 8GB or 1500MB, "
+            "or unset it for DuckDB's default (80 % of the machine's memory)."
         )
     return value
 
@@ -105,7 +104,8 @@ class Settings:
     extra_dbt_vars: dict[str, Any] = field(default_factory=dict)
     # SALES_KPI_FULL_REFRESH: rebuild the raw tables from every file (else new/changed files only).
     full_refresh: bool = False
-    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # SALES_KPI_DUCKDB_MEMORY_LIMIT; empty: DuckDB's default.
+    duckdb_memory_limit: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -154,7 +154,7 @@ class Settings:
 
     def duckdb_config(self) -> dict[str, str]:
         """The configuration of a DuckDB database the pipeline opens to build or publish."""
-        return {"memory_limit": self.duckdb_memory_limit}
+        return {"memory_limit": self.duckdb_memory_limit} if self.duckdb_memory_limit else {}
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt reads from the environment: the working database and its memory limit
