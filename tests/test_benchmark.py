@@ -245,3 +245,20 @@ def test_a_failing_step_stops_with_its_exit_code_and_log(tmp_path: Path) -> None
     assert result.returncode == 2
     with pytest.raises(RuntimeError, match=r"full exited with 2(.|\n)*the reason it failed"):
         benchmark._check(result)
+
+
+def test_the_pipeline_runs_with_the_callers_resource_settings_only(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A benchmark run computes what the benchmark says (its own folders and as-of date), but
+    with the memory cap and dbt threads the caller set."""
+    monkeypatch.setenv("SALES_KPI_DUCKDB_MEMORY_LIMIT", "4GB")
+    monkeypatch.setenv("SALES_KPI_DBT_THREADS", "1")
+    monkeypatch.setenv("SALES_KPI_DBT_VARS", '{"fiscal_year_start_month": 1}')
+    monkeypatch.setenv("SALES_KPI_FULL_REFRESH", "1")
+    env = benchmark._pipeline_env(tmp_path, tmp_path / "landing", date(2026, 10, 29))
+    assert env["SALES_KPI_DUCKDB_MEMORY_LIMIT"] == "4GB"
+    assert env["SALES_KPI_DBT_THREADS"] == "1"
+    assert "SALES_KPI_DBT_VARS" not in env and "SALES_KPI_FULL_REFRESH" not in env
+    assert env["SALES_KPI_AS_OF_DATE"] == "2026-10-29"
+    assert env["SALES_KPI_LANDING_DIR"] == str(tmp_path / "landing")
