@@ -6,6 +6,9 @@
 -- legitimately has one row per role). An exchange rate is keyed by its date and currency pair,
 -- which two sources can both give (a Salesforce DatedConversionRate and exchange_rates.csv):
 -- the same pair with two different rates is reported too.
+-- Only ids that occur more than once can conflict: a pass over the ids alone finds them, and
+-- only their rows are hashed and ranked (at 10M activities, hashing every row's content cost
+-- more than the rest of the rule).
 {%- set text = dbt.type_string() %}
 {%- set entities = {
     'leads': 'lead_id',
@@ -32,6 +35,19 @@ with
             {%- do branches.append((rules, 'source_system', 'source_file', 'source_row')) %}
         {%- endfor %}
     {%- endif %}
+{{ entity }}_repeated_ids as (
+    select record_id
+    from (
+        {%- for relation, system_column, file_column, row_column in branches %}
+        select {{ record_id | join(" || ' ' || ") }} as record_id
+        from {{ relation }}
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+    ) as ids
+    group by record_id
+    having count(*) > 1
+),
+
 {{ entity }}_all_rows as (
     {%- for relation, system_column, file_column, row_column in branches %}
         {%- set content = [] %}
@@ -54,6 +70,7 @@ with
         {{ row_column }} as source_row,
         {{ dbt.hash(content | join(" || '|' || ")) }} as content_hash
     from {{ relation }}
+    where {{ record_id | join(" || ' ' || ") }} in (select record_id from {{ entity }}_repeated_ids)
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
