@@ -628,19 +628,86 @@ def _date_text(series: pd.Series) -> pd.Series:
     return text.str.replace(r"^(\d{4})(\d{2})(\d{2})(?=$|[ T])", r"\1-\2-\3", regex=True)
 
 
-def _default_datetimes(text: pd.Series) -> pd.Series:
-    """Parse the default spellings into naive Asia/Tokyo datetimes (NaT where not parsable)."""
+DATE_FIELDS = ["year", "month", "day", "hour", "minute", "second"]
+# The plain spellings (ASCII digits, one space, no offset: `2025/04/01 09:00[:05]`), which
+# `_date_text` leaves as they are and DATE_PATTERN takes apart into the same fields.
+PLAIN_DATE_PATTERN = (
+    r"^(?P<year>[0-9]{4})[-/.](?P<month>[0-9]{1,2})[-/.](?P<day>[0-9]{1,2})"
+    r"(?: (?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?$"
+)
+
+
+def _date_parts(text: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """The numeric date fields (as `pd.to_numeric` gives them) and the offset in minutes."""
     parts = text.str.extract(DATE_PATTERN)
-    fields = ["year", "month", "day", "hour", "minute", "second"]
-    numbers = parts[fields].apply(pd.to_numeric).fillna({"hour": 0, "minute": 0, "second": 0})
-    stamps = pd.to_datetime(numbers, errors="coerce")
-    clock_ok = (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
-    stamps = stamps.where(clock_ok)
+    numbers = parts[DATE_FIELDS].apply(pd.to_numeric)
     tz = parts["tz"].str.replace("Z", "+00:00", regex=False).str.replace(":", "", regex=False)
     sign = tz.str[0].map({"+": 1, "-": -1})
     offset = sign * (pd.to_numeric(tz.str[1:3]) * 60 + pd.to_numeric(tz.str[3:5]))
+    return numbers, offset
+
+
+def _stamps(numbers: pd.DataFrame, offset: pd.Series) -> pd.Series:
+    numbers = numbers.fillna({"hour": 0, "minute": 0, "second": 0})
+    stamps = pd.to_datetime(numbers, errors="coerce")
+    clock_ok = (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
+    stamps = stamps.where(clock_ok)
     shift = pd.to_timedelta((TOKYO_OFFSET_MINUTES - offset).fillna(0), unit="m")
     return (stamps + shift).astype("datetime64[us]")
+
+
+def _default_datetimes(text: pd.Series) -> pd.Series:
+    """Parse the default spellings into naive Asia/Tokyo datetimes (NaT where not parsable)."""
+    return _stamps(*_date_parts(text))
+
+
+def _plain_date_fields(raw: pd.Series) -> dict[str, np.ndarray] | None:
+    """Float fields (NaN where absent) of the values spelled as PLAIN_DATE_PATTERN (all NaN
+    for the others), taken apart by pyarrow in C++; None when the values are not all text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arrow = pa.array(raw.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+        return None
+    groups = pc.extract_regex(arrow, PLAIN_DATE_PATTERN)
+    fields = {}
+    for name in DATE_FIELDS:
+        field = pc.struct_field(groups, name)
+        field = pc.if_else(pc.equal(field, ""), pa.scalar(None, pa.string()), field)
+        fields[name] = pc.cast(field, pa.int64()).to_numpy(zero_copy_only=False).astype("float64")
+    return fields
+
+
+def _raw_default_datetimes(raw: pd.Series) -> pd.Series:
+    """`_default_datetimes(_date_text(raw))` of stripped text (None for empty): the plain
+    spellings are taken apart in one vectorised pass, only the others go through the regular
+    expressions of `_date_text` and DATE_PATTERN; the fields then become datetimes together,
+    so the result (dtypes included) is the one the whole column would give."""
+    fields = _plain_date_fields(raw) if len(raw) else None
+    if fields is None:
+        return _default_datetimes(_date_text(raw))
+    plain = ~np.isnan(fields["year"])
+    other = raw.notna().to_numpy() & ~plain
+    offset = pd.Series(np.nan, index=raw.index, dtype="float64")
+    integer = dict.fromkeys(DATE_FIELDS, True)
+    if other.any():
+        try:
+            numbers, other_offset = _date_parts(_date_text(raw[other]))
+        except ValueError:  # e.g. non-ASCII digits: the whole column raises as it always did
+            return _default_datetimes(_date_text(raw))
+        offset[other] = other_offset.to_numpy(dtype="float64", na_value=np.nan)
+        for name in DATE_FIELDS:
+            integer[name] = pd.api.types.is_integer_dtype(numbers[name].dtype)
+            fields[name][other] = numbers[name].to_numpy(dtype="float64", na_value=np.nan)
+    columns = {}
+    for name in DATE_FIELDS:
+        values = fields[name]
+        if integer[name] and not np.isnan(values).any():
+            values = values.astype("int64")
+        columns[name] = values
+    return _stamps(pd.DataFrame(columns, index=raw.index), offset)
 
 
 def _formatted_datetimes(text: pd.Series, formats: Sequence[str]) -> pd.Series:
@@ -662,10 +729,8 @@ def _formatted_datetimes(text: pd.Series, formats: Sequence[str]) -> pd.Series:
 def _datetimes(series: pd.Series, formats: Sequence[str] | None) -> tuple[pd.Series, pd.Series]:
     raw = _as_text(series)
     if formats:
-        stamps = _formatted_datetimes(_nfkc(raw), formats)
-    else:
-        stamps = _default_datetimes(_date_text(raw))
-    return stamps, raw.notna()
+        return _formatted_datetimes(_nfkc(raw), formats), raw.notna()
+    return _raw_default_datetimes(raw), raw.notna()
 
 
 @by_distinct
