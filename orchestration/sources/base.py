@@ -23,6 +23,8 @@ that names the file, the column or value, and what to add to the mapping.
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -114,9 +116,77 @@ def write_frame_csv(frame: pd.DataFrame, path: Path) -> None:
         writer.writerow([str(name) for name in frame.columns])
         for start in range(0, len(frame), WRITE_BATCH_ROWS):
             batch = frame.iloc[start : start + WRITE_BATCH_ROWS]
-            writer.writerows(
-                zip(*(_csv_cells(batch.iloc[:, i]) for i in range(batch.shape[1])), strict=True)
-            )
+            text = _joined_lines(batch)
+            if text is None:
+                writer.writerows(_csv_rows(batch))
+            else:
+                handle.write(text)
+
+
+def _csv_rows(batch: pd.DataFrame) -> Iterator[tuple]:
+    return zip(*(_csv_cells(batch.iloc[:, i]) for i in range(batch.shape[1])), strict=True)
+
+
+# A field holding one of these is quoted by the csv module (NUL: to be safe); a row holding
+# one is written by the csv module itself, the others are plain fields joined by commas.
+CSV_SPECIAL = '[,"\r\n\x00]'
+
+
+def _arrow_text(column: pd.Series):
+    """The column as a pyarrow string array (null for missing), None unless it holds numpy
+    integers or only text and missing values (what the csv module writes as they are)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.dtype.kind in "iu":
+        return pc.cast(pa.array(column.to_numpy()), pa.string())
+    if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
+        return None
+    values = column.to_numpy(dtype=object, na_value=None)
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+        return None
+
+
+def _joined_lines(batch: pd.DataFrame) -> str | None:
+    """The text the csv module writes for the batch's rows, joined by pyarrow in C++; only
+    rows with a field to quote (CSV_SPECIAL) go through the csv module. None when a column is
+    not integers or text (the csv module then writes the whole batch)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if batch.shape[1] < 2 or not len(batch):
+        return None  # a lone empty field is quoted by the csv module
+    columns = []
+    for i in range(batch.shape[1]):
+        column = _arrow_text(batch.iloc[:, i])
+        if column is None:
+            return None
+        columns.append(column)
+    special = pc.match_substring_regex(columns[0], CSV_SPECIAL)
+    for column in columns[1:]:
+        special = pc.or_kleene(special, pc.match_substring_regex(column, CSV_SPECIAL))
+    quoted = np.flatnonzero(pc.fill_null(special, False).to_numpy(zero_copy_only=False))
+    joined = pc.binary_join_element_wise(*columns, ",", null_handling="replace")
+    lines = pc.binary_join_element_wise(joined, "", "\n")
+    offsets = np.frombuffer(
+        lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
+    )
+    data = lines.buffers()[2].to_pybytes()
+    if not len(quoted):
+        return data[offsets[0] : offsets[-1]].decode("utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    done = 0
+    for position, row in zip(quoted, _csv_rows(batch.iloc[quoted]), strict=True):
+        out.write(data[offsets[done] : offsets[position]].decode("utf-8"))
+        writer.writerow(row)
+        done = position + 1
+    out.write(data[offsets[done] : offsets[-1]].decode("utf-8"))
+    return out.getvalue()
 
 
 def _csv_cells(column: pd.Series) -> list:
