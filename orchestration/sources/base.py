@@ -127,9 +127,9 @@ def _csv_rows(batch: pd.DataFrame) -> Iterator[tuple]:
     return zip(*(_csv_cells(batch.iloc[:, i]) for i in range(batch.shape[1])), strict=True)
 
 
-# A field holding one of these is quoted by the csv module (NUL: to be safe); a row holding
-# one is written by the csv module itself, the others are plain fields joined by commas.
-CSV_SPECIAL = '[,"\r\n\x00]'
+# A field holding one of these or a comma is quoted by the csv module (NUL: to be safe); a
+# row holding one is written by the csv module itself, the others are fields joined by commas.
+CSV_SPECIAL = '["\r\n\x00]'
 
 
 def _arrow_text(column: pd.Series):
@@ -142,13 +142,13 @@ def _arrow_text(column: pd.Series):
         return pc.cast(pa.array(column.to_numpy()), pa.string())
     if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
         return None
-    values = column.to_numpy(dtype=object, na_value=None)
-    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
-        return None
-    try:
-        return pa.array(values, type=pa.string(), from_pandas=True)
+    try:  # the type inferred: bytes, numbers or a mix are not text
+        array = pa.array(column.to_numpy(dtype=object, na_value=None), from_pandas=True)
     except (pa.ArrowException, UnicodeError, TypeError, ValueError):
         return None
+    if array.type == pa.null():
+        return array.cast(pa.string())
+    return array if array.type == pa.string() else None
 
 
 def _joined_lines(batch: pd.DataFrame) -> str | None:
@@ -166,11 +166,12 @@ def _joined_lines(batch: pd.DataFrame) -> str | None:
         if column is None:
             return None
         columns.append(column)
-    special = pc.match_substring_regex(columns[0], CSV_SPECIAL)
-    for column in columns[1:]:
-        special = pc.or_kleene(special, pc.match_substring_regex(column, CSV_SPECIAL))
-    quoted = np.flatnonzero(pc.fill_null(special, False).to_numpy(zero_copy_only=False))
     joined = pc.binary_join_element_wise(*columns, ",", null_handling="replace")
+    special = pc.or_(
+        pc.not_equal(pc.count_substring(joined, ","), len(columns) - 1),
+        pc.match_substring_regex(joined, CSV_SPECIAL),
+    )
+    quoted = np.flatnonzero(special.to_numpy(zero_copy_only=False))
     lines = pc.binary_join_element_wise(joined, "", "\n")
     offsets = np.frombuffer(
         lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
