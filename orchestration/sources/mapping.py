@@ -1134,6 +1134,29 @@ def _unknown_problem(
     )
 
 
+# Text whose first and last characters are printable ASCII (not a space): `str.strip()`
+# leaves it as it is.
+UNSTRIPPED = r"^[!-~](?s:.*[!-~])?$"
+
+
+def _plain_ids(text: np.ndarray) -> np.ndarray | None:
+    """Where the values are clean ids (see `_namespace`), found by pyarrow in C++: text with
+    printable ASCII ends that is not a null spelling; False for the others (which then go
+    through `namespaced()`). None when the values are not all text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pd.api.types.infer_dtype(text, skipna=False) != "string":
+        return None
+    try:
+        array = pa.array(text, type=pa.string())
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+        return None
+    plain = pc.match_substring_regex(array, UNSTRIPPED)
+    null = pc.is_in(pc.utf8_lower(array), value_set=pa.array(sorted(NULL_IDS)))
+    return pc.and_(plain, pc.invert(null)).to_numpy(zero_copy_only=False)
+
+
 def _namespace(values: pd.Series, system: str) -> pd.Series:
     """`namespaced(system, value)` of every value, without a per-value function call.
 
@@ -1146,8 +1169,10 @@ def _namespace(values: pd.Series, system: str) -> pd.Series:
     text = plain[present]
     if not len(text):
         return pd.Series(out, index=values.index, dtype=object)
-    clean = np.array([type(v) is str and v != "" and v == v.strip() for v in text], dtype=bool)
-    clean &= ~pd.Series(text).str.lower().isin(NULL_IDS).to_numpy(dtype=bool)
+    clean = _plain_ids(text)
+    if clean is None:
+        clean = np.array([type(v) is str and v != "" and v == v.strip() for v in text], dtype=bool)
+        clean &= ~pd.Series(text).str.lower().isin(NULL_IDS).to_numpy(dtype=bool)
     named = np.empty(len(text), dtype=object)
     named[clean] = f"{system}:" + text[clean]
     named[~clean] = [namespaced(system, v) for v in text[~clean]]
