@@ -415,6 +415,26 @@ def _records_to_frame(records: Iterable[Sequence[str | None]], header_row: int) 
     return frame
 
 
+# Text whose first and last characters are printable ASCII (not a space), CJK or full-width
+# forms (not the ideographic space U+3000): `str.strip()` leaves it as it is.
+UNSTRIPPED = (
+    r"^[!-~\x{3001}-\x{9fff}\x{ff01}-\x{ffef}]"
+    r"(?s:.*[!-~\x{3001}-\x{9fff}\x{ff01}-\x{ffef}])?$"
+)
+
+
+def _clean_array(values: Any) -> np.ndarray:
+    """`[_clean(value) for value in values.to_pylist()]` of a pyarrow string array, as an
+    object array: values that strip to themselves (UNSTRIPPED) are taken as they are."""
+    import pyarrow.compute as pc
+
+    cleaned = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    plain = pc.fill_null(pc.match_substring_regex(values, UNSTRIPPED), False)
+    other = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    cleaned[other] = np.array([_clean(value) for value in cleaned[other]] or [], dtype=object)
+    return cleaned
+
+
 def _arrow_csv_frame(path: Path, encoding: str | None) -> pd.DataFrame | None:
     """The frame `_records_to_frame(_csv_records(...))` gives, read by pyarrow's CSV reader
     (parsed in C++, the declared encoding decoded in streaming blocks); None when the file is
@@ -470,21 +490,24 @@ def _arrow_csv_frame(path: Path, encoding: str | None) -> pd.DataFrame | None:
         return None
     limit = csv.field_size_limit()
     columns = []
+    present = np.zeros(table.num_rows - 1, dtype=bool)
     for name in names:
         column = table.column(name)
         if (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
             return None
         encoded = pc.dictionary_encode(column).combine_chunks()
-        uniques = [_clean(value) for value in encoded.dictionary.to_pylist()]
+        uniques = _clean_array(encoded.dictionary)
         indices = encoded.indices.to_numpy(zero_copy_only=False)
-        columns.append(np.array([*uniques, None], dtype=object)[indices])
+        present |= np.append(uniques != None, False)[indices[1:]]  # noqa: E711 (element-wise)
+        columns.append(np.append(uniques, None)[indices])
     del table
     labels = _header_labels([column[0] if len(column) else None for column in columns])
-    present = np.zeros(len(columns[0]) - 1, dtype=bool)
-    for column in columns:
-        present |= column[1:] != None  # noqa: E711 (element-wise on an object array)
-    numbers = np.arange(1, len(present) + 1, dtype="int64")[present]
-    data = {label: column[1:][present] for label, column in zip(labels, columns, strict=True)}
+    numbers = np.arange(1, len(present) + 1, dtype="int64")
+    if present.all():
+        data = dict(zip(labels, (column[1:] for column in columns), strict=True))
+    else:
+        numbers = numbers[present]
+        data = {label: column[1:][present] for label, column in zip(labels, columns, strict=True)}
     frame = pd.DataFrame(data, columns=labels, dtype=object)
     frame[SOURCE_ROW] = numbers
     frame[READ_ERROR] = pd.Series(np.full(len(numbers), None, dtype=object), dtype=object)
