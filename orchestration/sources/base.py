@@ -116,11 +116,12 @@ def write_frame_csv(frame: pd.DataFrame, path: Path) -> None:
         writer.writerow([str(name) for name in frame.columns])
         for start in range(0, len(frame), WRITE_BATCH_ROWS):
             batch = frame.iloc[start : start + WRITE_BATCH_ROWS]
-            text = _joined_lines(batch)
-            if text is None:
+            lines = _joined_lines(batch)
+            if lines is None:
                 writer.writerows(_csv_rows(batch))
-            else:
-                handle.write(text)
+            else:  # UTF-8 already: written past the text layer
+                handle.flush()
+                handle.buffer.write(lines)
 
 
 def _csv_rows(batch: pd.DataFrame) -> Iterator[tuple]:
@@ -142,17 +143,22 @@ def _arrow_text(column: pd.Series):
         return pc.cast(pa.array(column.to_numpy()), pa.string())
     if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
         return None
+    values = column.to_numpy() if column.dtype == object else column.array
     try:  # the type inferred: bytes, numbers or a mix are not text
-        array = pa.array(column.to_numpy(dtype=object, na_value=None), from_pandas=True)
+        array = pa.array(values, from_pandas=True)
     except (pa.ArrowException, UnicodeError, TypeError, ValueError):
         return None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type == pa.large_string():
+        array = array.cast(pa.string())
     if array.type == pa.null():
         return array.cast(pa.string())
     return array if array.type == pa.string() else None
 
 
-def _joined_lines(batch: pd.DataFrame) -> str | None:
-    """The text the csv module writes for the batch's rows, joined by pyarrow in C++; only
+def _joined_lines(batch: pd.DataFrame) -> bytes | None:
+    """The text the csv module writes for the batch's rows (UTF-8), joined by pyarrow; only
     rows with a field to quote (CSV_SPECIAL) go through the csv module. None when a column is
     not integers or text (the csv module then writes the whole batch)."""
     import numpy as np
@@ -176,17 +182,21 @@ def _joined_lines(batch: pd.DataFrame) -> str | None:
     offsets = np.frombuffer(
         lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
     )
-    data = lines.buffers()[2].to_pybytes()
+    data = memoryview(lines.buffers()[2])
     if not len(quoted):
-        return data[offsets[0] : offsets[-1]].decode("utf-8")
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+        return bytes(data[offsets[0] : offsets[-1]])
+    out = io.BytesIO()
+    row_text = io.StringIO()
+    writer = csv.writer(row_text, lineterminator="\n")
     done = 0
     for position, row in zip(quoted, _csv_rows(batch.iloc[quoted]), strict=True):
-        out.write(data[offsets[done] : offsets[position]].decode("utf-8"))
+        out.write(data[offsets[done] : offsets[position]])
+        row_text.seek(0)
+        row_text.truncate()
         writer.writerow(row)
+        out.write(row_text.getvalue().encode("utf-8"))
         done = position + 1
-    out.write(data[offsets[done] : offsets[-1]].decode("utf-8"))
+    out.write(data[offsets[done] : offsets[-1]])
     return out.getvalue()
 
 
