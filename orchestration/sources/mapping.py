@@ -1161,14 +1161,24 @@ def _namespace(values: pd.Series, system: str) -> pd.Series:
     """`namespaced(system, value)` of every value, without a per-value function call.
 
     Clean text (str, stripped, not a null spelling: what the readers and parsers give) is
-    prefixed in one array operation; anything else goes through `namespaced()` itself.
+    prefixed in one array operation; anything else goes through `namespaced()` itself. Text
+    columns with repeated ids (owners, accounts...) are namespaced once per distinct id.
     """
     plain = values.to_numpy(dtype=object)
+    if len(plain) > 1 and pd.api.types.infer_dtype(plain, skipna=True) == "string":
+        codes, uniques = pd.factorize(plain, use_na_sentinel=True)
+        if len(uniques) <= len(plain) // 2:
+            named = _namespace_values(uniques.astype(object), system)
+            return pd.Series(np.append(named, None)[codes], index=values.index, dtype=object)
+    return pd.Series(_namespace_values(plain, system), index=values.index, dtype=object)
+
+
+def _namespace_values(plain: np.ndarray, system: str) -> np.ndarray:
     out = np.full(len(plain), None, dtype=object)
     present = ~pd.isna(plain)
     text = plain[present]
     if not len(text):
-        return pd.Series(out, index=values.index, dtype=object)
+        return out
     clean = _plain_ids(text)
     if clean is None:
         clean = np.array([type(v) is str and v != "" and v == v.strip() for v in text], dtype=bool)
@@ -1177,7 +1187,7 @@ def _namespace(values: pd.Series, system: str) -> pd.Series:
     named[clean] = f"{system}:" + text[clean]
     named[~clean] = [namespaced(system, v) for v in text[~clean]]
     out[present] = named
-    return pd.Series(out, index=values.index, dtype=object)
+    return out
 
 
 class RowProblems:
