@@ -423,6 +423,9 @@ UNSTRIPPED = (
 )
 
 
+DISTINCT_SAMPLE = 10_000  # rows whose distinct count decides: cleaned once per value or per row
+
+
 def _clean_array(values: Any) -> np.ndarray:
     """`[_clean(value) for value in values.to_pylist()]` of a pyarrow string array, as an
     object array: values that strip to themselves (UNSTRIPPED) are taken as they are."""
@@ -495,6 +498,12 @@ def _arrow_csv_frame(path: Path, encoding: str | None) -> pd.DataFrame | None:
         column = table.column(name)
         if (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
             return None
+        sample = column.slice(0, DISTINCT_SAMPLE)
+        if pc.count_distinct(sample).as_py() > len(sample) // 2:  # ids, times: values as is
+            values = _clean_array(column.combine_chunks())
+            present |= values[1:] != None  # noqa: E711 (element-wise on an object array)
+            columns.append(values)
+            continue
         encoded = pc.dictionary_encode(column).combine_chunks()
         uniques = _clean_array(encoded.dictionary)
         indices = encoded.indices.to_numpy(zero_copy_only=False)
