@@ -577,6 +577,10 @@ def by_distinct(parse: Callable[..., Parsed]) -> Callable[..., Parsed]:
 
     @functools.wraps(parse)
     def wrapper(series: pd.Series, *args: Any) -> Parsed:
+        if len(series) > 2 * DISTINCT_SAMPLE:  # mostly distinct at the start: not worth it
+            sample = series.iloc[:DISTINCT_SAMPLE]
+            if sample.nunique(dropna=False) > DISTINCT_SAMPLE // 2:
+                return parse(series, *args)
         codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
         if len(uniques) > len(series) // 2:
             return parse(series, *args)
