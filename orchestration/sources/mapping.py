@@ -121,6 +121,7 @@ from orchestration.sources.base import (
     namespaced,
 )
 from orchestration.sources.readers import (
+    DISTINCT_SAMPLE,
     EXCEL_SUFFIXES,
     READ_ERROR,
     SOURCE_ROW,
@@ -1165,12 +1166,19 @@ def _namespace(values: pd.Series, system: str) -> pd.Series:
     columns with repeated ids (owners, accounts...) are namespaced once per distinct id.
     """
     plain = values.to_numpy(dtype=object)
-    if len(plain) > 1 and pd.api.types.infer_dtype(plain, skipna=True) == "string":
+    if pd.api.types.infer_dtype(plain, skipna=True) == "string" and _repeats(plain):
         codes, uniques = pd.factorize(plain, use_na_sentinel=True)
         if len(uniques) <= len(plain) // 2:
             named = _namespace_values(uniques.astype(object), system)
             return pd.Series(np.append(named, None)[codes], index=values.index, dtype=object)
     return pd.Series(_namespace_values(plain, system), index=values.index, dtype=object)
+
+
+def _repeats(values: np.ndarray) -> bool:
+    """False for one value or a long column whose first DISTINCT_SAMPLE are mostly distinct."""
+    if len(values) > 2 * DISTINCT_SAMPLE:
+        return pd.Series(values[:DISTINCT_SAMPLE]).nunique() <= DISTINCT_SAMPLE // 2
+    return len(values) > 1
 
 
 def _namespace_values(plain: np.ndarray, system: str) -> np.ndarray:
