@@ -1411,7 +1411,8 @@ def convert_file(job: FileJob, system: str, conversion: Conversion) -> None:
         return
     ordered = [name for name in job.entity.column_names if name in out]
     keep = ~rows.rejected
-    result = pd.DataFrame({name: out[name][keep] for name in ordered}, dtype=object)
+    columns = {name: out[name][keep] for name in ordered}
+    result = pd.DataFrame(columns, dtype=object, copy=False)  # the columns as they are
     result["_source_file"] = job.source_file
     result["_source_row"] = frame.loc[keep, SOURCE_ROW].astype("int64")
     conversion.add_frame(job.entity.name, result.reset_index(drop=True))

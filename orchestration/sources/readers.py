@@ -517,7 +517,7 @@ def _arrow_csv_frame(path: Path, encoding: str | None) -> pd.DataFrame | None:
     else:
         numbers = numbers[present]
         data = {label: column[1:][present] for label, column in zip(labels, columns, strict=True)}
-    frame = pd.DataFrame(data, columns=labels, dtype=object)
+    frame = pd.DataFrame(data, columns=labels, dtype=object, copy=False)  # no 2-D copy
     frame[SOURCE_ROW] = numbers
     frame[READ_ERROR] = pd.Series(np.full(len(numbers), None, dtype=object), dtype=object)
     frame.attrs["blank_rows"] = int(len(present) - present.sum())
