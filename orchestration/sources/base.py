@@ -106,10 +106,12 @@ WRITE_BATCH_ROWS = 50_000
 
 
 def write_frame_csv(frame: pd.DataFrame, path: Path) -> None:
-    """`frame.to_csv(path, index=False)`, written batch by batch with the csv module.
+    """`frame.to_csv(path, index=False)`, written batch by batch as the csv module writes it.
 
     The same text as pandas writes (minimal quoting, `\n` line ends, empty for None and NaN,
-    integers without `.0`), without pandas' per-chunk formatting copies.
+    integers without `.0`), without pandas' per-chunk formatting copies. Batches of text and
+    integer columns are joined by pyarrow (`_joined_lines`); rows with a field to quote, and
+    batches with other columns, are written by the csv module itself.
     """
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
