@@ -23,6 +23,8 @@ that names the file, the column or value, and what to add to the mapping.
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -104,19 +106,100 @@ WRITE_BATCH_ROWS = 50_000
 
 
 def write_frame_csv(frame: pd.DataFrame, path: Path) -> None:
-    """`frame.to_csv(path, index=False)`, written batch by batch with the csv module.
+    """`frame.to_csv(path, index=False)`, written batch by batch as the csv module writes it.
 
     The same text as pandas writes (minimal quoting, `\n` line ends, empty for None and NaN,
-    integers without `.0`), without pandas' per-chunk formatting copies.
+    integers without `.0`), without pandas' per-chunk formatting copies. Batches of text and
+    integer columns are joined by pyarrow (`_joined_lines`); rows with a field to quote, and
+    batches with other columns, are written by the csv module itself.
     """
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([str(name) for name in frame.columns])
         for start in range(0, len(frame), WRITE_BATCH_ROWS):
             batch = frame.iloc[start : start + WRITE_BATCH_ROWS]
-            writer.writerows(
-                zip(*(_csv_cells(batch.iloc[:, i]) for i in range(batch.shape[1])), strict=True)
-            )
+            lines = _joined_lines(batch)
+            if lines is None:
+                writer.writerows(_csv_rows(batch))
+            else:  # UTF-8 already: written past the text layer
+                handle.flush()
+                handle.buffer.write(lines)
+
+
+def _csv_rows(batch: pd.DataFrame) -> Iterator[tuple]:
+    return zip(*(_csv_cells(batch.iloc[:, i]) for i in range(batch.shape[1])), strict=True)
+
+
+# A field holding one of these or a comma is quoted by the csv module (NUL: to be safe); a
+# row holding one is written by the csv module itself, the others are fields joined by commas.
+CSV_SPECIAL = '["\r\n\x00]'
+
+
+def _arrow_text(column: pd.Series):
+    """The column as a pyarrow string array (null for missing), None unless it holds numpy
+    integers or only text and missing values (what the csv module writes as they are)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.dtype.kind in "iu":
+        return pc.cast(pa.array(column.to_numpy()), pa.string())
+    if column.dtype != object and not isinstance(column.dtype, pd.StringDtype):
+        return None
+    values = column.to_numpy() if column.dtype == object else column.array
+    try:  # the type inferred: bytes, numbers or a mix are not text
+        array = pa.array(values, from_pandas=True)
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+        return None
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.type == pa.large_string():
+        array = array.cast(pa.string())
+    if array.type == pa.null():
+        return array.cast(pa.string())
+    return array if array.type == pa.string() else None
+
+
+def _joined_lines(batch: pd.DataFrame) -> bytes | None:
+    """The text the csv module writes for the batch's rows (UTF-8), joined by pyarrow; only
+    rows with a field to quote (CSV_SPECIAL) go through the csv module. None when a column is
+    not integers or text (the csv module then writes the whole batch)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if batch.shape[1] < 2 or not len(batch):
+        return None  # a lone empty field is quoted by the csv module
+    columns = []
+    for i in range(batch.shape[1]):
+        column = _arrow_text(batch.iloc[:, i])
+        if column is None:
+            return None
+        columns.append(column)
+    joined = pc.binary_join_element_wise(*columns, ",", null_handling="replace")
+    special = pc.or_(
+        pc.not_equal(pc.count_substring(joined, ","), len(columns) - 1),
+        pc.match_substring_regex(joined, CSV_SPECIAL),
+    )
+    quoted = np.flatnonzero(special.to_numpy(zero_copy_only=False))
+    lines = pc.binary_join_element_wise(joined, "", "\n")
+    offsets = np.frombuffer(
+        lines.buffers()[1], dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
+    )
+    data = memoryview(lines.buffers()[2])
+    if not len(quoted):
+        return bytes(data[offsets[0] : offsets[-1]])
+    out = io.BytesIO()
+    row_text = io.StringIO()
+    writer = csv.writer(row_text, lineterminator="\n")
+    done = 0
+    for position, row in zip(quoted, _csv_rows(batch.iloc[quoted]), strict=True):
+        out.write(data[offsets[done] : offsets[position]])
+        row_text.seek(0)
+        row_text.truncate()
+        writer.writerow(row)
+        out.write(row_text.getvalue().encode("utf-8"))
+        done = position + 1
+    out.write(data[offsets[done] : offsets[-1]])
+    return out.getvalue()
 
 
 def _csv_cells(column: pd.Series) -> list:

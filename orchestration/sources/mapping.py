@@ -121,6 +121,7 @@ from orchestration.sources.base import (
     namespaced,
 )
 from orchestration.sources.readers import (
+    DISTINCT_SAMPLE,
     EXCEL_SUFFIXES,
     READ_ERROR,
     SOURCE_ROW,
@@ -1134,25 +1135,67 @@ def _unknown_problem(
     )
 
 
+# Text whose first and last characters are printable ASCII (not a space): `str.strip()`
+# leaves it as it is.
+UNSTRIPPED = r"^[!-~](?s:.*[!-~])?$"
+
+
+def _plain_ids(text: np.ndarray) -> np.ndarray | None:
+    """Where the values are clean ids (see `_namespace`), found by pyarrow in C++: text with
+    printable ASCII ends that is not a null spelling; False for the others (which then go
+    through `namespaced()`). None when the values are not all text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pd.api.types.infer_dtype(text, skipna=False) != "string":
+        return None
+    try:
+        array = pa.array(text, type=pa.string())
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+        return None
+    plain = pc.match_substring_regex(array, UNSTRIPPED)
+    null = pc.is_in(pc.utf8_lower(array), value_set=pa.array(sorted(NULL_IDS)))
+    return pc.and_(plain, pc.invert(null)).to_numpy(zero_copy_only=False)
+
+
 def _namespace(values: pd.Series, system: str) -> pd.Series:
     """`namespaced(system, value)` of every value, without a per-value function call.
 
     Clean text (str, stripped, not a null spelling: what the readers and parsers give) is
-    prefixed in one array operation; anything else goes through `namespaced()` itself.
+    prefixed in one array operation; anything else goes through `namespaced()` itself. Text
+    columns with repeated ids (owners, accounts...) are namespaced once per distinct id.
     """
     plain = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(plain, skipna=True) == "string" and _repeats(plain):
+        codes, uniques = pd.factorize(plain, use_na_sentinel=True)
+        if len(uniques) <= len(plain) // 2:
+            named = _namespace_values(uniques.astype(object), system)
+            return pd.Series(np.append(named, None)[codes], index=values.index, dtype=object)
+    return pd.Series(_namespace_values(plain, system), index=values.index, dtype=object)
+
+
+def _repeats(values: np.ndarray) -> bool:
+    """False for one value or a long column whose first DISTINCT_SAMPLE are mostly distinct."""
+    if len(values) > 2 * DISTINCT_SAMPLE:
+        return pd.Series(values[:DISTINCT_SAMPLE]).nunique() <= DISTINCT_SAMPLE // 2
+    return len(values) > 1
+
+
+def _namespace_values(plain: np.ndarray, system: str) -> np.ndarray:
     out = np.full(len(plain), None, dtype=object)
     present = ~pd.isna(plain)
     text = plain[present]
     if not len(text):
-        return pd.Series(out, index=values.index, dtype=object)
-    clean = np.array([type(v) is str and v != "" and v == v.strip() for v in text], dtype=bool)
-    clean &= ~pd.Series(text).str.lower().isin(NULL_IDS).to_numpy(dtype=bool)
+        return out
+    clean = _plain_ids(text)
+    if clean is None:
+        clean = np.array([type(v) is str and v != "" and v == v.strip() for v in text], dtype=bool)
+        clean &= ~pd.Series(text).str.lower().isin(NULL_IDS).to_numpy(dtype=bool)
     named = np.empty(len(text), dtype=object)
     named[clean] = f"{system}:" + text[clean]
     named[~clean] = [namespaced(system, v) for v in text[~clean]]
     out[present] = named
-    return pd.Series(out, index=values.index, dtype=object)
+    return out
 
 
 class RowProblems:
@@ -1368,7 +1411,8 @@ def convert_file(job: FileJob, system: str, conversion: Conversion) -> None:
         return
     ordered = [name for name in job.entity.column_names if name in out]
     keep = ~rows.rejected
-    result = pd.DataFrame({name: out[name][keep] for name in ordered}, dtype=object)
+    columns = {name: out[name][keep] for name in ordered}
+    result = pd.DataFrame(columns, dtype=object, copy=False)  # the columns as they are
     result["_source_file"] = job.source_file
     result["_source_row"] = frame.loc[keep, SOURCE_ROW].astype("int64")
     conversion.add_frame(job.entity.name, result.reset_index(drop=True))

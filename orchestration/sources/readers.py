@@ -415,6 +415,29 @@ def _records_to_frame(records: Iterable[Sequence[str | None]], header_row: int) 
     return frame
 
 
+# Text whose first and last characters are printable ASCII (not a space), CJK or full-width
+# forms (not the ideographic space U+3000): `str.strip()` leaves it as it is.
+UNSTRIPPED = (
+    r"^[!-~\x{3001}-\x{9fff}\x{ff01}-\x{ffef}]"
+    r"(?s:.*[!-~\x{3001}-\x{9fff}\x{ff01}-\x{ffef}])?$"
+)
+
+
+DISTINCT_SAMPLE = 10_000  # rows whose distinct count decides: cleaned once per value or per row
+
+
+def _clean_array(values: Any) -> np.ndarray:
+    """`[_clean(value) for value in values.to_pylist()]` of a pyarrow string array, as an
+    object array: values that strip to themselves (UNSTRIPPED) are taken as they are."""
+    import pyarrow.compute as pc
+
+    cleaned = np.asarray(values.to_numpy(zero_copy_only=False), dtype=object)
+    plain = pc.fill_null(pc.match_substring_regex(values, UNSTRIPPED), False)
+    other = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+    cleaned[other] = np.array([_clean(value) for value in cleaned[other]] or [], dtype=object)
+    return cleaned
+
+
 def _arrow_csv_frame(path: Path, encoding: str | None) -> pd.DataFrame | None:
     """The frame `_records_to_frame(_csv_records(...))` gives, read by pyarrow's CSV reader
     (parsed in C++, the declared encoding decoded in streaming blocks); None when the file is
@@ -470,22 +493,31 @@ def _arrow_csv_frame(path: Path, encoding: str | None) -> pd.DataFrame | None:
         return None
     limit = csv.field_size_limit()
     columns = []
+    present = np.zeros(table.num_rows - 1, dtype=bool)
     for name in names:
         column = table.column(name)
         if (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
             return None
+        sample = column.slice(0, DISTINCT_SAMPLE)
+        if pc.count_distinct(sample).as_py() > len(sample) // 2:  # ids, times: values as is
+            values = _clean_array(column.combine_chunks())
+            present |= values[1:] != None  # noqa: E711 (element-wise on an object array)
+            columns.append(values)
+            continue
         encoded = pc.dictionary_encode(column).combine_chunks()
-        uniques = [_clean(value) for value in encoded.dictionary.to_pylist()]
+        uniques = _clean_array(encoded.dictionary)
         indices = encoded.indices.to_numpy(zero_copy_only=False)
-        columns.append(np.array([*uniques, None], dtype=object)[indices])
+        present |= np.append(uniques != None, False)[indices[1:]]  # noqa: E711 (element-wise)
+        columns.append(np.append(uniques, None)[indices])
     del table
     labels = _header_labels([column[0] if len(column) else None for column in columns])
-    present = np.zeros(len(columns[0]) - 1, dtype=bool)
-    for column in columns:
-        present |= column[1:] != None  # noqa: E711 (element-wise on an object array)
-    numbers = np.arange(1, len(present) + 1, dtype="int64")[present]
-    data = {label: column[1:][present] for label, column in zip(labels, columns, strict=True)}
-    frame = pd.DataFrame(data, columns=labels, dtype=object)
+    numbers = np.arange(1, len(present) + 1, dtype="int64")
+    if present.all():
+        data = dict(zip(labels, (column[1:] for column in columns), strict=True))
+    else:
+        numbers = numbers[present]
+        data = {label: column[1:][present] for label, column in zip(labels, columns, strict=True)}
+    frame = pd.DataFrame(data, columns=labels, dtype=object, copy=False)  # no 2-D copy
     frame[SOURCE_ROW] = numbers
     frame[READ_ERROR] = pd.Series(np.full(len(numbers), None, dtype=object), dtype=object)
     frame.attrs["blank_rows"] = int(len(present) - present.sum())
@@ -545,6 +577,10 @@ def by_distinct(parse: Callable[..., Parsed]) -> Callable[..., Parsed]:
 
     @functools.wraps(parse)
     def wrapper(series: pd.Series, *args: Any) -> Parsed:
+        if len(series) > 2 * DISTINCT_SAMPLE:  # mostly distinct at the start: not worth it
+            sample = series.iloc[:DISTINCT_SAMPLE]
+            if sample.nunique(dropna=False) > DISTINCT_SAMPLE // 2:
+                return parse(series, *args)
         codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
         if len(uniques) > len(series) // 2:
             return parse(series, *args)
@@ -628,19 +664,86 @@ def _date_text(series: pd.Series) -> pd.Series:
     return text.str.replace(r"^(\d{4})(\d{2})(\d{2})(?=$|[ T])", r"\1-\2-\3", regex=True)
 
 
-def _default_datetimes(text: pd.Series) -> pd.Series:
-    """Parse the default spellings into naive Asia/Tokyo datetimes (NaT where not parsable)."""
+DATE_FIELDS = ["year", "month", "day", "hour", "minute", "second"]
+# The plain spellings (ASCII digits, one space, no offset: `2025/04/01 09:00[:05]`), which
+# `_date_text` leaves as they are and DATE_PATTERN takes apart into the same fields.
+PLAIN_DATE_PATTERN = (
+    r"^(?P<year>[0-9]{4})[-/.](?P<month>[0-9]{1,2})[-/.](?P<day>[0-9]{1,2})"
+    r"(?: (?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?$"
+)
+
+
+def _date_parts(text: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """The numeric date fields (as `pd.to_numeric` gives them) and the offset in minutes."""
     parts = text.str.extract(DATE_PATTERN)
-    fields = ["year", "month", "day", "hour", "minute", "second"]
-    numbers = parts[fields].apply(pd.to_numeric).fillna({"hour": 0, "minute": 0, "second": 0})
-    stamps = pd.to_datetime(numbers, errors="coerce")
-    clock_ok = (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
-    stamps = stamps.where(clock_ok)
+    numbers = parts[DATE_FIELDS].apply(pd.to_numeric)
     tz = parts["tz"].str.replace("Z", "+00:00", regex=False).str.replace(":", "", regex=False)
     sign = tz.str[0].map({"+": 1, "-": -1})
     offset = sign * (pd.to_numeric(tz.str[1:3]) * 60 + pd.to_numeric(tz.str[3:5]))
+    return numbers, offset
+
+
+def _stamps(numbers: pd.DataFrame, offset: pd.Series) -> pd.Series:
+    numbers = numbers.fillna({"hour": 0, "minute": 0, "second": 0})
+    stamps = pd.to_datetime(numbers, errors="coerce")
+    clock_ok = (numbers["hour"] < 24) & (numbers["minute"] < 60) & (numbers["second"] < 60)
+    stamps = stamps.where(clock_ok)
     shift = pd.to_timedelta((TOKYO_OFFSET_MINUTES - offset).fillna(0), unit="m")
     return (stamps + shift).astype("datetime64[us]")
+
+
+def _default_datetimes(text: pd.Series) -> pd.Series:
+    """Parse the default spellings into naive Asia/Tokyo datetimes (NaT where not parsable)."""
+    return _stamps(*_date_parts(text))
+
+
+def _plain_date_fields(raw: pd.Series) -> dict[str, np.ndarray] | None:
+    """Float fields (NaN where absent) of the values spelled as PLAIN_DATE_PATTERN (all NaN
+    for the others), taken apart by pyarrow in C++; None when the values are not all text."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arrow = pa.array(raw.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError, TypeError, ValueError):
+        return None
+    groups = pc.extract_regex(arrow, PLAIN_DATE_PATTERN)
+    fields = {}
+    for name in DATE_FIELDS:
+        field = pc.struct_field(groups, name)
+        field = pc.if_else(pc.equal(field, ""), pa.scalar(None, pa.string()), field)
+        fields[name] = pc.cast(field, pa.int64()).to_numpy(zero_copy_only=False).astype("float64")
+    return fields
+
+
+def _raw_default_datetimes(raw: pd.Series) -> pd.Series:
+    """`_default_datetimes(_date_text(raw))` of stripped text (None for empty): the plain
+    spellings are taken apart in one vectorised pass, only the others go through the regular
+    expressions of `_date_text` and DATE_PATTERN; the fields then become datetimes together,
+    so the result (dtypes included) is the one the whole column would give."""
+    fields = _plain_date_fields(raw) if len(raw) else None
+    if fields is None:
+        return _default_datetimes(_date_text(raw))
+    plain = ~np.isnan(fields["year"])
+    other = raw.notna().to_numpy() & ~plain
+    offset = pd.Series(np.nan, index=raw.index, dtype="float64")
+    integer = dict.fromkeys(DATE_FIELDS, True)
+    if other.any():
+        try:
+            numbers, other_offset = _date_parts(_date_text(raw[other]))
+        except ValueError:  # e.g. non-ASCII digits: the whole column raises as it always did
+            return _default_datetimes(_date_text(raw))
+        offset[other] = other_offset.to_numpy(dtype="float64", na_value=np.nan)
+        for name in DATE_FIELDS:
+            integer[name] = pd.api.types.is_integer_dtype(numbers[name].dtype)
+            fields[name][other] = numbers[name].to_numpy(dtype="float64", na_value=np.nan)
+    columns = {}
+    for name in DATE_FIELDS:
+        values = fields[name]
+        if integer[name] and not np.isnan(values).any():
+            values = values.astype("int64")
+        columns[name] = values
+    return _stamps(pd.DataFrame(columns, index=raw.index), offset)
 
 
 def _formatted_datetimes(text: pd.Series, formats: Sequence[str]) -> pd.Series:
@@ -662,10 +765,8 @@ def _formatted_datetimes(text: pd.Series, formats: Sequence[str]) -> pd.Series:
 def _datetimes(series: pd.Series, formats: Sequence[str] | None) -> tuple[pd.Series, pd.Series]:
     raw = _as_text(series)
     if formats:
-        stamps = _formatted_datetimes(_nfkc(raw), formats)
-    else:
-        stamps = _default_datetimes(_date_text(raw))
-    return stamps, raw.notna()
+        return _formatted_datetimes(_nfkc(raw), formats), raw.notna()
+    return _raw_default_datetimes(raw), raw.notna()
 
 
 @by_distinct
