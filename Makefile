@@ -69,6 +69,7 @@ test: install-dev browser
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@mkdir -p warehouse
 	SALES_KPI_WORKING_DB=$(abspath warehouse/lint.duckdb) $(BIN)/sqlfluff lint dbt_project/models dbt_project/data-tests
 
 format: install-dev
