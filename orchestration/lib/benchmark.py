@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.lib.settings import REPO_ROOT
+from orchestration.lib.settings import MEMORY_LIMIT_ENV, REPO_ROOT
 
 FLOOR_SQL = REPO_ROOT / "orchestration" / "benchmark" / "floor.sql"
 GIB = 2**30
@@ -316,7 +316,7 @@ def convert_mapped(folder: Path, out_dir: Path) -> int:
 
 # The caller's settings a benchmark keeps: how much of the machine the pipeline may use, not
 # what it computes (every other SALES_KPI_* variable is dropped).
-RESOURCE_SETTINGS = ("SALES_KPI_DUCKDB_MEMORY_LIMIT", "SALES_KPI_DBT_THREADS")
+RESOURCE_SETTINGS = (MEMORY_LIMIT_ENV, "SALES_KPI_DBT_THREADS")
 
 
 def _pipeline_env(base: Path, landing: Path, as_of: date) -> dict[str, str]:
