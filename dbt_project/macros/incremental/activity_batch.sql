@@ -16,20 +16,30 @@
     everything: the pre-hooks empty the table first, so the result still equals a full build.
 -#}
 
-{#- The watermark (a timestamp as text), or none. Read only when SQL is compiled, so that a
-    new value every night does not make dbt parse the project again. -#}
-{% macro incremental_since() -%}
-    {%- set since = none -%}
+{#- The value of environment variable `name`, read only when SQL is compiled (so that a new
+    value every night does not make dbt parse the project again), or none when unset or empty;
+    a value that does not match `pattern` stops compilation: "<name> must be <what>, got
+    '<value>'<hint>". -#}
+{% macro compile_time_env(name, pattern, what, hint='') -%}
+    {%- set value = none -%}
     {%- if execute -%}
-        {%- set since = env_var('SALES_KPI_INCREMENTAL_SINCE', '') | trim -%}
+        {%- set value = env_var(name, '') | trim -%}
     {%- endif -%}
-    {%- if since and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+$', since) -%}
+    {%- if value and not modules.re.match(pattern, value) -%}
         {{ exceptions.raise_compiler_error(
-            "SALES_KPI_INCREMENTAL_SINCE must be a timestamp YYYY-MM-DD HH:MM:SS[.ffffff], got '"
-            ~ since ~ "'; unset it to rebuild the activity facts whole"
+            name ~ " must be " ~ what ~ ", got '" ~ value ~ "'" ~ hint
         ) }}
     {%- endif -%}
-    {{- return(since or none) -}}
+    {{- return(value or none) -}}
+{%- endmacro %}
+
+{#- The watermark (a timestamp as text), or none. -#}
+{% macro incremental_since() -%}
+    {{- return(compile_time_env(
+        'SALES_KPI_INCREMENTAL_SINCE', '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+$',
+        'a timestamp YYYY-MM-DD HH:MM:SS[.ffffff]',
+        '; unset it to rebuild the activity facts whole'
+    )) -}}
 {%- endmacro %}
 
 {#- True in an incremental run that has a watermark: only the night's batch is recomputed.
@@ -74,18 +84,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The as-of date of the last build (a date as text), or none; read only when SQL is compiled. -#}
+{#- The as-of date of the last build (a date as text), or none. -#}
 {% macro incremental_previous_as_of() -%}
-    {%- set previous = none -%}
-    {%- if execute -%}
-        {%- set previous = env_var('SALES_KPI_INCREMENTAL_PREVIOUS_AS_OF', '') | trim -%}
-    {%- endif -%}
-    {%- if previous and not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', previous) -%}
-        {{ exceptions.raise_compiler_error(
-            "SALES_KPI_INCREMENTAL_PREVIOUS_AS_OF must be a date YYYY-MM-DD, got '" ~ previous ~ "'"
-        ) }}
-    {%- endif -%}
-    {{- return(previous or none) -}}
+    {{- return(compile_time_env(
+        'SALES_KPI_INCREMENTAL_PREVIOUS_AS_OF', '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', 'a date YYYY-MM-DD'
+    )) -}}
 {%- endmacro %}
 
 {#- The KPIs of fct_kpi_daily made of activity counts alone (no rep-days, no deals): their rows
