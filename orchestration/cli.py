@@ -41,7 +41,7 @@ from pathlib import Path
 from orchestration.lib.progress import LOGGER_NAME as PROGRESS_LOGGER
 from orchestration.lib.progress import ProgressPrinter, step_summary
 from orchestration.lib.progress import report as progress
-from orchestration.lib.settings import FULL_REFRESH_ENV, REPO_ROOT, Settings
+from orchestration.lib.settings import DEMO_SCALE, FULL_REFRESH_ENV, REPO_ROOT, Settings
 from orchestration.summary import run_report
 
 EXIT_PUBLISHED = 0
@@ -359,7 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="generate demo data, run the pipeline, print KPIs")
-    demo.add_argument("--scale", type=float, default=0.1, help="1.0 = about 200,000 activities")
+    demo.add_argument(
+        "--scale", type=float, default=DEMO_SCALE, help="1.0 = about 200,000 activities"
+    )
     demo.add_argument("--seed", type=int, default=42)
     demo.add_argument("--end-date", default="2026-10-31", help="last day of the demo data")
     demo.set_defaults(func=cmd_demo)

@@ -203,6 +203,25 @@ def test_measure_counts_the_cpu_and_memory_of_grandchildren() -> None:
     assert result.peak_rss >= 64 * 2**20
 
 
+def test_measure_separates_the_cpu_of_dbt_commands(tmp_path: Path) -> None:
+    """The CPU of a process run as `dbt` is counted apart from its parent's own."""
+    fake_dbt = tmp_path / "dbt"
+    fake_dbt.write_text(
+        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass\n"
+        "time.sleep(0.5)\n"
+    )
+    code = (
+        "import subprocess, sys, time\n"
+        f"subprocess.run([sys.executable, {str(fake_dbt)!r}], check=True)\n"
+        "t = time.process_time()\nwhile time.process_time() - t < 0.4: pass\n"
+    )
+    result = benchmark.measure("pipeline", [sys.executable, "-c", code])
+    assert result.returncode == 0
+    assert 0.55 <= result.dbt_cpu_s <= 0.9
+    assert result.cpu_s - result.dbt_cpu_s >= 0.35
+    assert benchmark.measure("burn", [sys.executable, "-c", BURN]).dbt_cpu_s == 0.0
+
+
 def test_tree_rss_of_a_finished_process_is_zero() -> None:
     import subprocess
 
@@ -219,8 +238,8 @@ def test_report_prints_targets_with_verdicts() -> None:
         "activities": 700,
         "steps": [
             m("generate", 1.0, 1.0, 2**20, 0),
-            m("full", 10.0, 80.0, 5 * 2**30, 0),
-            m("incremental", 5.0, 4.0, 2**30, 0),
+            m("full", 10.0, 80.0, 5 * 2**30, 0, dbt_cpu_s=60.0),
+            m("incremental", 5.0, 4.0, 2**30, 0, dbt_cpu_s=3.0),
             m("floor", 1.0, 2.0, 2**28, 0),
         ],
     }
@@ -228,6 +247,11 @@ def test_report_prints_targets_with_verdicts() -> None:
     assert "project/floor CPU         40.0x" in text and "NOT met" in text
     assert "incremental/full CPU      0.05x   target <= 0.1x: met" in text
     assert "peak RSS (tree)           5.00 GiB target <= 4 GiB: NOT met" in text
+    assert "full                     10.0     80.0    5,120 MiB     60.0     20.0" in text
+    assert "outside dbt" not in text  # checked at demo scale only
+    small = {**tier, "scale": 0.1}
+    text = "\n".join(benchmark.report([small], None))
+    assert "full night outside dbt    20.0 CPU-s target <= 15 (at demo scale): NOT met" in text
 
 
 def test_tiers_are_checked() -> None:

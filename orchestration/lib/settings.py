@@ -45,6 +45,8 @@ def _path(name: str, default: Path, home: Path) -> Path:
 
 # Read by Settings.full_refresh; `cli run --full-refresh` sets it.
 FULL_REFRESH_ENV = "SALES_KPI_FULL_REFRESH"
+# `make demo`'s data: 0.1 x about 200,000 activities
+DEMO_SCALE = 0.1
 
 
 # DuckDB's memory limit for each database the pipeline opens to build (dbt's connection, the
