@@ -101,12 +101,13 @@
 
 {#- Which fct_kpi_daily rows a batch run recomputes: every row of the other KPIs, and the
     activity-only KPIs on the days the batch touches or after the last build's as-of date
-    (`as_of`: the lower of the two as-of dates, for the delete). -#}
-{% macro kpi_daily_batch_condition(as_of) -%}
+    (`as_of`: the lower of the two as-of dates, for the delete), of columns `fact_date` and
+    `kpi_code`. -#}
+{% macro kpi_daily_batch_condition(as_of, fact_date='fact_date', kpi_code='kpi_code') -%}
     (
-        kpi_code not in ('{{ activity_only_kpis() | join("', '") }}')
-        or fact_date in ({{ activity_batch_days() }})
-        or fact_date > {{ as_of }}
+        {{ kpi_code }} not in ('{{ activity_only_kpis() | join("', '") }}')
+        or {{ fact_date }} in ({{ activity_batch_days() }})
+        or {{ fact_date }} > {{ as_of }}
     )
 {%- endmacro %}
 

@@ -1,8 +1,10 @@
-{#- The activity counts every activity KPI is made of, per day × rep × lead source × account ×
-    product: one pass over the activities (fct_kpi_daily unpivots them into KPIs).
+{#- The activity counts every activity KPI is made of, per day × rep × lead source × segment
+    (industry, company size of the account) × product: one pass over the activities, one row
+    per group (fct_kpi_daily unpivots them into KPIs, so its own aggregation stays small).
     Incremental (macros/incremental/activity_batch.sql): a night that only adds activity files
-    recomputes the days its batch touches; any other change rebuilds the table whole. No as-of
-    date here: fct_kpi_daily applies it, so a later as-of date does not touch this table. -#}
+    recomputes the days its batch touches; any other change (accounts' segments included)
+    rebuilds the table whole. No as-of date here: fct_kpi_daily applies it, so a later as-of
+    date does not touch this table. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -22,6 +24,10 @@ leads as (
 
 opportunities as (
     select * from {{ ref('fct_opportunities') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_accounts') }}
 ),
 
 -- Activities with the lead source, account and product of the lead or opportunity they work on.
@@ -50,11 +56,12 @@ activities as (
 -- Exact counts: whole numbers and whole minutes, summed as decimals.
 final as (
     select
-        activity_date,
-        rep_id,
-        lead_source,
-        account_id,
-        product,
+        activities.activity_date,
+        activities.rep_id,
+        activities.lead_source,
+        {{ kpi_daily_segment('activities.account_id', 'accounts.industry') }} as industry,
+        {{ kpi_daily_segment('activities.account_id', 'accounts.employee_band') }} as company_size,
+        coalesce(activities.product, 'n/a') as product,
         sum(case when is_call then 1 else 0 end) as calls,
         sum(case when is_call and is_connected_call then 1 else 0 end) as connected_calls,
         sum(case when is_email_sent then 1 else 0 end) as sent_emails,
@@ -65,7 +72,9 @@ final as (
         count(*) as activities,
         sum(cast(coalesce(duration_minutes, 0) as decimal(38, 9))) as activity_minutes
     from activities
-    group by activity_date, rep_id, lead_source, account_id, product
+    left join accounts
+        on activities.account_id = accounts.account_id
+    group by 1, 2, 3, 4, 5, 6
 )
 
 select * from final

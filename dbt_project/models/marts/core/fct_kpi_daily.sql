@@ -18,7 +18,7 @@
 ) }}
 -- depends_on: {{ source('canonical', 'activities') }}
 {%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
-{#- Activity KPIs from one pass over the joined activities (activity_day): each KPI names the
+{#- Activity KPIs from one pass over the joined activities (int_activity_daily): each KPI names the
     counts of that pass that are its numerator and denominator, and the count of activities it
     covers (its filter); a KPI gets a row where that count is above zero. -#}
 {%- set activity_kpis = [
@@ -110,51 +110,55 @@ calendar as (
     select * from {{ ref('dim_date') }}
 ),
 
--- The activity counts per day × rep × lead source × account × product (one pass, kept
--- incrementally: int_activity_daily), with the zero denominator of the count KPIs.
-activity_day as (
+-- The activity counts per day × rep × lead source × segment × product, one row each
+-- (int_activity_daily: one pass over the activities, kept incrementally), before they become
+-- one row per KPI.
+activity_segments as (
     select
         *,
         0 as zero
     from {{ ref('int_activity_daily') }}
+    where activity_date <= {{ as_of_date() }}
 ),
 
 activity_kpi_codes as (
-    {% for member in activity_kpis -%}
+    {% for member in activity_kpis if member.kpi in activity_only -%}
     {% if not loop.first %}union all
-    {% endif %}select
-        '{{ member.kpi }}' as kpi_code,
-        {{ 'true' if member.per_rep_day else 'false' }} as is_per_rep_day
+    {% endif %}select '{{ member.kpi }}' as kpi_code
     {% endfor %}
 ),
 
--- The same counts, one row per KPI (an unpivot by join, portable to every engine).
+-- The activity-only KPIs (no other fact shares their rows): the same counts, one row per KPI
+-- (an unpivot by join, portable to every engine), already one row per group.
 activity_facts as (
     select
-        activity_day.activity_date,
-        activity_day.rep_id,
-        activity_day.lead_source,
-        activity_day.account_id,
-        activity_day.product,
+        activity_segments.activity_date as fact_date,
+        activity_segments.rep_id,
+        activity_segments.lead_source,
+        activity_segments.industry,
+        activity_segments.company_size,
+        activity_segments.product,
         activity_kpi_codes.kpi_code,
-        activity_kpi_codes.is_per_rep_day,
         case activity_kpi_codes.kpi_code
-            {% for member in activity_kpis -%}
-            when '{{ member.kpi }}' then activity_day.{{ member.covers }}
+            {% for member in activity_kpis if member.kpi in activity_only -%}
+            when '{{ member.kpi }}' then activity_segments.{{ member.covers }}
             {% endfor -%}
         end as covered_activities,
         case activity_kpi_codes.kpi_code
-            {% for member in activity_kpis -%}
-            when '{{ member.kpi }}' then cast(activity_day.{{ member.numerator }} as {{ type_double() }})
+            {% for member in activity_kpis if member.kpi in activity_only -%}
+            when '{{ member.kpi }}' then cast(activity_segments.{{ member.numerator }} as {{ type_double() }})
             {% endfor -%}
         end as numerator,
         case activity_kpi_codes.kpi_code
-            {% for member in activity_kpis -%}
-            when '{{ member.kpi }}' then cast(activity_day.{{ member.denominator }} as {{ type_double() }})
+            {% for member in activity_kpis if member.kpi in activity_only -%}
+            when '{{ member.kpi }}' then cast(activity_segments.{{ member.denominator }} as {{ type_double() }})
             {% endfor -%}
         end as denominator
-    from activity_day
+    from activity_segments
     cross join activity_kpi_codes
+    {%- if is_activity_batch_run(needs_previous_as_of=true) %}
+    where {{ kpi_daily_batch_condition("cast('" ~ incremental_previous_as_of() ~ "' as date)", 'activity_segments.activity_date', 'activity_kpi_codes.kpi_code') }}
+    {%- endif %}
 ),
 
 -- Rep-days (営業日数) of the reps who sell (SDR, AE, CS): the business days from the later of
@@ -199,7 +203,8 @@ rep_days as (
     where calendar.is_business_day
 ),
 
-facts as (
+-- The facts of the other KPIs that carry an account (the rep-days carry none).
+account_facts as (
     select
         created_date as fact_date,
         rep_id,
@@ -229,19 +234,6 @@ facts as (
 
     -- Per-rep-day KPIs keep no lead source, segment or product: their denominator (rep-days)
     -- has none, so they exist for company, team, rep, role, motion and agency only.
-    union all
-    select
-        activity_date,
-        rep_id,
-        case when is_per_rep_day then {{ no_text }} else lead_source end,
-        case when is_per_rep_day then {{ no_text }} else account_id end,
-        case when is_per_rep_day then {{ no_text }} else product end,
-        kpi_code,
-        numerator,
-        denominator
-    from activity_facts
-    where covered_activities > 0
-
     {% for kpi in ['activities_per_rep_day', 'activity_minutes_per_rep_day'] %}
     union all
     select
@@ -347,32 +339,80 @@ facts as (
 ),
 
 -- Segment (industry 業種, company size 従業員規模) from the account behind the fact; 'n/a' when
--- the fact has no account (rep-days), 'unknown' when the account has no value.
+-- the fact has no account (rep-days), 'unknown' when the account has no value. The activity
+-- counts of the KPIs that share rows with other facts join them here.
+facts as (
+    select
+        account_facts.fact_date,
+        account_facts.rep_id,
+        account_facts.lead_source,
+        {{ kpi_daily_segment('account_facts.account_id', 'accounts.industry') }} as industry,
+        {{ kpi_daily_segment('account_facts.account_id', 'accounts.employee_band') }} as company_size,
+        coalesce(account_facts.product, 'n/a') as product,
+        account_facts.kpi_code,
+        account_facts.numerator,
+        account_facts.denominator
+    from account_facts
+    left join accounts
+        on account_facts.account_id = accounts.account_id
+
+    {% for member in activity_kpis if member.kpi not in activity_only %}
+    union all
+    select
+        activity_date,
+        rep_id,
+        {% if member.per_rep_day -%}
+        {{ no_text }},
+        'n/a',
+        'n/a',
+        'n/a',
+        {%- else -%}
+        lead_source,
+        industry,
+        company_size,
+        product,
+        {%- endif %}
+        '{{ member.kpi }}',
+        cast({{ member.numerator }} as {{ type_double() }}),
+        cast({{ member.denominator }} as {{ type_double() }})
+    from activity_segments
+    where {{ member.covers }} > 0
+    {% endfor %}
+),
+
 aggregated as (
     select
-        facts.fact_date,
-        facts.rep_id,
-        facts.lead_source,
-        case
-            when facts.account_id is null then 'n/a' else coalesce(accounts.industry, 'unknown')
-        end as industry,
-        case
-            when facts.account_id is null then 'n/a'
-            else coalesce(accounts.employee_band, 'unknown')
-        end as company_size,
-        coalesce(facts.product, 'n/a') as product,
-        facts.kpi_code,
-        {{ exact_sum('facts.numerator') }} as numerator,
-        {{ exact_sum('facts.denominator') }} as denominator
+        fact_date,
+        rep_id,
+        lead_source,
+        industry,
+        company_size,
+        product,
+        kpi_code,
+        {{ exact_sum('numerator') }} as numerator,
+        {{ exact_sum('denominator') }} as denominator
     from facts
-    left join accounts
-        on facts.account_id = accounts.account_id
     where
-        facts.fact_date is not null and facts.fact_date <= {{ as_of_date() }}
+        fact_date is not null and fact_date <= {{ as_of_date() }}
         {%- if is_activity_batch_run(needs_previous_as_of=true) %}
         and {{ kpi_daily_batch_condition("cast('" ~ incremental_previous_as_of() ~ "' as date)") }}
         {%- endif %}
     group by 1, 2, 3, 4, 5, 6, 7
+
+    -- The activity-only KPIs are already one row per group.
+    union all
+    select
+        fact_date,
+        rep_id,
+        lead_source,
+        industry,
+        company_size,
+        product,
+        kpi_code,
+        numerator,
+        denominator
+    from activity_facts
+    where covered_activities > 0
 ),
 
 -- Each fact counts for the team the rep was in on its date (rep_team_history).
