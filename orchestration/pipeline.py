@@ -136,6 +136,7 @@ def run_pipeline(
     was built from, nothing runs (`skipped` says so) unless `force`.
     """
     from orchestration.lib import run_lock
+    from orchestration.lib.dagster_storage import quick_sqlite
     from orchestration.lib.publish import publication_info, remove_stale_temporary_files
     from orchestration.lib.run_inputs import (
         FORCE_ON_CLI,
@@ -176,7 +177,8 @@ def run_pipeline(
             tags = as_of_tags(inputs.as_of)
             if force:
                 tags[FORCE_TAG] = "true"
-            outcome = _execute(settings, instance, log_level, tags)
+            with quick_sqlite(instance):  # the same events, fewer syncs and engines
+                outcome = _execute(settings, instance, log_level, tags)
         outcome.as_of_date = inputs.as_of.date.isoformat()
         outcome.as_of_source = inputs.as_of.source
         outcome.publication_before = before
