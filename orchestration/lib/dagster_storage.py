@@ -14,9 +14,9 @@ CPU than anything else the pipeline does outside dbt, for bookkeeping.
 - the instance's SQLite event log and run storage keep one engine per file for the block, with
   a pool holding its connection open between operations (SQLAlchemy's own default for SQLite
   files; Dagster's event log still serialises its operations with its lock), so statements
-  are compiled once and a file is opened once. An idle pooled connection holds no lock: the
-  UI and the daemon read and write the files as before (WAL mode), and each operation sees
-  what they committed;
+  are compiled once and a file is opened once (and a table Dagster finds is not looked up
+  again). An idle pooled connection holds no lock: the UI and the daemon read and write the
+  files as before (WAL mode), and each operation sees what they committed;
 - `PRAGMA synchronous=NORMAL` on each connection to a WAL-mode file under the instance's root
   directory (all of Dagster's files are in WAL mode): in WAL mode a database is always
   consistent with it (https://sqlite.org/pragma.html#pragma_synchronous); a power loss may
@@ -107,7 +107,18 @@ def _engine_per_shard(storage: Any, engines: dict[str, Engine]) -> None:
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    original_has_table = storage.has_table
+    present: set[str] = set()
+
+    def has_table(table_name: str) -> bool:
+        """Dagster asks whether a table exists before every asset check event and asset tag
+        write, with an engine of its own each time: a table found stays found for the block."""
+        if table_name not in present and original_has_table(table_name):
+            present.add(table_name)
+        return table_name in present
+
     storage._connect = _connect
+    storage.has_table = has_table
 
 
 def _engine_for_runs(storage: Any, engines: dict[str, Engine]) -> None:
@@ -143,7 +154,7 @@ def quick_sqlite(instance: Any) -> Iterator[None]:
     try:
         if type(event_log) is SqliteEventLogStorage:
             _engine_per_shard(event_log, engines)
-            patched.append((event_log, "_connect"))
+            patched += [(event_log, "_connect"), (event_log, "has_table")]
         if type(runs) is SqliteRunStorage:
             _engine_for_runs(runs, engines)
             patched.append((runs, "connect"))
