@@ -54,3 +54,20 @@ def test_an_in_memory_instance_is_left_as_it_is():
     with dg.DagsterInstance.ephemeral() as instance, quick_sqlite(instance):
         instance.store_event(_entry("r1", "x"))
         assert [e.user_message for e in instance.all_logs("r1")] == ["x"]
+
+
+def test_a_nested_block_leaves_the_outer_one_in_place(tmp_path, monkeypatch):
+    """The CLI's run_pipeline and the run's warehouse resource both ask for it."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        with quick_sqlite(instance):
+            patched = vars(storage)["_connect"]
+            with quick_sqlite(instance):
+                assert vars(storage)["_connect"] is patched
+                instance.store_event(_entry("r1", "inner"))
+            assert vars(storage)["_connect"] is patched
+            instance.store_event(_entry("r1", "outer"))
+        assert "_connect" not in vars(storage)
+        assert [e.user_message for e in instance.all_logs("r1")] == ["inner", "outer"]

@@ -9,7 +9,9 @@ With SQLite's defaults, each commit also syncs the WAL to disk, and each close o
 connection checkpoints the WAL into the database and deletes it (more syncs). Together, more
 CPU than anything else the pipeline does outside dbt, for bookkeeping.
 
-`quick_sqlite(instance)`, while a run executes in this process:
+`quick_sqlite(instance)`, while a run executes in this process (`run_pipeline` puts the whole
+run in it, from its creation; the warehouse resource puts the steps of every other run in it,
+e.g. those the daemon launches for the schedule and the sensor):
 
 - the instance's SQLite event log and run storage keep one engine per file for the block, with
   a pool holding its connection open between operations (SQLAlchemy's own default for SQLite
@@ -138,12 +140,21 @@ def _engine_for_runs(storage: Any, engines: dict[str, Engine]) -> None:
     storage.connect = connect
 
 
+# The instances (by id) inside a `quick_sqlite` block.
+_ACTIVE: set[int] = set()
+
+
 @contextlib.contextmanager
 def quick_sqlite(instance: Any) -> Iterator[None]:
-    """Cheaper SQLite bookkeeping for `instance` (a DagsterInstance) while the block runs."""
+    """Cheaper SQLite bookkeeping for `instance` (a DagsterInstance) while the block runs;
+    nested blocks for the same instance (the CLI's run, then the run's resources) do nothing."""
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
     from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 
+    if id(instance) in _ACTIVE:
+        yield
+        return
+    _ACTIVE.add(id(instance))
     root = getattr(instance, "root_directory", None)
     event_log, runs = instance.event_log_storage, instance.run_storage
     patched = []
@@ -168,3 +179,4 @@ def quick_sqlite(instance: Any) -> Iterator[None]:
         if keeper is not None:
             event.remove(Engine, "connect", keeper.on_connect)
             keeper.close()
+        _ACTIVE.discard(id(instance))
