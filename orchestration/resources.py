@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ class WarehouseResource(dg.ConfigurableResource):
     _run_lock: run_lock.RunLock | None = PrivateAttr(default=None)
     _inputs: RunInputs | None = PrivateAttr(default=None)
     _forced: bool = PrivateAttr(default=False)
+    _bookkeeping: contextlib.ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Resolve the run's as-of date and input key once, and hold the run lock of the working
@@ -59,11 +61,21 @@ class WarehouseResource(dg.ConfigurableResource):
         removed = remove_stale_temporary_files(settings.published_db)
         if removed and context.log is not None:
             context.log.warning(f"removed files left by a killed publication: {removed}")
+        if context.instance is not None:
+            # The run's events, stored with fewer syncs and engines (orchestration/lib/
+            # dagster_storage.py); already so for the whole run when `run_pipeline` runs it.
+            from orchestration.lib.dagster_storage import quick_sqlite
+
+            self._bookkeeping = contextlib.ExitStack()
+            self._bookkeeping.enter_context(quick_sqlite(context.instance))
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._run_lock is not None:
             run_lock.release(self._run_lock)
             self._run_lock = None
+        if self._bookkeeping is not None:
+            self._bookkeeping.close()
+            self._bookkeeping = None
 
     def settings(self) -> Settings:
         settings = Settings.from_env()

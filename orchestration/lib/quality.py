@@ -521,20 +521,20 @@ def _read_table(
     return _TableData(frame=frame, references=values)
 
 
-def _empty_inputs(database: Path, schema: str, tables: tuple[str, ...]) -> list[str]:
-    """The tables of `tables` (in `schema`) that are absent or have no row."""
+def _empty_inputs(
+    con: duckdb.DuckDBPyConnection, schema: str, tables: tuple[str, ...]
+) -> list[str]:
+    """The tables of `tables` (in `schema` of the connection's database) that are absent or
+    have no row."""
     empty = []
-    with duckdb.connect(str(database), read_only=True) as con:
-        catalog = _current_catalog(con)
-        for table in tables:
-            if not _table_exists(con, catalog, schema, table):
-                empty.append(table)
-                continue
-            sql = (
-                f"select count(*) from (select 1 from {_qualified(catalog, schema, table)} limit 1)"
-            )
-            if con.execute(sql).fetchall()[0][0] == 0:
-                empty.append(table)
+    catalog = _current_catalog(con)
+    for table in tables:
+        if not _table_exists(con, catalog, schema, table):
+            empty.append(table)
+            continue
+        sql = f"select count(*) from (select 1 from {_qualified(catalog, schema, table)} limit 1)"
+        if con.execute(sql).fetchall()[0][0] == 0:
+            empty.append(table)
     return empty
 
 
@@ -1058,16 +1058,17 @@ def _validate_suite(
         message = f"no schema configured for layer {suite.layer!r}"
         return _error_result(suite, message), {"success": False, "error": message}
     skipped: list[str] = []
-    if suite.requires:
-        raw_schema = schema_for_layer.get(REQUIRES_LAYER)
-        if raw_schema is None:
-            message = f"'requires' needs a schema for layer {REQUIRES_LAYER!r}"
-            return _error_result(suite, message), {"success": False, "error": message}
-        suite, skipped = apply_requires(suite, _empty_inputs(database, raw_schema, suite.requires))
-    # One read-only connection reads the frame and evaluates the SQL-route expectations; it is
-    # closed before GX runs the rest on pandas.
+    raw_schema = schema_for_layer.get(REQUIRES_LAYER)
+    if suite.requires and raw_schema is None:
+        message = f"'requires' needs a schema for layer {REQUIRES_LAYER!r}"
+        return _error_result(suite, message), {"success": False, "error": message}
+    # One read-only connection looks at the required inputs, reads the frame and evaluates the
+    # SQL-route expectations; it is closed before GX runs the rest on pandas.
     con = duckdb.connect(str(database), read_only=True)
     try:
+        if suite.requires:
+            empty = _empty_inputs(con, raw_schema, suite.requires)
+            suite, skipped = apply_requires(suite, empty)
         data = _read_table(database, schema, suite, con)
         suite, skipped_references = _skip_empty_references(suite, data)
         skipped += skipped_references
