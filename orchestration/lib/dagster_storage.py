@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 
@@ -87,17 +87,20 @@ def _engine_per_shard(storage: Any, engines: dict[str, Engine]) -> None:
     created and disposed of each time)."""
     from dagster._core.storage.event_log.sqlite import sqlite_event_log as module
 
+    # (Dagster's own create_engine is SQLAlchemy's.)
+    busy_timeout = getattr(module, "SQLITE_BUSY_TIMEOUT_SECONDS", 120)
+
     @contextlib.contextmanager
     def _connect(shard: str) -> Iterator[Any]:
         with storage._db_lock:
             engine = engines.get(shard)
             if engine is None:
-                engine = module.create_engine(
+                engine = create_engine(
                     storage.conn_string_for_shard(shard),
                     poolclass=QueuePool,
                     pool_size=1,
                     max_overflow=-1,
-                    connect_args={"timeout": module.SQLITE_BUSY_TIMEOUT_SECONDS},
+                    connect_args={"timeout": busy_timeout},
                 )
                 engines[shard] = engine
             if shard not in storage._initialized_dbs:
@@ -125,11 +128,7 @@ def _engine_per_shard(storage: Any, engines: dict[str, Engine]) -> None:
 
 def _engine_for_runs(storage: Any, engines: dict[str, Engine]) -> None:
     """Give a SqliteRunStorage one engine (Dagster's `connect` less the engine per call)."""
-    from dagster._core.storage.runs.sqlite import sqlite_run_storage as module
-
-    engine = module.create_engine(
-        storage._conn_string, poolclass=QueuePool, pool_size=1, max_overflow=-1
-    )
+    engine = create_engine(storage._conn_string, poolclass=QueuePool, pool_size=1, max_overflow=-1)
     engines["runs"] = engine
 
     @contextlib.contextmanager
@@ -138,6 +137,22 @@ def _engine_for_runs(storage: Any, engines: dict[str, Engine]) -> None:
             yield conn
 
     storage.connect = connect
+
+
+# The private parts of Dagster's SQLite storages the patches above use (Dagster 1.13). A
+# Dagster that lacks one keeps its own storage code: slower bookkeeping, never a broken run.
+_EVENT_LOG_INTERNALS = (
+    "_connect",
+    "_db_lock",
+    "_initdb",
+    "_initialized_dbs",
+    "conn_string_for_shard",
+)
+_RUN_STORAGE_INTERNALS = ("connect", "_conn_string")
+
+
+def _has(storage: Any, names: tuple[str, ...]) -> bool:
+    return all(hasattr(storage, name) for name in names)
 
 
 # The instances (by id) inside a `quick_sqlite` block.
@@ -163,10 +178,10 @@ def quick_sqlite(instance: Any) -> Iterator[None]:
     if keeper is not None:
         event.listen(Engine, "connect", keeper.on_connect)
     try:
-        if type(event_log) is SqliteEventLogStorage:
+        if type(event_log) is SqliteEventLogStorage and _has(event_log, _EVENT_LOG_INTERNALS):
             _engine_per_shard(event_log, engines)
             patched += [(event_log, "_connect"), (event_log, "has_table")]
-        if type(runs) is SqliteRunStorage:
+        if type(runs) is SqliteRunStorage and _has(runs, _RUN_STORAGE_INTERNALS):
             _engine_for_runs(runs, engines)
             patched.append((runs, "connect"))
         yield
