@@ -71,3 +71,21 @@ def test_a_nested_block_leaves_the_outer_one_in_place(tmp_path, monkeypatch):
             instance.store_event(_entry("r1", "outer"))
         assert "_connect" not in vars(storage)
         assert [e.user_message for e in instance.all_logs("r1")] == ["inner", "outer"]
+
+
+def test_a_dagster_without_the_private_parts_keeps_its_own_storage(tmp_path, monkeypatch):
+    """After a Dagster upgrade that renames what the shortcuts use, runs are slower, not broken."""
+    from orchestration.lib import dagster_storage
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    monkeypatch.setattr(
+        dagster_storage, "_EVENT_LOG_INTERNALS", (*dagster_storage._EVENT_LOG_INTERNALS, "_gone")
+    )
+    monkeypatch.setattr(dagster_storage, "_RUN_STORAGE_INTERNALS", ("_gone",))
+    with dg.DagsterInstance.get() as instance:
+        with quick_sqlite(instance):
+            assert "_connect" not in vars(instance.event_log_storage)
+            assert "connect" not in vars(instance.run_storage)
+            instance.store_event(_entry("r1", "stored"))
+        assert [e.user_message for e in instance.all_logs("r1")] == ["stored"]
