@@ -203,7 +203,7 @@ def test_the_profile_plugin_opens_the_working_database_of_the_environment(
 def test_duckdb_memory_limit_reaches_dbt_the_loader_and_the_publication(
     tmp_path: Path, monkeypatch
 ) -> None:
-    """SALES_KPI_DUCKDB_MEMORY_LIMIT (unset: DuckDB's default) configures the pipeline's building
+    """SALES_KPI_DUCKDB_MEMORY_LIMIT (unset: 2GB) configures the pipeline's building
     connections and reaches dbt's through the environment and the profile's plugin; a
     value that is not a size is refused with the variable named."""
     import duckdb
@@ -211,8 +211,8 @@ def test_duckdb_memory_limit_reaches_dbt_the_loader_and_the_publication(
     from orchestration.lib.settings import MEMORY_LIMIT_ENV, Settings
 
     monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
-    assert Settings.from_env().duckdb_config() == {}
-    assert Settings.from_env().dbt_env()[MEMORY_LIMIT_ENV] == ""
+    assert Settings.from_env().duckdb_config() == {"memory_limit": "2GB"}
+    assert Settings.from_env().dbt_env()[MEMORY_LIMIT_ENV] == "2GB"
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1500MB")
     settings = Settings.from_env()
     assert settings.dbt_env()[MEMORY_LIMIT_ENV] == "1500MB"

@@ -19,9 +19,9 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 ENV_VAR = "SALES_KPI_WORKING_DB"
-# DuckDB's memory limit for dbt's connection (e.g. "8GB"); the pipeline passes its setting on.
-# Beyond it DuckDB spills to <working db>.tmp where it can. Unset or empty: DuckDB's default
-# (80 % of the machine's memory).
+# DuckDB's memory limit for dbt's connection (e.g. "8GB"); the pipeline passes its setting on
+# (2GB unless set). Beyond it DuckDB spills to <working db>.tmp where it can. Unset or empty
+# (dbt run by hand): DuckDB's default (80 % of the machine's memory).
 MEMORY_LIMIT_ENV_VAR = "SALES_KPI_DUCKDB_MEMORY_LIMIT"
 
 

@@ -183,7 +183,7 @@ def out_of_memory_hint(target_path: Path, memory_limit: str) -> str | None:
     )
     return (
         f"DuckDB ran out of memory building {', '.join(failed)} under {limit}. Set "
-        "SALES_KPI_DUCKDB_MEMORY_LIMIT higher (or unset it), or build one model at a time "
+        "SALES_KPI_DUCKDB_MEMORY_LIMIT higher (e.g. 8GB), or build one model at a time "
         "(SALES_KPI_DBT_THREADS=1), then run again."
     )
 

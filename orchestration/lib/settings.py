@@ -52,8 +52,10 @@ DEMO_SCALE = 0.1
 # DuckDB's memory limit for each database the pipeline opens to build (dbt's connection, the
 # loader's, the publication's), e.g. "8GB": beyond it DuckDB spills to a temporary folder
 # beside the file where it can, and fails with "Out of Memory Error" where it cannot. Unset:
-# DuckDB's own default, 80 % of the machine's memory.
+# 2GB, with which a 10M-activity night runs in under 3 GiB for the whole process tree and no
+# slower (README, "Benchmark"); DuckDB's own default would be 80 % of the machine's memory.
 MEMORY_LIMIT_ENV = "SALES_KPI_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2GB"
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KIB|MIB|GIB|TIB)", re.IGNORECASE)
 
 
@@ -62,9 +64,9 @@ def _memory_limit() -> str:
     if value and not _MEMORY_SIZE.fullmatch(value):
         raise ValueError(
             f"{MEMORY_LIMIT_ENV}={value!r} is not a memory size; set it as e.g. 8GB or 1500MB, "
-            "or unset it for DuckDB's default (80 % of the machine's memory)."
+            f"or unset it for the default ({DEFAULT_MEMORY_LIMIT})."
         )
-    return value
+    return value or DEFAULT_MEMORY_LIMIT
 
 
 def _flag(name: str) -> bool:
@@ -107,7 +109,7 @@ class Settings:
     # SALES_KPI_FULL_REFRESH: rebuild the raw tables from every file (else new/changed files only).
     full_refresh: bool = False
     # SALES_KPI_DUCKDB_MEMORY_LIMIT; empty: DuckDB's default.
-    duckdb_memory_limit: str = ""
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @classmethod
     def from_env(cls) -> Settings:
