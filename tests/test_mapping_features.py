@@ -513,6 +513,9 @@ def test_declared_lead_sources_reach_dim_lead_sources(tmp_path, monkeypatch):
         for crm in (SALESFORCE, HUBSPOT):
             land_crm(con, crm, [], "load-1")
     monkeypatch.setenv("SALES_KPI_WORKING_DB", str(database))
+    # dbt's connection, kept open in this process, must have the configuration of the test's own
+    # connection below: no memory limit (a pipeline run earlier in this process exports one).
+    monkeypatch.delenv("SALES_KPI_DUCKDB_MEMORY_LIMIT", raising=False)
     project = ROOT / "dbt_project"
     result = dbtRunner().invoke(
         [
