@@ -18,6 +18,8 @@
 ) }}
 -- depends_on: {{ source('canonical', 'activities') }}
 {%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' %}
+{#- The grain of a row (its key, kpi_daily_id, hashes these). -#}
+{%- set kpi_daily_grain = ['fact_date', 'rep_id', 'lead_source', 'industry', 'company_size', 'product', 'kpi_code'] %}
 {#- Activity KPIs from one pass over the joined activities (int_activity_daily): each KPI names the
     counts of that pass that are its numerator and denominator, and the count of activities it
     covers (its filter); a KPI gets a row where that count is above zero. -#}
@@ -346,9 +348,7 @@ facts as (
         account_facts.fact_date,
         account_facts.rep_id,
         account_facts.lead_source,
-        {{ kpi_daily_segment('account_facts.account_id', 'accounts.industry') }} as industry,
-        {{ kpi_daily_segment('account_facts.account_id', 'accounts.employee_band') }} as company_size,
-        coalesce(account_facts.product, 'n/a') as product,
+        {{ kpi_daily_segment_columns('account_facts.account_id', 'accounts', 'account_facts.product') }},
         account_facts.kpi_code,
         account_facts.numerator,
         account_facts.denominator
@@ -382,13 +382,7 @@ facts as (
 
 aggregated as (
     select
-        fact_date,
-        rep_id,
-        lead_source,
-        industry,
-        company_size,
-        product,
-        kpi_code,
+        {{ kpi_daily_grain | join(',\n        ') }},
         {{ exact_sum('numerator') }} as numerator,
         {{ exact_sum('denominator') }} as denominator
     from facts
@@ -402,13 +396,7 @@ aggregated as (
     -- The activity-only KPIs are already one row per group.
     union all
     select
-        fact_date,
-        rep_id,
-        lead_source,
-        industry,
-        company_size,
-        product,
-        kpi_code,
+        {{ kpi_daily_grain | join(',\n        ') }},
         numerator,
         denominator
     from activity_facts
