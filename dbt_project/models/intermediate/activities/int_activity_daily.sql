@@ -60,15 +60,15 @@ final as (
         activities.rep_id,
         activities.lead_source,
         {{ kpi_daily_segment_columns('activities.account_id', 'accounts', 'activities.product') }},
-        sum(case when is_call then 1 else 0 end) as calls,
-        sum(case when is_call and is_connected_call then 1 else 0 end) as connected_calls,
-        sum(case when is_email_sent then 1 else 0 end) as sent_emails,
-        sum(case when is_email_sent and is_email_opened then 1 else 0 end) as opened_emails,
-        sum(case when is_appointment_set then 1 else 0 end) as appointments,
-        sum(case when is_call and is_appointment_set then 1 else 0 end) as call_appointments,
-        sum(case when is_meeting_held then 1 else 0 end) as meetings_held,
+        sum(case when activities.is_call then 1 else 0 end) as calls,
+        sum(case when activities.is_call and activities.is_connected_call then 1 else 0 end) as connected_calls,
+        sum(case when activities.is_email_sent then 1 else 0 end) as sent_emails,
+        sum(case when activities.is_email_sent and activities.is_email_opened then 1 else 0 end) as opened_emails,
+        sum(case when activities.is_appointment_set then 1 else 0 end) as appointments,
+        sum(case when activities.is_call and activities.is_appointment_set then 1 else 0 end) as call_appointments,
+        sum(case when activities.is_meeting_held then 1 else 0 end) as meetings_held,
         count(*) as activities,
-        sum(cast(coalesce(duration_minutes, 0) as decimal(38, 9))) as activity_minutes
+        sum(cast(coalesce(activities.duration_minutes, 0) as decimal(38, 9))) as activity_minutes
     from activities
     left join accounts
         on activities.account_id = accounts.account_id
