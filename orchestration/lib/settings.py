@@ -108,7 +108,7 @@ class Settings:
     extra_dbt_vars: dict[str, Any] = field(default_factory=dict)
     # SALES_KPI_FULL_REFRESH: rebuild the raw tables from every file (else new/changed files only).
     full_refresh: bool = False
-    # SALES_KPI_DUCKDB_MEMORY_LIMIT; empty: DuckDB's default.
+    # SALES_KPI_DUCKDB_MEMORY_LIMIT (unset: DEFAULT_MEMORY_LIMIT); empty: DuckDB's default.
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
 
     @classmethod

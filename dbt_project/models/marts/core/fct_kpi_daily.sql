@@ -386,11 +386,8 @@ aggregated as (
         {{ exact_sum('numerator') }} as numerator,
         {{ exact_sum('denominator') }} as denominator
     from facts
-    where
-        fact_date is not null and fact_date <= {{ as_of_date() }}
-        {%- if is_activity_batch_run(needs_previous_as_of=true) %}
-        and {{ kpi_daily_batch_condition("cast('" ~ incremental_previous_as_of() ~ "' as date)") }}
-        {%- endif %}
+    -- No activity-only KPI is among these facts: a batch run recomputes all of them.
+    where fact_date is not null and fact_date <= {{ as_of_date() }}
     group by 1, 2, 3, 4, 5, 6, 7
 
     -- The activity-only KPIs are already one row per group.
