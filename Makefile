@@ -18,7 +18,7 @@ INSTALLED = $(BIN)/python -c "from importlib.metadata import distributions, vers
 	print('%d packages (dagster %s, dbt-core %s, great-expectations %s)' % (len(list(distributions())), \
 	v('dagster'), v('dbt-core'), v('great-expectations')))"
 
-.PHONY: install install-dev browser demo test lint format ui benchmark benchmark-crm clean
+.PHONY: install install-dev browser engines engine-duckdb engine-postgres engine-spark demo test lint format ui benchmark benchmark-crm clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -37,12 +37,40 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	@printf "Installing the dev tools pinned in uv.lock (pytest, ruff, sqlfluff) into $(VENV) ... "
-	@$(UV) sync --locked --all-groups --quiet
+	@printf "Installing the dev tools pinned in uv.lock (pytest, ruff, sqlfluff) and the engine extras into $(VENV) ... "
+	@$(UV) sync --locked --all-groups --all-extras --quiet
 	@$(INSTALLED)
 	@touch $@
 
 install: $(VENV)/.installed
+
+# Another engine (`make demo ENGINE=postgres|spark`): its dbt adapter and client (the uv.lock
+# extras `postgres`, `spark`) and what the machine needs (Debian packages, as root or sudo):
+# the PostgreSQL server for a local one (unless SALES_KPI_PG_HOST names a server), Java 17 for
+# Spark. Each says what it installs.
+ENGINE ?= duckdb
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+define APT_INSTALL
+	echo "Installing $(1) from the Debian packages ($(2))"; \
+	$(SUDO) apt-get update -qq >/dev/null && \
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(1) >/dev/null
+endef
+$(VENV)/.installed-postgres: $(VENV)/.installed
+	@printf "Installing the PostgreSQL extra (dbt-postgres, psycopg2) into $(VENV) ... "
+	@$(UV) sync --locked --no-dev --inexact --extra postgres --quiet && echo done
+	@touch $@
+$(VENV)/.installed-spark: $(VENV)/.installed
+	@printf "Installing the Spark extra (dbt-spark, pyspark) into $(VENV) ... "
+	@$(UV) sync --locked --no-dev --inexact --extra spark --quiet && echo done
+	@touch $@
+engine-postgres: $(VENV)/.installed-postgres
+	@if [ -z "$$SALES_KPI_PG_HOST" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  $(call APT_INSTALL,postgresql,a local PostgreSQL server); fi
+engine-spark: $(VENV)/.installed-spark
+	@if ! command -v java >/dev/null 2>&1 && [ -z "$$JAVA_HOME" ]; then \
+	  $(call APT_INSTALL,openjdk-17-jre-headless,Java for Spark); fi
+engine-duckdb:
+engines: engine-postgres engine-spark
 
 install-dev: $(VENV)/.installed-dev
 
@@ -58,12 +86,12 @@ browser:
 	  echo "Installed: $$(chromium --version)"; \
 	fi
 
-demo: install
-	@$(BIN)/python -m orchestration.cli demo $(DEMO_ARGS)
+demo: install engine-$(ENGINE)
+	@SALES_KPI_ENGINE=$(ENGINE) $(BIN)/python -m orchestration.cli demo $(DEMO_ARGS)
 
 # Two workers (pytest-xdist), one test file per worker at a time: module and session fixtures
 # (the shared pipeline runs) stay in one process. PYTEST_ARGS narrows the run.
-test: install-dev browser
+test: install-dev browser engines
 	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=40 $(PYTEST_ARGS)
 
 lint: install-dev

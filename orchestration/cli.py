@@ -260,7 +260,12 @@ def _print_locations(settings: Settings) -> None:
         f"  Data Docs (quality gate results):     "
         f"{settings.quality_dir / 'data_docs' / 'index.html'}\n"
         f"  working database (pipeline only):     {settings.working_db}\n"
-        "  Dashboard: make dashboard   (then open http://127.0.0.1:8050)\n"
+        + (
+            f"  on the engine (BI reads marts, core): {settings.warehouse_engine().describe()}\n"
+            if settings.engine != "duckdb"
+            else ""
+        )
+        + "  Dashboard: make dashboard   (then open http://127.0.0.1:8050)\n"
         "  Dagster UI: make ui   (then open http://127.0.0.1:3000)"
     )
 

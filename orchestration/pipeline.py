@@ -72,6 +72,7 @@ def apply_settings(settings: Settings) -> None:
     os.environ["SALES_KPI_PUBLISHED_DB"] = str(settings.published_db)
     os.environ["SALES_KPI_QUALITY_DIR"] = str(settings.quality_dir)
     os.environ["SALES_KPI_DBT_VARS"] = json.dumps(settings.extra_dbt_vars)
+    os.environ["SALES_KPI_ENGINE"] = settings.engine
     if settings.as_of_date:
         os.environ["SALES_KPI_AS_OF_DATE"] = settings.as_of_date.isoformat()
     else:
@@ -264,6 +265,7 @@ def settings_for(
     landing_dir: Path,
     as_of_date: str | None = None,
     dbt_vars: dict | None = None,
+    engine: str = "duckdb",
 ) -> Settings:
     """Settings with every output under `base` (tests, benchmarks)."""
     from datetime import date
@@ -278,4 +280,5 @@ def settings_for(
         nightly_cron="0 2 * * *",
         timezone="Asia/Tokyo",
         extra_dbt_vars=dbt_vars or {},
+        engine=engine,
     )

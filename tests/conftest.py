@@ -21,7 +21,14 @@ def _isolated_environment(monkeypatch, tmp_path_factory):
     home = tmp_path_factory.mktemp("dagster_home")
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
-    for name in ("SALES_KPI_AS_OF_DATE", "SALES_KPI_LANDING_DIR", "SALES_KPI_PUBLISHED_DB"):
+    for name in (
+        "SALES_KPI_AS_OF_DATE",
+        "SALES_KPI_LANDING_DIR",
+        "SALES_KPI_PUBLISHED_DB",
+        # Left by a run on another engine in this process (the pipeline exports its settings).
+        "SALES_KPI_ENGINE",
+        "SALES_KPI_SCHEMA_PREFIX",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -1,9 +1,12 @@
 """Publication: the gated marts copied atomically into the file BI tools read."""
 
+from datetime import UTC, datetime
+
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.assets.transform import dbt_asset_keys
+from orchestration.engines.base import Publication
 from orchestration.lib.asset_groups import PUBLISHED
 from orchestration.lib.landing_state import mark_published
 from orchestration.lib.progress import report
@@ -47,6 +50,21 @@ def published_marts(
                 "as_of_date": inputs.as_of.date.isoformat(),
                 "data_docs": dg.MetadataValue.path(str(data_docs)),
             }
+        )
+    engine = settings.warehouse_engine()
+    if not engine.builds_in_working_db:
+        # The engine's BI schemas first: a failure there leaves both publications as they were.
+        engine_tables = engine.publish(
+            Publication(
+                published_at=datetime.now(UTC).replace(tzinfo=None),
+                run_id=context.run.run_id,
+                as_of_date=inputs.as_of.date.isoformat(),
+                as_of_date_source=inputs.as_of.source,
+                input_key=inputs.key,
+            )
+        )
+        context.log.info(
+            f"Published {len(engine_tables)} tables on {engine.describe()} (schemas marts and core)"
         )
     result = publish_marts(
         settings.working_db,

@@ -44,6 +44,7 @@ from dagster_dbt import (
 )
 from packaging import version
 
+from orchestration.engines import Engine
 from orchestration.lib import incremental
 from orchestration.lib.asset_groups import dbt_groups, folder_group
 from orchestration.lib.dbt_manifest import ensure_manifest
@@ -129,7 +130,7 @@ def sales_kpi_dbt_assets(
     context.log.info(f"dbt build: {plan.reason}")
     report("dbt", plan.reason)
     target_path = TARGET_DIR / f"{BUILD_DIR_PREFIX}{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
-    state = partial_parse_state(variables)
+    state = partial_parse_state(variables, settings.engine)
     restore_partial_parse_state(state, target_path)
     tail: collections.deque[str] = collections.deque(maxlen=SUMMARY_LINES)
     progress = DbtProgress(models_total=len(context.selected_asset_keys))
@@ -138,12 +139,21 @@ def sales_kpi_dbt_assets(
         f"dbt build: {progress.models_total} models (with seeds and the snapshot) and their "
         "tests; dbt parses the project first",
     )
+    engine = settings.warehouse_engine()
+    if not engine.builds_in_working_db:
+        _load_engine(context, settings, engine)
     try:
         invocation = dbt.cli(args, context=context, target_path=target_path)
         for event in _quietly(invocation.stream(), tail):
             progress.count(event)
             yield event
         report("dbt", progress.line(), force=True)
+        if not engine.builds_in_working_db:
+            copied = engine.mirror_built(settings.working_db, lambda line: report("dbt", line))
+            context.log.info(
+                f"Copied {len(copied.rows)} tables ({copied.total:,} rows) built on "
+                f"{engine.describe()} into {settings.working_db} for the quality gate"
+            )
         _record_build(settings, variables, plan, code)
         _record_crm_rejects(context, settings)
     except Exception as error:
@@ -222,6 +232,9 @@ def _plan_build(
 
     if not settings.working_db.exists():
         return incremental.BuildPlan(True, None, "full rebuild: a new working database")
+    engine_reason = settings.warehouse_engine().full_rebuild_reason()
+    if engine_reason:
+        return incremental.BuildPlan(True, None, engine_reason)
     with duckdb.connect(str(settings.working_db)) as con:
         return incremental.plan_build(
             con,
@@ -229,6 +242,21 @@ def _plan_build(
             variables,
             incremental.full_refresh_requested(settings.full_refresh, tags),
         )
+
+
+def _load_engine(context: AssetExecutionContext, settings: Settings, engine: Engine) -> None:
+    """Start or check the engine, then copy the typed raw tables (dbt's sources) into it."""
+    from orchestration.engines.transfer import source_tables
+
+    def say(line: str) -> None:
+        report("dbt", line)
+
+    engine.prepare(say)
+    manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    loaded = engine.load_raw(settings.working_db, source_tables(manifest), say)
+    context.log.info(
+        f"Loaded {len(loaded.rows)} raw tables ({loaded.total:,} rows) into {engine.describe()}"
+    )
 
 
 def _record_build(
@@ -307,15 +335,16 @@ def _quietly(events: Iterator[Any], tail: collections.deque[str]) -> Iterator[An
         yield event
 
 
-def partial_parse_state(variables: Mapping[str, Any]) -> Path:
+def partial_parse_state(variables: Mapping[str, Any], engine: str = "duckdb") -> Path:
     """Where the partial-parse state of builds with these vars is.
 
     dbt reparses everything when the vars differ from the state's, so one state is kept per
-    vars. The working database is not part of the key: the profile's rendered values, which
+    vars (and engine: another dbt target). The working database is not part of the key: the profile's rendered values, which
     dbt also compares, are the same for every working database (dbt_project/profiles.yml),
     and the thread count is not among them.
     """
-    key = json.dumps({"vars": variables}, sort_keys=True, default=str)
+    key = {"vars": variables} if engine == "duckdb" else {"vars": variables, "engine": engine}
+    key = json.dumps(key, sort_keys=True, default=str)
     return PARTIAL_PARSE_DIR / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
 
 

@@ -131,6 +131,8 @@ def run_inputs(settings: Settings, tags: Mapping[str, str] | None = None) -> Run
         "dbt_vars": settings.extra_dbt_vars,
         "timezone": settings.timezone,
         "code": code_checksum(),
+        # The same marts on another engine are published somewhere else.
+        "engine": settings.engine,
     }
     text = json.dumps(parts, sort_keys=True, default=str)
     return RunInputs(as_of, hashlib.sha256(text.encode()).hexdigest())

@@ -13,6 +13,7 @@
 | SALES_KPI_TIMEZONE | Asia/Tokyo | time zone of the schedule and of "today" |
 | SALES_KPI_KEEP_RUNS | 60 | finished Dagster runs kept with their logs (lib/run_history.py) |
 | SALES_KPI_DASHBOARD_DIR | warehouse/dashboard | where `make dashboard` writes its pages |
+| SALES_KPI_ENGINE | duckdb | where dbt builds: duckdb, postgres or spark (orchestration/engines/) |
 | SALES_KPI_FULL_REFRESH | (unset) | 1 or true: rebuild every raw table from every landing file instead of loading only new and changed files |
 
 Unpinned, a run's as-of date is the nightly schedule's date, else the demo's, else today in
@@ -29,6 +30,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from orchestration.engines import Engine, engine_name, get_engine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -110,6 +113,8 @@ class Settings:
     full_refresh: bool = False
     # SALES_KPI_DUCKDB_MEMORY_LIMIT (unset: DEFAULT_MEMORY_LIMIT); empty: DuckDB's default.
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # SALES_KPI_ENGINE: where dbt builds (orchestration/engines/).
+    engine: str = "duckdb"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -143,6 +148,7 @@ class Settings:
             extra_dbt_vars=_dbt_vars_from_env(),
             full_refresh=_flag(FULL_REFRESH_ENV),
             duckdb_memory_limit=_memory_limit(),
+            engine=engine_name(),
         )
 
     @property
@@ -160,6 +166,10 @@ class Settings:
         """The configuration of a DuckDB database the pipeline opens to build or publish."""
         return {"memory_limit": self.duckdb_memory_limit} if self.duckdb_memory_limit else {}
 
+    def warehouse_engine(self) -> Engine:
+        """The engine dbt builds on (SALES_KPI_ENGINE)."""
+        return get_engine(self.engine, self.home)
+
     def dbt_env(self) -> dict[str, str]:
         """What dbt reads from the environment: the working database and its memory limit
         (applied by the profile's plugin, dbt_project/plugins/, which is found through
@@ -170,4 +180,5 @@ class Settings:
             MEMORY_LIMIT_ENV: self.duckdb_memory_limit,
             "SALES_KPI_DBT_PLUGINS_DIR": str(DBT_PLUGINS_DIR),
             "SALES_KPI_BUILD_AS_OF_DATE": self.as_of_date.isoformat() if self.as_of_date else "",
+            **self.warehouse_engine().dbt_env(),
         }

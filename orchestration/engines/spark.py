@@ -1,0 +1,307 @@
+"""Apache Spark, as a local session (pyspark from PyPI, Java 17 or newer).
+
+Tables are Parquet files under SALES_KPI_SPARK_DIR/warehouse (default warehouse/spark), with
+an embedded Derby metastore beside them, the same configuration as dbt's `spark` target
+(dbt_project/profiles.yml; `spark_conf` must stay equal to it). Derby lets one process open
+the metastore at a time: dbt's session and ours never overlap, since each of our steps runs
+in a child process of its own that ends before the next dbt command starts.
+
+Raw tables load with Spark's Parquet reader; the marts publish as one set of tables per
+run (database `published_runs`) behind stable views in the databases `marts` and `core`,
+repointed after the copy: a BI query reads either the previous run's tables or this run's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.engines import transfer
+from orchestration.engines.base import (
+    PUBLICATION_COLUMNS,
+    PUBLISHED_SCHEMAS,
+    WORK_PREFIX,
+    Engine,
+    Progress,
+    Publication,
+    TransferResult,
+)
+from orchestration.engines.transfer import literal, quote
+
+RUNS_DATABASE = "published_runs"
+# Published runs kept (the current one and the one before, which a long query may still read).
+KEEP_RUNS = 2
+
+
+def spark_conf(spark_dir: Path) -> dict[str, str]:
+    """The session's configuration (as dbt_project/profiles.yml's `spark` target)."""
+    spark_dir = Path(spark_dir).resolve()
+    return {
+        "spark.sql.warehouse.dir": f"{spark_dir}/warehouse",
+        "javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={spark_dir}/metastore_db;create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        "spark.driver.memory": os.environ.get("SALES_KPI_SPARK_DRIVER_MEMORY", "2g"),
+        "spark.sql.shuffle.partitions": os.environ.get("SALES_KPI_SPARK_SHUFFLE_PARTITIONS", "4"),
+        "spark.sql.session.timeZone": "Asia/Tokyo",
+        "spark.ui.enabled": "false",
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    }
+
+
+def _session(spark_dir: str):
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("sales-kpi").enableHiveSupport()
+    for key, value in spark_conf(Path(spark_dir)).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _child(function: Callable, spark_dir: str, args: tuple) -> Any:
+    """Runs in the child process: one session for `function`, stopped afterwards."""
+    spark = _session(spark_dir)
+    try:
+        return function(spark, *args)
+    finally:
+        spark.stop()
+
+
+def _duckdb_type(data_type: Any) -> str:
+    """DuckDB's type for a Spark column type."""
+    from pyspark.sql import types
+
+    simple = {
+        types.StringType: "VARCHAR",
+        types.CharType: "VARCHAR",
+        types.VarcharType: "VARCHAR",
+        types.DoubleType: "DOUBLE",
+        types.FloatType: "FLOAT",
+        types.LongType: "BIGINT",
+        types.IntegerType: "INTEGER",
+        types.ShortType: "SMALLINT",
+        types.ByteType: "TINYINT",
+        types.BooleanType: "BOOLEAN",
+        types.DateType: "DATE",
+        types.TimestampType: "TIMESTAMPTZ",
+        types.TimestampNTZType: "TIMESTAMP",
+        types.BinaryType: "BLOB",
+    }
+    if isinstance(data_type, types.DecimalType):
+        return transfer.decimal_type(data_type.precision, data_type.scale)
+    for kind, name in simple.items():
+        if isinstance(data_type, kind):
+            return name
+    return "VARCHAR"
+
+
+def _load(spark, files: list[tuple[str, str, str]]) -> dict[str, int]:
+    rows = {}
+    for schema, table, path in files:
+        spark.sql(f"create database if not exists `{schema}`")
+        frame = spark.read.parquet(path)
+        frame.write.mode("overwrite").format("parquet").saveAsTable(f"`{schema}`.`{table}`")
+        rows[f"{schema}.{table}"] = spark.table(f"`{schema}`.`{table}`").count()
+    return rows
+
+
+def _tables(spark, database: str) -> list[str]:
+    return sorted(
+        table.name
+        for table in spark.catalog.listTables(database)
+        if (table.tableType or "").upper() != "VIEW" and not table.isTemporary
+    )
+
+
+def _databases(spark, prefix: str) -> list[str]:
+    return sorted(db.name for db in spark.catalog.listDatabases() if db.name.startswith(prefix))
+
+
+def _export_built(spark, folder: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    exported = []
+    for database in _databases(spark, WORK_PREFIX):
+        for table in _tables(spark, database):
+            frame = spark.table(f"`{database}`.`{table}`")
+            path = f"{folder}/{database}/{table}"
+            frame.coalesce(1).write.mode("overwrite").parquet(path)
+            columns = [(field.name, _duckdb_type(field.dataType)) for field in frame.schema]
+            exported.append((database, table, columns))
+    return exported
+
+
+def _publish(spark, publication: list[Any], schemas: tuple[str, ...]) -> dict[str, int]:
+    tag = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + "_" + str(publication[1])[:8]
+    tag = "".join(character if character.isalnum() else "_" for character in tag)
+    spark.sql(f"create database if not exists {RUNS_DATABASE}")
+    counts, views = {}, []
+    for schema in schemas:
+        spark.sql(f"create database if not exists `{schema}`")
+        for table in _tables(spark, WORK_PREFIX + schema):
+            stored = f"{schema}__{table}__{tag}"
+            spark.sql(
+                f"create table {RUNS_DATABASE}.`{stored}` using parquet as "
+                f"select * from `{WORK_PREFIX + schema}`.`{table}`"
+            )
+            counts[f"{schema}.{table}"] = spark.table(f"{RUNS_DATABASE}.`{stored}`").count()
+            views.append((schema, table, stored))
+    stored = f"marts___publication__{tag}"
+    frame = spark.createDataFrame(
+        [tuple(None if value is None else str(value) for value in publication)],
+        "published_at string, run_id string, as_of_date string, as_of_date_source string, "
+        "input_key string",
+    )
+    frame.selectExpr(
+        "cast(published_at as timestamp) as published_at",
+        "run_id",
+        "cast(as_of_date as date) as as_of_date",
+        "as_of_date_source",
+        "input_key",
+    ).select(*PUBLICATION_COLUMNS).write.format("parquet").saveAsTable(
+        f"{RUNS_DATABASE}.`{stored}`"
+    )
+    views.append(("marts", "_publication", stored))
+    # Every view repointed only once every table of this run is written.
+    for schema, table, stored in views:
+        spark.sql(
+            f"create or replace view `{schema}`.`{table}` as "
+            f"select * from {RUNS_DATABASE}.`{stored}`"
+        )
+    current = {(schema, table) for schema, table, _ in views}
+    for schema in schemas:
+        for view in spark.catalog.listTables(schema):
+            if (view.tableType or "").upper() == "VIEW" and (schema, view.name) not in current:
+                spark.sql(f"drop view if exists `{schema}`.`{view.name}`")
+    tags = sorted({name.rsplit("__", 1)[-1] for name in _tables(spark, RUNS_DATABASE)})
+    for old in tags[:-KEEP_RUNS]:
+        for name in _tables(spark, RUNS_DATABASE):
+            if name.endswith("__" + old):
+                spark.sql(f"drop table if exists {RUNS_DATABASE}.`{name}`")
+    return counts
+
+
+def _published_tables(spark, schema: str) -> list[str]:
+    if schema not in {db.name for db in spark.catalog.listDatabases()}:
+        return []
+    return sorted(table.name for table in spark.catalog.listTables(schema))
+
+
+def _read(spark, schema: str, tables: list[str]) -> dict[str, pa.Table]:
+    return {table: spark.table(f"`{schema}`.`{table}`").toArrow() for table in tables}
+
+
+@dataclass
+class SparkEngine(Engine):
+    spark_dir: Path
+    name: str = "spark"
+
+    @classmethod
+    def from_env(cls, home: os.PathLike | str) -> SparkEngine:
+        configured = os.environ.get("SALES_KPI_SPARK_DIR")
+        path = Path(configured) if configured else Path(home) / "warehouse" / "spark"
+        if not path.is_absolute():
+            path = Path(home) / path
+        return cls(spark_dir=path.resolve())
+
+    def describe(self) -> str:
+        return f"spark (local session, tables under {self.spark_dir})"
+
+    def dbt_env(self) -> dict[str, str]:
+        return {**super().dbt_env(), "SALES_KPI_SPARK_DIR": str(self.spark_dir)}
+
+    def prepare(self, progress: Progress | None = None) -> None:
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise RuntimeError(
+                "Spark needs Java 17 or newer and none was found: install it (Debian/Ubuntu: "
+                "`apt-get install openjdk-17-jre-headless`; `make demo ENGINE=spark` does) "
+                "or set JAVA_HOME."
+            )
+        self.spark_dir.mkdir(parents=True, exist_ok=True)
+
+    def _run(self, function: Callable, *args: Any) -> Any:
+        """`function(spark, *args)` in a child process with its own session (see the module)."""
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(1) as pool:
+            return pool.apply(_child, (function, str(self.spark_dir), args))
+
+    def load_raw(
+        self, working_db: Path, tables: Iterable[tuple[str, str]], progress: Progress | None = None
+    ) -> TransferResult:
+        folder = transfer.work_dir(working_db, self.name)
+        files = []
+        with duckdb.connect(str(working_db), read_only=True) as con:
+            for schema, table in transfer.existing_tables(con, tables):
+                columns = transfer.duckdb_columns(con, schema, table)
+                path = folder / f"{schema}.{table}.parquet"
+                con.execute(
+                    f"copy (select {transfer.export_columns(columns)} from "
+                    f"{quote(schema)}.{quote(table)}) to {literal(str(path))} (format parquet)"
+                )
+                files.append((schema, table, str(path)))
+        if progress:
+            progress(f"loading {len(files)} raw tables into Spark")
+        try:
+            rows = self._run(_load, files)
+        finally:
+            for _, _, path in files:
+                Path(path).unlink(missing_ok=True)
+        return TransferResult(rows)
+
+    def mirror_built(self, working_db: Path, progress: Progress | None = None) -> TransferResult:
+        folder = transfer.work_dir(working_db, self.name) / "built"
+        shutil.rmtree(folder, ignore_errors=True)
+        result = TransferResult()
+        try:
+            exported = self._run(_export_built, str(folder))
+            with duckdb.connect(str(working_db)) as con:
+                for database, table, columns in exported:
+                    schema = database.removeprefix(WORK_PREFIX)
+                    files = sorted((folder / database / table).glob("*.parquet"))
+                    names = ", ".join(quote(name) for name, _ in columns)
+                    source = (
+                        f"select {names} from read_parquet("
+                        f"{literal(str(folder / database / table / '*.parquet'))})"
+                    )
+                    if not files:  # no rows: typed nulls keep the columns' types
+                        source = (
+                            "select "
+                            + ", ".join(
+                                f"cast(null as {kind}) as {quote(name)}" for name, kind in columns
+                            )
+                            + " where false"
+                        )
+                    result.rows[f"{schema}.{table}"] = transfer.replace_duckdb_table(
+                        con, schema, table, columns, source
+                    )
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        if progress:
+            progress(f"copied {len(result.rows)} built tables from Spark for the quality gate")
+        return result
+
+    def publish(
+        self, publication: Publication, schemas: tuple[str, ...] = PUBLISHED_SCHEMAS
+    ) -> dict[str, int]:
+        return self._run(_publish, publication.values(), schemas)
+
+    def published_tables(self, schema: str) -> list[str]:
+        return self._run(_published_tables, schema)
+
+    def read_published(self, schema: str, table: str) -> pa.Table:
+        return self._run(_read, schema, [table])[table]
+
+    def read_all_published(self, schema: str) -> dict[str, pa.Table]:
+        """Every published table of a schema, in one Spark session."""
+        tables = self.published_tables(schema)
+        return self._run(_read, schema, tables)
