@@ -47,9 +47,7 @@ def spark_conf(spark_dir: Path) -> dict[str, str]:
     spark_dir = Path(spark_dir).resolve()
     return {
         "spark.sql.warehouse.dir": f"{spark_dir}/warehouse",
-        "javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={spark_dir}/metastore_db;create=true"
-        ),
+        # Derby's home: the metastore (metastore_db) and derby.log are made there.
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
         "spark.driver.memory": os.environ.get("SALES_KPI_SPARK_DRIVER_MEMORY", "2g"),
         "spark.sql.shuffle.partitions": os.environ.get("SALES_KPI_SPARK_SHUFFLE_PARTITIONS", "4"),
@@ -71,7 +69,12 @@ def _session(spark_dir: str):
 
 
 def _child(function: Callable, spark_dir: str, args: tuple) -> Any:
-    """Runs in the child process: one session for `function`, stopped afterwards."""
+    """Runs in the child process: one session for `function`, stopped afterwards. What Spark
+    and its JVM print goes to SALES_KPI_SPARK_DIR/spark.log, not to the pipeline's output."""
+    log = os.open(Path(spark_dir) / "spark.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
     spark = _session(spark_dir)
     try:
         return function(spark, *args)
@@ -201,6 +204,10 @@ def _read(spark, schema: str, tables: list[str]) -> dict[str, pa.Table]:
     return {table: spark.table(f"`{schema}`.`{table}`").toArrow() for table in tables}
 
 
+def _read_all(spark, schema: str) -> dict[str, pa.Table]:
+    return _read(spark, schema, _published_tables(spark, schema))
+
+
 @dataclass
 class SparkEngine(Engine):
     spark_dir: Path
@@ -303,5 +310,4 @@ class SparkEngine(Engine):
 
     def read_all_published(self, schema: str) -> dict[str, pa.Table]:
         """Every published table of a schema, in one Spark session."""
-        tables = self.published_tables(schema)
-        return self._run(_read, schema, tables)
+        return self._run(_read_all, schema)

@@ -1,0 +1,210 @@
+"""The same pipeline on PostgreSQL and on Spark (local session) publishes the same marts as on
+DuckDB, mart for mart: row counts, the sum of every numeric column and the rows themselves
+(hashed), exact for counts and money, to 1e-9 for rates. And on each engine a failing quality
+check blocks the publication while the previous marts stay readable there.
+
+Datasets: the hand-made tiny fixture, and a small demo (generated) with every export.
+One pipeline run per engine and dataset, shared by the assertions.
+"""
+
+from __future__ import annotations
+
+import decimal
+import hashlib
+import math
+import os
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from orchestration.demo.generate import generate
+from orchestration.pipeline import run_pipeline, settings_for
+from tests.conftest import TINY, TINY_AS_OF, copy_fixture
+from tests.engines_support import postgres_server
+
+pytestmark = pytest.mark.slow
+
+DEMO_SCALE = 0.01
+DEMO_END = date(2026, 10, 31)
+DEMO_AS_OF = DEMO_END.isoformat()
+# The published DuckDB file's schemas, by the engine's schema names.
+DUCKDB_SCHEMAS = {"marts": "main", "core": "core"}
+RATE_TOLERANCE = 1e-9
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory) -> dict[str, tuple[Path, str]]:
+    base = tmp_path_factory.mktemp("parity_landing")
+    demo = base / "demo"
+    generate(demo, scale=DEMO_SCALE, seed=11, end_date=DEMO_END)
+    return {"tiny": (copy_fixture(TINY, base / "tiny"), TINY_AS_OF), "demo": (demo, DEMO_AS_OF)}
+
+
+@pytest.fixture(scope="module")
+def duckdb_runs(datasets, tmp_path_factory):
+    """The reference: each dataset's published file on DuckDB."""
+    runs = {}
+    for name, (landing, as_of) in datasets.items():
+        settings = settings_for(tmp_path_factory.mktemp(f"duckdb_{name}"), landing, as_of)
+        outcome = run_pipeline(settings)
+        assert outcome.success, outcome
+        runs[name] = settings.published_db
+    return runs
+
+
+@pytest.fixture(scope="module")
+def postgres_env() -> Iterator[None]:
+    with postgres_server() as (_, port):
+        saved = {k: os.environ.get(k) for k in ("SALES_KPI_PG_HOST", "SALES_KPI_PG_PORT")}
+        os.environ.update({"SALES_KPI_PG_HOST": "127.0.0.1", "SALES_KPI_PG_PORT": str(port)})
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+def _normal(value):
+    """A value as both engines' rows are compared: floats to 9 significant digits, decimals
+    exact, timestamps without their zone (both are in the session's zone)."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        return float(f"{value:.9g}")
+    if isinstance(value, decimal.Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat()
+    return value
+
+
+def _duckdb_tables(path: Path, schema: str) -> dict[str, pa.Table]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        con.execute("set timezone = 'Asia/Tokyo'")
+        names = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? "
+                "and table_name <> '_publication' order by 1",
+                [schema],
+            ).fetchall()
+        ]
+        return {name: con.execute(f'select * from {schema}."{name}"').arrow() for name in names}
+
+
+def _compare(reference: pa.Table, other: pa.Table, where: str) -> list[str]:
+    """What differs between two tables (empty: the same)."""
+    problems = []
+    if reference.num_rows != other.num_rows:
+        return [f"{where}: {reference.num_rows} rows on DuckDB, {other.num_rows} here"]
+    if sorted(reference.column_names) != sorted(other.column_names):
+        return [f"{where}: columns {reference.column_names} vs {other.column_names}"]
+    names = sorted(reference.column_names)
+    left, right = reference.to_pydict(), other.to_pydict()
+    for name in names:
+        values = [v for v in left[name] if isinstance(v, int | float | decimal.Decimal)]
+        if not values or isinstance(values[0], bool):
+            continue
+        a = sum(v for v in left[name] if v is not None)
+        b = sum(v for v in right[name] if v is not None)
+        if isinstance(a, float) or isinstance(b, float):
+            if not math.isclose(float(a), float(b), rel_tol=RATE_TOLERANCE, abs_tol=1e-9):
+                problems.append(f"{where}.{name}: sum {a} on DuckDB, {b} here")
+        elif a != b:
+            problems.append(f"{where}.{name}: sum {a} on DuckDB, {b} here")
+
+    def hashes(columns: dict) -> list[str]:
+        rows = zip(*(columns[name] for name in names), strict=True)
+        return sorted(
+            hashlib.sha256(repr(tuple(_normal(v) for v in row)).encode()).hexdigest()
+            for row in rows
+        )
+
+    if hashes(left) != hashes(right):
+        problems.append(f"{where}: the same counts and sums but other rows")
+    return problems
+
+
+def _assert_parity(reference_db: Path, read_engine_schema) -> int:
+    compared, problems = 0, []
+    for schema, duck_schema in DUCKDB_SCHEMAS.items():
+        expected = _duckdb_tables(reference_db, duck_schema)
+        actual = read_engine_schema(schema)
+        missing = sorted(set(expected) - set(actual))
+        assert not missing, f"not published in {schema}: {missing}"
+        for table, reference in expected.items():
+            problems += _compare(reference, actual[table], f"{schema}.{table}")
+            compared += 1
+    assert not problems, "\n".join(problems)
+    return compared
+
+
+def _engine_run(engine: str, landing: Path, as_of: str, base: Path, dbt_vars=None):
+    settings = settings_for(base, landing, as_of, dbt_vars, engine=engine)
+    return settings, run_pipeline(settings, force=True)
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_postgres_publishes_the_same_marts(datasets, duckdb_runs, tmp_path_factory):
+    base = tmp_path_factory.mktemp("postgres")
+    for name, (landing, as_of) in datasets.items():
+        os.environ["SALES_KPI_PG_DATABASE"] = f"parity_{name}"
+        try:
+            settings, outcome = _engine_run("postgres", landing, as_of, base / name)
+            assert outcome.success, outcome
+            engine = settings.warehouse_engine()
+
+            def read(schema: str, engine=engine) -> dict[str, pa.Table]:
+                return {t: engine.read_published(schema, t) for t in engine.published_tables(schema)}
+
+            assert _assert_parity(duckdb_runs[name], read) > 40
+        finally:
+            os.environ.pop("SALES_KPI_PG_DATABASE", None)
+
+
+@pytest.mark.usefixtures("postgres_env")
+def test_postgres_gate_blocks_publication(datasets, tmp_path_factory):
+    landing, as_of = datasets["tiny"]
+    base = tmp_path_factory.mktemp("postgres_gate")
+    os.environ["SALES_KPI_PG_DATABASE"] = "gate"
+    try:
+        settings, good = _engine_run("postgres", landing, as_of, base)
+        assert good.success, good
+        # A gross margin of 150 % puts kpi_cac.gross_margin out of [0, 1]: the GX suite fails.
+        _, bad = _engine_run("postgres", landing, as_of, base, {"gross_margin": 1.5})
+        assert not bad.published
+        assert "marts/kpi_cac:gx_kpi_cac" in bad.failed_checks
+        engine = settings.warehouse_engine()
+        run_ids = engine.read_published("marts", "_publication").column("run_id").to_pylist()
+        assert run_ids == [good.run_id]
+        margins = engine.read_published("marts", "kpi_cac").column("gross_margin").to_pylist()
+        assert all(m is None or float(m) == 0.8 for m in margins)
+    finally:
+        os.environ.pop("SALES_KPI_PG_DATABASE", None)
+
+
+def test_spark_publishes_the_same_marts_and_gates(datasets, duckdb_runs, tmp_path_factory):
+    for name, (landing, as_of) in datasets.items():
+        base = tmp_path_factory.mktemp(f"spark_{name}")
+        settings, outcome = _engine_run("spark", landing, as_of, base)
+        assert outcome.success, outcome
+        engine = settings.warehouse_engine()
+        assert _assert_parity(duckdb_runs[name], engine.read_all_published) > 40
+        if name != "tiny":
+            continue
+        _, bad = _engine_run("spark", landing, as_of, base, {"gross_margin": 1.5})
+        assert not bad.published
+        assert "marts/kpi_cac:gx_kpi_cac" in bad.failed_checks
+        published = engine.read_all_published("marts")
+        assert published["_publication"].column("run_id").to_pylist() == [outcome.run_id]
+        margins = published["kpi_cac"].column("gross_margin").to_pylist()
+        assert all(m is None or float(m) == 0.8 for m in margins)
