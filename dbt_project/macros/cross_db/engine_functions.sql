@@ -10,8 +10,9 @@
 {% macro default__create_engine_functions() -%}
 {%- endmacro %}
 
-{#- The types try_cast supports on Postgres: data type -> (function suffix, regex guard). -#}
-{% macro postgres_try_cast_types() -%}
+{#- The types try_cast supports on Postgres and Spark: data type -> (function suffix, regex guard
+    of the text forms DuckDB reads). -#}
+{% macro try_cast_guards() -%}
     {%- set date_part = '\\d{4}([-/])\\d{1,2}\\1\\d{1,2}' -%}
     {%- set time_part = '([ T]\\d{1,2}:\\d{1,2}(:\\d{1,2}(\\.\\d+)?)?)? ?(Z|[+-]\\d{2}(:?\\d{2})?)?' -%}
     {{- return({
@@ -24,7 +25,7 @@
 {%- endmacro %}
 
 {% macro postgres__create_engine_functions() -%}
-    {%- for data_type, (suffix, guard) in postgres_try_cast_types().items() %}
+    {%- for data_type, (suffix, guard) in try_cast_guards().items() %}
 create or replace function {{ target.schema }}.sales_kpi_try_cast__{{ suffix }}(value text)
 returns {{ data_type }} language plpgsql immutable as $function$
 begin
