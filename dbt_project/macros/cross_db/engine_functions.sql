@@ -27,7 +27,7 @@
 {% macro postgres__create_engine_functions() -%}
     {%- for data_type, (suffix, guard) in try_cast_guards().items() %}
 create or replace function {{ target.schema }}.sales_kpi_try_cast__{{ suffix }}(value text)
-returns {{ data_type }} language plpgsql immutable as $function$
+returns {{ data_type }} language plpgsql stable as $function$
 begin
     if value is null or value !~ '{{ guard }}' then
         return null;
@@ -40,7 +40,7 @@ $function$;
     {%- endfor %}
 {#- A US date or date-time of a HubSpot export (DuckDB: try_strptime with %m/%d/%Y...). -#}
 create or replace function {{ target.schema }}.sales_kpi_try_us_timestamp(value text)
-returns timestamp language plpgsql immutable as $function$
+returns timestamp language plpgsql stable as $function$
 begin
     if value ~ '^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{1,2}:\d{1,2}$' then
         return cast(to_timestamp(value, 'MM/DD/YYYY HH24:MI:SS') as timestamp);
