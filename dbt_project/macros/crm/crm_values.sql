@@ -21,6 +21,29 @@
     end
 {%- endmacro %}
 
+{% macro postgres__crm_utc_timestamp(expression) -%}
+    case
+        when trim({{ expression }}) ~ '\d{2}:\d{2}(:\d{2}(\.\d+)?)? ?([+-]\d{2}(:?\d{2})?|Z)$'
+            then {{ try_cast('trim(' ~ expression ~ ')', 'timestamptz') }}
+                at time zone '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}'
+        else ({{ try_cast("nullif(trim(" ~ expression ~ "), '')", 'timestamp') }} at time zone 'UTC')
+            at time zone '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}'
+    end
+{%- endmacro %}
+
+{#- Spark: a timestamp is an instant shown in the session time zone; from_utc_timestamp(
+    to_utc_timestamp(ts, zone A), zone B) turns wall time in A into wall time in B. -#}
+{% macro spark__crm_utc_timestamp(expression) -%}
+    case
+        when trim({{ expression }}) rlike r'\d{2}:\d{2}(:\d{2}(\.\d+)?)? ?([+-]\d{2}(:?\d{2})?|Z)$'
+            then from_utc_timestamp(to_utc_timestamp(
+                {{ try_cast('trim(' ~ expression ~ ')', 'timestamptz') }}, current_timezone()),
+                '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}')
+        else from_utc_timestamp({{ try_cast("nullif(trim(" ~ expression ~ "), '')", 'timestamp') }},
+            '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}')
+    end
+{%- endmacro %}
+
 {#- A CRM date (`2025-05-13`, or the date part of a date-time); null when unreadable. -#}
 {% macro crm_date(expression) -%}
     {{ try_cast('left(nullif(trim(' ~ expression ~ "), ''), 10)", 'date') }}

@@ -178,3 +178,41 @@
                 || ' row ' || cast(lead(source_row) {{ window }} as {{ dbt.type_string() }})
     end
 {%- endmacro %}
+
+{#- Spark variants of the HubSpot text helpers above (Java regexes in raw literals r'...'). -#}
+{% macro spark__hubspot_first_id(expression) -%}
+    nullif(trim(regexp_extract({{ expression }}, r'[^;,]*[^;,\s][^;,]*', 0)), '')
+{%- endmacro %}
+
+{% macro spark__hubspot_id_list(expression) -%}
+    filter(
+        transform(split(replace(coalesce({{ expression }}, ''), ',', ';'), ';'),
+            id_text -> trim(id_text)),
+        id_text -> id_text <> '')
+{%- endmacro %}
+
+{#- One generator per select on Spark: the id and its 1-based position as one struct. -#}
+{% macro spark__hubspot_unnest_ids(list_expression, prefix) -%}
+    inline(transform({{ list_expression }}, (id_text, id_index) -> named_struct(
+        '{{ prefix }}_id', id_text, '{{ prefix }}_position', id_index + 1)))
+{%- endmacro %}
+
+{% macro spark__hubspot_file_name(expression) -%}
+    regexp_extract({{ expression }}, r'[^/\\]+$', 0)
+{%- endmacro %}
+
+{% macro spark__hubspot_email_in(expression) -%}
+    regexp_extract({{ expression }}, r'[\w.+-]+@[\w-]+(\.[\w-]+)+', 0)
+{%- endmacro %}
+
+{% macro spark__hubspot_is_digits(expression) -%}
+    ({{ expression }} rlike r'^[0-9]+$')
+{%- endmacro %}
+
+{% macro spark__hubspot_key(expression) -%}
+    lower(regexp_replace({{ expression }}, r'[\s_\-]+', ''))
+{%- endmacro %}
+
+{% macro spark__hubspot_unlisted_owner_id(key_expression) -%}
+    'unlisted-' || left(sha2({{ key_expression }}, 256), 12)
+{%- endmacro %}

@@ -45,6 +45,55 @@
     end
 {%- endmacro %}
 
+{% macro postgres__hubspot_timestamp(expression, timezone_expression) -%}
+    case
+        when trim({{ expression }}) ~ '^\d{12,14}$'
+            then (timestamptz '1970-01-01 00:00:00+00'
+                + cast(trim({{ expression }}) as bigint) * interval '1 millisecond')
+                at time zone '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}'
+        when trim({{ expression }}) ~ '\d{2}:\d{2}(:\d{2}(\.\d+)?)? ?([+-]\d{2}(:?\d{2})?|Z)$'
+            then {{ try_cast('trim(' ~ expression ~ ')', 'timestamptz') }}
+                at time zone '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}'
+        else (coalesce(
+                {{ try_cast("nullif(trim(" ~ expression ~ "), '')", 'timestamp') }},
+                {{ target.schema }}.sales_kpi_try_us_timestamp(trim({{ expression }}))
+            ) at time zone {{ timezone_expression }})
+            at time zone '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}'
+    end
+{%- endmacro %}
+
+{#- Spark: as spark__crm_utc_timestamp. -#}
+{% macro spark__hubspot_timestamp(expression, timezone_expression) -%}
+    case
+        when trim({{ expression }}) rlike r'^\d{12,14}$'
+            then from_utc_timestamp(to_utc_timestamp(
+                timestamp_millis(cast(trim({{ expression }}) as bigint)), current_timezone()),
+                '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}')
+        when trim({{ expression }}) rlike r'\d{2}:\d{2}(:\d{2}(\.\d+)?)? ?([+-]\d{2}(:?\d{2})?|Z)$'
+            then from_utc_timestamp(to_utc_timestamp(
+                {{ try_cast('trim(' ~ expression ~ ')', 'timestamptz') }}, current_timezone()),
+                '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}')
+        else from_utc_timestamp(to_utc_timestamp(coalesce(
+                {{ try_cast("nullif(trim(" ~ expression ~ "), '')", 'timestamp') }},
+                {{ spark_us_timestamp('trim(' ~ expression ~ ')') }}
+            ), {{ timezone_expression }}), '{{ env_var("SALES_KPI_TIMEZONE", "Asia/Tokyo") }}')
+    end
+{%- endmacro %}
+
+{#- Spark: a US date or date-time of a HubSpot export (DuckDB: try_strptime %m/%d/%Y...). -#}
+{% macro spark_us_timestamp(expression) -%}
+    case
+        when {{ expression }} rlike r'^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{1,2}:\d{1,2}$'
+            then try_to_timestamp({{ expression }}, 'M/d/yyyy H:m:s')
+        when {{ expression }} rlike r'^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{1,2}$'
+            then try_to_timestamp({{ expression }}, 'M/d/yyyy H:m')
+        when upper({{ expression }}) rlike r'^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{1,2} [AP]M$'
+            then try_to_timestamp(upper({{ expression }}), 'M/d/yyyy h:m a')
+        when {{ expression }} rlike r'^\d{1,2}/\d{1,2}/\d{4}$'
+            then try_to_timestamp({{ expression }}, 'M/d/yyyy')
+    end
+{%- endmacro %}
+
 {#- A HubSpot date: a date-only value (`2025-05-13`, `2025/5/13`, `5/13/2025`) as it is, else
     the date of `hubspot_timestamp` (SALES_KPI_TIMEZONE); null when unreadable. -#}
 {% macro hubspot_date(expression, timezone_expression='_portal_timezone') -%}
@@ -59,6 +108,26 @@
     case
         when regexp_full_match(trim({{ expression }}), '\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{4}')
             then cast(try_strptime(trim({{ expression }}), ['%Y-%m-%d', '%Y/%m/%d', '%m/%d/%Y']) as date)
+        else cast({{ hubspot_timestamp(expression, timezone_expression) }} as date)
+    end
+{%- endmacro %}
+
+{% macro postgres__hubspot_date(expression, timezone_expression) -%}
+    case
+        when trim({{ expression }}) ~ '^(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{4})$'
+            then coalesce(
+                {{ try_cast('trim(' ~ expression ~ ')', 'date') }},
+                cast({{ target.schema }}.sales_kpi_try_us_timestamp(trim({{ expression }})) as date))
+        else cast({{ hubspot_timestamp(expression, timezone_expression) }} as date)
+    end
+{%- endmacro %}
+
+{% macro spark__hubspot_date(expression, timezone_expression) -%}
+    case
+        when trim({{ expression }}) rlike r'^(\d{4}[-/]\d{1,2}[-/]\d{1,2}|\d{1,2}/\d{1,2}/\d{4})$'
+            then coalesce(
+                {{ try_cast('trim(' ~ expression ~ ')', 'date') }},
+                cast({{ spark_us_timestamp('trim(' ~ expression ~ ')') }} as date))
         else cast({{ hubspot_timestamp(expression, timezone_expression) }} as date)
     end
 {%- endmacro %}
@@ -92,6 +161,33 @@
             then cast(split_part(trim({{ expression }}), ':', 1) as bigint) * 60
                 + cast(split_part(trim({{ expression }}), ':', 2) as bigint)
         else {{ hubspot_number(expression) }} / 1000
+    end
+{%- endmacro %}
+
+{% macro postgres__hubspot_duration_seconds(expression) -%}
+    case
+        when trim({{ expression }}) ~ '^\d+:\d+:\d+$'
+            then cast(split_part(trim({{ expression }}), ':', 1) as bigint) * 3600
+                + cast(split_part(trim({{ expression }}), ':', 2) as bigint) * 60
+                + cast(split_part(trim({{ expression }}), ':', 3) as bigint)
+        when trim({{ expression }}) ~ '^\d+:\d+$'
+            then cast(split_part(trim({{ expression }}), ':', 1) as bigint) * 60
+                + cast(split_part(trim({{ expression }}), ':', 2) as bigint)
+        {#- DuckDB divides a decimal into a double. #}
+        else cast({{ hubspot_number(expression) }} as {{ type_double() }}) / 1000
+    end
+{%- endmacro %}
+
+{% macro spark__hubspot_duration_seconds(expression) -%}
+    case
+        when trim({{ expression }}) rlike r'^\d+:\d+:\d+$'
+            then cast(split_part(trim({{ expression }}), ':', 1) as bigint) * 3600
+                + cast(split_part(trim({{ expression }}), ':', 2) as bigint) * 60
+                + cast(split_part(trim({{ expression }}), ':', 3) as bigint)
+        when trim({{ expression }}) rlike r'^\d+:\d+$'
+            then cast(split_part(trim({{ expression }}), ':', 1) as bigint) * 60
+                + cast(split_part(trim({{ expression }}), ':', 2) as bigint)
+        else cast({{ hubspot_number(expression) }} as {{ type_double() }}) / 1000
     end
 {%- endmacro %}
 

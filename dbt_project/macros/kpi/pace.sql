@@ -14,9 +14,9 @@
         when ({{ target }}) = 0 and ({{ forecast }}) = 0 then 'on_pace'
         when
             ({{ target }}) <> 0
-            and abs(round(
-                cast(({{ forecast }}) - ({{ target }}) as {{ type_double() }}) / abs({{ target }}), 9
-            )) <= {{ tolerance }}
+            and abs({{ round_double(
+                'cast((' ~ forecast ~ ') - (' ~ target ~ ') as ' ~ type_double() ~ ') / abs(' ~ target ~ ')', 9
+            ) }}) <= {{ tolerance }}
             then 'on_pace'
         when ({{ forecast }}) > ({{ target }}) then
             case when ({{ direction }}) = 'lower_is_better' then 'behind' else 'ahead' end

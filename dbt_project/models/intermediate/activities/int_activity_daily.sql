@@ -5,9 +5,12 @@
     recomputes the days its batch touches; any other change (accounts' segments included)
     rebuilds the table whole. No as-of date here: fct_kpi_daily applies it, so a later as-of
     date does not touch this table. -#}
+{#- full_refresh: Spark's Parquet tables cannot delete a night's batch, every build there is a
+    full one. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    full_refresh=(true if target.type == 'spark' else none),
     pre_hook="{{ delete_activity_batch('activity_date', activity_batch_days()) }}",
 ) }}
 -- depends_on: {{ source('canonical', 'activities') }}

@@ -160,7 +160,7 @@ event_activities as (
         end as outcome,
         case
             when not (events.is_all_day_event and events.activity_date is not null)
-                then cast(trunc(events.duration_minutes) as {{ dbt.type_int() }})
+                then cast({{ trunc_number('events.duration_minutes') }} as {{ dbt.type_int() }})
         end as duration_minutes,
         events.who_id,
         events.what_id,

@@ -41,7 +41,7 @@ stage_columns as (
 infer_initial_stage as (
     select
         source_system,
-        max({{ crm_boolean('config_value') }}) as is_inferred
+        {{ dbt.bool_or(crm_boolean('config_value')) }} as is_inferred
     from config
     where config_key = 'infer_initial_stage'
     group by source_system

@@ -13,7 +13,7 @@ opportunities as (
 ),
 
 snapshots as (
-    select * from {{ ref('snap_opportunities') }}
+    select * from {{ opportunity_snapshots() }}
 ),
 
 stage_lookup as (

@@ -10,7 +10,7 @@ history as (
 ),
 
 snapshots as (
-    select * from {{ ref('snap_opportunities') }}
+    select * from {{ opportunity_snapshots() }}
 ),
 
 stage_map as (

@@ -1,8 +1,11 @@
 {#- Incremental (macros/incremental/activity_batch.sql): a night that only adds activity files
     recomputes the activities of its batch; any other change rebuilds the table whole. -#}
+{#- full_refresh: Spark's Parquet tables cannot delete a night's batch, every build there is a
+    full one. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    full_refresh=(true if target.type == 'spark' else none),
     on_schema_change='fail',
     pre_hook="{{ delete_activity_batch('activity_id', activity_batch_ids()) }}",
 ) }}

@@ -11,9 +11,12 @@
 {#- Incremental (macros/incremental/activity_batch.sql): a night that only adds activity files
     keeps the activity-only KPIs of the days it does not touch up to the last as-of date, and
     recomputes every other row; any other change rebuilds the table whole. -#}
+{#- full_refresh: Spark's Parquet tables cannot delete a night's batch, every build there is a
+    full one. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    full_refresh=(true if target.type == 'spark' else none),
     pre_hook="{{ delete_kpi_daily_batch() }}",
 ) }}
 -- depends_on: {{ source('canonical', 'activities') }}

@@ -22,8 +22,8 @@ final as (
         stages.stage_exited_at is null as is_current_stage,
         case
             when stages.stage_exited_at is not null
-                then {{ dbt.datediff('stages.stage_entered_at', 'stages.stage_exited_at', 'second') }}
-                    / 86400.0
+                then cast({{ dbt.datediff('stages.stage_entered_at', 'stages.stage_exited_at', 'second') }}
+                    as {{ type_double() }}) / 86400.0
         end as days_in_stage,
         stages.transition_source
     from stages

@@ -133,7 +133,8 @@ daily_scoped as (
     {% if scope_type in ('lead_source', 'channel', 'industry', 'company_size', 'product') -%}
     where {{ scope_column }} <> 'n/a'
     {%- endif %}
-    group by {{ source[0] }}.fact_date, {{ source[0] }}.kpi_code, {{ scope_column }}
+    group by {{ source[0] }}.fact_date, {{ source[0] }}.kpi_code
+        {%- if not source[1].startswith("'") %}, {{ scope_column }}{% endif %}
     union all
     {% endfor %}
     -- Every unit above the rep's team (manager, office, region...: the optional teams export).

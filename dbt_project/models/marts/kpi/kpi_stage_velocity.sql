@@ -117,9 +117,12 @@ final as (
         cast(funnel_step_order as integer) as funnel_step_order,
         cast(transitions_exited as bigint) as transitions_exited,
         -- Exact integer seconds, rounded to 6 decimals of a day (under 0.1 s) once at the end.
-        cast(round(sum_seconds_in_stage / 86400.0, 6) as {{ type_double() }}) as sum_days_in_stage,
+        cast({{ round_double('cast(sum_seconds_in_stage as ' ~ type_double() ~ ') / 86400.0', 6) }} as {{ type_double() }})
+            as sum_days_in_stage,
         cast(
-            round(sum_seconds_in_stage / 86400.0 / nullif(exits_with_duration, 0), 6)
+            {{ round_double(
+                'cast(sum_seconds_in_stage as ' ~ type_double() ~ ') / 86400.0 / nullif(exits_with_duration, 0)', 6
+            ) }}
             as {{ type_double() }}
         ) as mean_days_in_stage,
         cast(median_days_in_stage as {{ type_double() }}) as median_days_in_stage,
