@@ -1,5 +1,5 @@
-"""The Spark-only data test data-tests/assert_contract_not_null_on_spark.sql stands in for the
-contracts' not_null constraints (Parquet tables take none): its list must be exactly the
+"""The data test data-tests/assert_contract_not_null.sql stands in for the
+contracts' not_null constraints on Spark (Parquet tables take none): its list must be exactly the
 not_null constraints declared in the models' yml."""
 
 import ast
@@ -22,9 +22,7 @@ def test_spark_not_null_test_lists_every_constraint() -> None:
             ]
             if columns:
                 declared[model["name"]] = columns
-    text = (DBT / "data-tests" / "assert_contract_not_null_on_spark.sql").read_text(
-        encoding="utf-8"
-    )
+    text = (DBT / "data-tests" / "assert_contract_not_null.sql").read_text(encoding="utf-8")
     block = re.search(r"set constrained = (\{.*?\}) %\}", text, re.S)
     assert block
     assert ast.literal_eval(block.group(1)) == declared

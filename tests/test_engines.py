@@ -45,6 +45,8 @@ def _working_db(path):
         con.execute("create schema raw")
         con.execute(f"create table raw.tricky as {TRICKY}")
         con.execute(f"create table raw.empty as select * from ({TRICKY}) where false")
+        # Spark skips files and folders named _*: such a table must still read back.
+        con.execute("create table raw._config as select 'k' as config_key, 'v' as config_value")
     return path
 
 
@@ -219,8 +221,8 @@ def test_spark_round_trip_and_publication(tmp_path):
     engine = get_engine("spark", tmp_path)
     engine.prepare()
     working = _working_db(tmp_path / "working.duckdb")
-    loaded = engine.load_raw(working, [("raw", "tricky"), ("raw", "empty")])
-    assert loaded.rows == {"raw.tricky": 5, "raw.empty": 0}
+    loaded = engine.load_raw(working, [("raw", "tricky"), ("raw", "empty"), ("raw", "_config")])
+    assert loaded.rows == {"raw.tricky": 5, "raw.empty": 0, "raw._config": 1}
     engine._run(spark_create_work_table, "tricky")
     back = tmp_path / "back.duckdb"
     assert engine.mirror_built(back).rows == {"marts.tricky": 5, "marts.empty": 0}

@@ -115,7 +115,13 @@ def _load(spark, files: list[tuple[str, str, str]]) -> dict[str, int]:
     for schema, table, path in files:
         spark.sql(f"create database if not exists `{schema}`")
         frame = spark.read.parquet(path)
-        frame.write.mode("overwrite").format("parquet").saveAsTable(f"`{schema}`.`{table}`")
+        writer = frame.write.mode("overwrite").format("parquet")
+        if table.startswith("_"):
+            # Spark's file listing skips files and folders named _*: such a table (_config)
+            # would read back empty from its default folder.
+            warehouse = spark.conf.get("spark.sql.warehouse.dir")
+            writer = writer.option("path", f"{warehouse}/{schema}.db/underscore{table}")
+        writer.saveAsTable(f"`{schema}`.`{table}`")
         rows[f"{schema}.{table}"] = spark.table(f"`{schema}`.`{table}`").count()
     return rows
 

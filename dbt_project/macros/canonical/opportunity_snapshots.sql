@@ -1,9 +1,6 @@
-{#- The stage-history snapshot of opportunities: dbt snapshot snap_opportunities, or on Spark
-    (no Delta Lake) the append-only model int_opportunity_snapshots in its place. -#}
+{#- The stage-history snapshot of opportunities: model int_opportunity_snapshots, a view of dbt's
+    snapshot snap_opportunities, or on Spark (no Delta Lake) the append-only model that stands
+    in for it. -#}
 {% macro opportunity_snapshots() -%}
-    {%- if target.type == 'spark' -%}
-        {{ return(ref('int_opportunity_snapshots')) }}
-    {%- else -%}
-        {{ return(ref('snap_opportunities')) }}
-    {%- endif -%}
+    {{ return(ref('int_opportunity_snapshots')) }}
 {%- endmacro %}

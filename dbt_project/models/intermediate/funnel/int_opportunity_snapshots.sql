@@ -1,18 +1,26 @@
-{#- Spark only: the stage-history snapshot (snapshots/_snapshots.yml, snap_opportunities) as an
-    append-only model, since dbt's snapshots need Delta Lake (or Iceberg, Hudi) on Spark and the
-    local session writes Parquet. Same relation (snapshots.snap_opportunities), same rule
-    (strategy check on opportunity_stage, is_closed, is_won; dated at snapshot_at, the as-of date;
-    deleted opportunities are kept): every opportunity not yet seen, or whose checked columns
-    changed since its latest version, gets a new version. Unlike the snapshot, an old version
-    keeps dbt_valid_to null (nothing reads it: int_opportunity_stages_mapped orders versions by
-    dbt_valid_from). Models read it through macro opportunity_snapshots(). -#}
+{#- The stage-history snapshot of opportunities, as every model reads it (macro
+    opportunity_snapshots()).
+    - DuckDB, PostgreSQL: a view of dbt's snapshot snap_opportunities
+      (snapshots/_snapshots.yml).
+    - Spark: dbt's snapshots need Delta Lake (or Iceberg, Hudi) there and the local session
+      writes Parquet, so this model is the snapshot: append-only, the same relation
+      (snapshots.snap_opportunities) and the same rule (strategy check on opportunity_stage,
+      is_closed, is_won; dated at snapshot_at, the as-of date; deleted opportunities are kept):
+      every opportunity not yet seen, or whose checked columns changed since its latest
+      version, gets a new version. Unlike the snapshot, an old version keeps dbt_valid_to null
+      (nothing reads it: int_opportunity_stages_mapped orders versions by dbt_valid_from).
+    The model exists on every engine so that every engine builds the same dbt nodes (the
+    Dagster assets come from one manifest). -#}
+{%- set spark = target.type == 'spark' -%}
 {{ config(
-    enabled=(target.type == 'spark'),
-    materialized='incremental',
-    incremental_strategy='append',
-    schema='snapshots',
-    alias='snap_opportunities',
+    materialized=('incremental' if spark else 'view'),
+    incremental_strategy=('append' if spark else none),
+    schema=('snapshots' if spark else 'intermediate'),
+    alias=('snap_opportunities' if spark else none),
 ) }}
+{% if not spark -%}
+select * from {{ ref('snap_opportunities') }}
+{%- else -%}
 with current_state as (
     select * from {{ ref('int_canonical__opportunities') }}
 ),
@@ -66,3 +74,4 @@ final as (
 )
 
 select * from final
+{%- endif %}
