@@ -117,8 +117,9 @@ dashboard: install
 # Per scale: generate, a full night, an incremental night with one more day and the bare-DuckDB
 # floor, then the ingest lines; CPU-s and peak RSS of each step's process tree, ratios, targets.
 # BENCH_ARGS="--tiers 1,5,50" for more scales (default 1: 10-15 min), --no-ingest to skip ingest.
-benchmark: install
-	$(BIN)/python -m orchestration.cli benchmark $(BENCH_ARGS)
+# ENGINE=postgres|spark measures the nights on that engine (against the same DuckDB floor).
+benchmark: install engine-$(ENGINE)
+	@SALES_KPI_ENGINE=$(ENGINE) $(BIN)/python -m orchestration.cli benchmark $(BENCH_ARGS)
 
 # A 1M-row Salesforce Task.csv in /tmp: DuckDB's bare read_csv vs landing vs staging (CPU, RSS).
 benchmark-crm: install
