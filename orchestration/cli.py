@@ -254,6 +254,7 @@ def _progress_printed() -> Iterator[ProgressPrinter]:
 
 
 def _print_locations(settings: Settings) -> None:
+    engine = settings.warehouse_engine()
     _say(
         "\nWhere things are:\n"
         f"  published marts (BI tools read this): {settings.published_db}\n"
@@ -261,8 +262,8 @@ def _print_locations(settings: Settings) -> None:
         f"{settings.quality_dir / 'data_docs' / 'index.html'}\n"
         f"  working database (pipeline only):     {settings.working_db}\n"
         + (
-            f"  on the engine (BI reads marts, core): {settings.warehouse_engine().describe()}\n"
-            if settings.engine != "duckdb"
+            f"  on the engine (BI reads marts, core): {engine.describe()}\n"
+            if not engine.builds_in_working_db
             else ""
         )
         + "  Dashboard: make dashboard   (then open http://127.0.0.1:8050)\n"

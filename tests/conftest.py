@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import orchestration.lib.gx_import  # noqa: F401  (before great_expectations)
+
+# isort: split
 import shutil
 from pathlib import Path
 

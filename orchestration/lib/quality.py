@@ -53,6 +53,9 @@ by this module.
 
 from __future__ import annotations
 
+import orchestration.lib.gx_import  # noqa: F401  (before great_expectations)
+
+# isort: split
 import contextlib
 import copy
 import dataclasses

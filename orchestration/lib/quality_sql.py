@@ -26,6 +26,9 @@ DuckDB, spilling to disk if needed). No column is read into Python.
 
 from __future__ import annotations
 
+import orchestration.lib.gx_import  # noqa: F401  (before great_expectations)
+
+# isort: split
 import datetime as dt
 import decimal
 import re
