@@ -58,8 +58,15 @@ def ensure_manifest(force: bool = False) -> Path:
 def _parse() -> Path:
     from dbt.cli.main import dbtRunner
 
+    from orchestration.engines.duckdb import DuckDBEngine
+
     os.environ.setdefault("SALES_KPI_WORKING_DB", str(REPO_ROOT / "warehouse" / "working.duckdb"))
     os.environ.setdefault("SALES_KPI_DBT_PLUGINS_DIR", str(DBT_PLUGINS_DIR))
+    # The engine's variables as a DuckDB run sets them (SALES_KPI_ENGINE=duckdb, no schema
+    # prefix): dbt parses everything again when a variable the profile or a macro reads had
+    # another value (or none) when its saved state was made.
+    for name, value in DuckDBEngine().dbt_env().items():
+        os.environ.setdefault(name, value)
     result = dbtRunner().invoke(
         [
             "parse",

@@ -1,7 +1,7 @@
-"""The same pipeline on PostgreSQL and on Spark (local session) publishes the same marts as on
-DuckDB, mart for mart: row counts, the sum of every numeric column and the rows themselves
-(hashed), exact for counts and money, to 1e-9 for rates. And on each engine a failing quality
-check blocks the publication while the previous marts stay readable there.
+"""What the parity tests on PostgreSQL and Spark share (tests/test_engine_parity_*.py): the
+datasets, the DuckDB reference runs and the comparison of published tables, mart for mart:
+row counts, the sum of every numeric column and the rows themselves (hashed), exact for counts
+and money, to 1e-9 for rates.
 
 Datasets: the hand-made tiny fixture, and a small demo (generated) with every export.
 One pipeline run per engine and dataset, shared by the assertions.
@@ -26,8 +26,6 @@ from orchestration.demo.generate import generate
 from orchestration.pipeline import run_pipeline, settings_for
 from tests.conftest import TINY, TINY_AS_OF, copy_fixture
 from tests.engines_support import postgres_server
-
-pytestmark = pytest.mark.slow
 
 DEMO_SCALE = 0.01
 DEMO_END = date(2026, 10, 31)
@@ -107,7 +105,7 @@ def _duckdb_tables(path: Path, schema: str) -> dict[str, pa.Table]:
         }
 
 
-def _compare(reference: pa.Table, other: pa.Table, where: str) -> list[str]:
+def compare(reference: pa.Table, other: pa.Table, where: str) -> list[str]:
     """What differs between two tables (empty: the same)."""
     problems = []
     if reference.num_rows != other.num_rows:
@@ -148,7 +146,7 @@ def _compare(reference: pa.Table, other: pa.Table, where: str) -> list[str]:
     return problems
 
 
-def _assert_parity(reference_db: Path, read_engine_schema) -> int:
+def assert_parity(reference_db: Path, read_engine_schema) -> int:
     compared, problems = 0, []
     for schema, duck_schema in DUCKDB_SCHEMAS.items():
         expected = _duckdb_tables(reference_db, duck_schema)
@@ -156,73 +154,12 @@ def _assert_parity(reference_db: Path, read_engine_schema) -> int:
         missing = sorted(set(expected) - set(actual))
         assert not missing, f"not published in {schema}: {missing}"
         for table, reference in expected.items():
-            problems += _compare(reference, actual[table], f"{schema}.{table}")
+            problems += compare(reference, actual[table], f"{schema}.{table}")
             compared += 1
     assert not problems, "\n".join(problems)
     return compared
 
 
-def _engine_run(engine: str, landing: Path, as_of: str, base: Path, dbt_vars=None):
+def engine_run(engine: str, landing: Path, as_of: str, base: Path, dbt_vars=None):
     settings = settings_for(base, landing, as_of, dbt_vars, engine=engine)
     return settings, run_pipeline(settings, force=True)
-
-
-@pytest.mark.usefixtures("postgres_env")
-def test_postgres_publishes_the_same_marts(datasets, duckdb_runs, tmp_path_factory):
-    base = tmp_path_factory.mktemp("postgres")
-    for name, (landing, as_of) in datasets.items():
-        os.environ["SALES_KPI_PG_DATABASE"] = f"parity_{name}"
-        try:
-            settings, outcome = _engine_run("postgres", landing, as_of, base / name)
-            assert outcome.success, outcome
-            engine = settings.warehouse_engine()
-
-            def read(schema: str, engine=engine) -> dict[str, pa.Table]:
-                return {
-                    t: engine.read_published(schema, t) for t in engine.published_tables(schema)
-                }
-
-            assert _assert_parity(duckdb_runs[name], read) >= 30  # every published table, compared
-        finally:
-            os.environ.pop("SALES_KPI_PG_DATABASE", None)
-
-
-@pytest.mark.usefixtures("postgres_env")
-def test_postgres_gate_blocks_publication(datasets, tmp_path_factory):
-    landing, as_of = datasets["tiny"]
-    base = tmp_path_factory.mktemp("postgres_gate")
-    os.environ["SALES_KPI_PG_DATABASE"] = "gate"
-    try:
-        settings, good = _engine_run("postgres", landing, as_of, base)
-        assert good.success, good
-        # A gross margin of 150 % puts kpi_cac.gross_margin out of [0, 1]: the GX suite fails.
-        _, bad = _engine_run("postgres", landing, as_of, base, {"gross_margin": 1.5})
-        assert not bad.published
-        assert "marts/kpi_cac:gx_kpi_cac" in bad.failed_checks
-        engine = settings.warehouse_engine()
-        run_ids = engine.read_published("marts", "_publication").column("run_id").to_pylist()
-        assert run_ids == [good.run_id]
-        margins = engine.read_published("marts", "kpi_cac").column("gross_margin").to_pylist()
-        assert all(m is None or float(m) == 0.8 for m in margins)
-    finally:
-        os.environ.pop("SALES_KPI_PG_DATABASE", None)
-
-
-def test_spark_publishes_the_same_marts_and_gates(datasets, duckdb_runs, tmp_path_factory):
-    for name, (landing, as_of) in datasets.items():
-        base = tmp_path_factory.mktemp(f"spark_{name}")
-        settings, outcome = _engine_run("spark", landing, as_of, base)
-        assert outcome.success, outcome
-        engine = settings.warehouse_engine()
-        assert (
-            _assert_parity(duckdb_runs[name], engine.read_all_published) >= 30
-        )  # every published table, compared
-        if name != "tiny":
-            continue
-        _, bad = _engine_run("spark", landing, as_of, base, {"gross_margin": 1.5})
-        assert not bad.published
-        assert "marts/kpi_cac:gx_kpi_cac" in bad.failed_checks
-        published = engine.read_all_published("marts")
-        assert published["_publication"].column("run_id").to_pylist() == [outcome.run_id]
-        margins = published["kpi_cac"].column("gross_margin").to_pylist()
-        assert all(m is None or float(m) == 0.8 for m in margins)
