@@ -203,6 +203,25 @@ def test_measure_counts_the_cpu_and_memory_of_grandchildren() -> None:
     assert result.peak_rss >= 64 * 2**20
 
 
+ORPHAN = """
+import os, subprocess, sys, time
+# a grandchild burns the CPU and is never reaped (as pyspark's JVM): RUSAGE_CHILDREN never
+# sees its CPU
+code = "import time\\nt = time.process_time()\\nwhile time.process_time() - t < 0.8: pass"
+child = subprocess.Popen([sys.executable, "-c", code])
+os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # ended, but not reaped
+time.sleep(0.5)  # a sample or more of the ended process
+os._exit(0)
+"""
+
+
+def test_measure_counts_a_grandchild_nobody_waits_for() -> None:
+    result = benchmark.measure("orphan", [sys.executable, "-c", ORPHAN])
+    assert result.returncode == 0
+    # RUSAGE_CHILDREN alone would say ~0.05 s (the child's own start-up)
+    assert result.cpu_s >= 0.6
+
+
 def test_measure_separates_the_cpu_of_dbt_commands(tmp_path: Path) -> None:
     """The CPU of a process run as `dbt` is counted apart from its parent's own."""
     fake_dbt = tmp_path / "dbt"

@@ -79,6 +79,7 @@ class _Proc:
     parent: int
     rss: int  # bytes
     cpu_s: float  # user + system of the process and the children it waited for
+    own_cpu_s: float = 0.0  # user + system of the process alone
 
 
 # --- process tree -------------------------------------------------------------------------
@@ -99,7 +100,8 @@ def _proc_table() -> dict[int, _Proc]:
         fields = stat[stat.rindex(b")") + 2 :].split()
         # after the command (proc(5) numbering - 3): ppid 4, utime 14 .. cstime 17, rss 24
         cpu = sum(int(fields[i]) for i in range(11, 15)) / CLOCK_TICKS
-        table[int(entry.name)] = _Proc(int(fields[1]), int(fields[21]) * page, cpu)
+        own = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        table[int(entry.name)] = _Proc(int(fields[1]), int(fields[21]) * page, cpu, own)
     return table
 
 
@@ -142,12 +144,16 @@ class _TreeSampler:
         self.peak = 0
         self._dbt: dict[int, bool] = {}
         self._dbt_cpu: dict[int, float] = {}  # top-most dbt processes: their last CPU reading
+        # Every process's own CPU, last reading: counts those nobody waits for (a JVM that
+        # pyspark starts and kills), which RUSAGE_CHILDREN never sees.
+        self._own_cpu: dict[int, float] = {}
 
     def sample(self) -> None:
         table = _proc_table()
         pids = _tree(self.root, table)
         self.peak = max(self.peak, sum(table[pid].rss for pid in pids))
         for pid in pids:
+            self._own_cpu[pid] = table[pid].own_cpu_s
             if pid not in self._dbt:
                 self._dbt[pid] = is_dbt_command(pid)
             # a dbt command's own children are in its CPU once it waits for them
@@ -157,6 +163,11 @@ class _TreeSampler:
     @property
     def dbt_cpu_s(self) -> float:
         return sum(self._dbt_cpu.values())
+
+    @property
+    def sampled_cpu_s(self) -> float:
+        """The tree's CPU from the samples (up to one interval short per process)."""
+        return sum(self._own_cpu.values())
 
 
 def _children_cpu() -> float:
@@ -203,9 +214,10 @@ def measure(
         if log is not None:
             out.close()
     wall = time.perf_counter() - started
-    return Measurement(
-        step, wall, _children_cpu() - cpu_before, sampler.peak, returncode, log, sampler.dbt_cpu_s
-    )
+    # RUSAGE_CHILDREN is exact for the processes that were waited for; the samples also see
+    # those that were not (Spark's JVMs): the larger of the two.
+    cpu = max(_children_cpu() - cpu_before, sampler.sampled_cpu_s)
+    return Measurement(step, wall, cpu, sampler.peak, returncode, log, sampler.dbt_cpu_s)
 
 
 def python_step(step: str, code: str, *args: str, log: Path | None = None) -> Measurement:
