@@ -132,17 +132,39 @@ def compare(reference: pa.Table, other: pa.Table, where: str) -> list[str]:
         for name in names
     ]
 
-    def hashes(columns: dict) -> list[str]:
-        rows = zip(*(columns[name] for name in names), strict=True)
-        return sorted(
-            hashlib.sha256(
-                repr(tuple(_normal(v, a) for v, a in zip(row, approximate, strict=True))).encode()
-            ).hexdigest()
-            for row in rows
+    def rows(columns: dict) -> list[tuple[str, tuple]]:
+        """Each row as (hash of its exact values, its floating-point values), sorted."""
+        keyed = []
+        for row in zip(*(columns[name] for name in names), strict=True):
+            exact = tuple(_normal(v) for v, a in zip(row, approximate, strict=True) if not a)
+            floats = tuple(
+                None if v is None else float(v) for v, a in zip(row, approximate, strict=True) if a
+            )
+            keyed.append((hashlib.sha256(repr(exact).encode()).hexdigest(), floats))
+        return sorted(keyed, key=lambda r: (r[0], [_normal(x, True) for x in r[1]]))
+
+    def same_floats(a: tuple, b: tuple) -> bool:
+        return all(
+            (x is None and y is None)
+            or (x is not None and y is not None and math.isnan(x) and math.isnan(y))
+            or (
+                x is not None
+                and y is not None
+                and math.isclose(x, y, rel_tol=RATE_TOLERANCE, abs_tol=RATE_TOLERANCE)
+            )
+            for x, y in zip(a, b, strict=True)
         )
 
-    if hashes(left) != hashes(right):
-        problems.append(f"{where}: the same counts and sums but other rows")
+    differing = [
+        (a, b)
+        for a, b in zip(rows(left), rows(right), strict=True)
+        if a[0] != b[0] or not same_floats(a[1], b[1])
+    ]
+    if differing:
+        problems.append(
+            f"{where}: the same counts and sums but {len(differing)} other rows, e.g. "
+            f"{differing[0][1][1]} here for {differing[0][0][1]} on DuckDB"
+        )
     return problems
 
 
