@@ -113,8 +113,9 @@ def _run_locked(settings: Settings, lock, force: bool = False) -> int:
     _say(
         f"Running the pipeline on {settings.landing_dir} (working db {settings.working_db}):\n"
         "  load raw tables -> raw checks -> dbt build (models + tests) -> mart checks -> "
-        "publish. At demo scale this takes 1 to 5 minutes, depending on the machine; the "
-        "lines below say where it is (SALES_KPI_LOG_LEVEL=INFO prints every step's log)."
+        "publish. At demo scale this takes 1 to 5 minutes, depending on the machine (about "
+        "10 on a local Spark session); the lines below say where it is "
+        "(SALES_KPI_LOG_LEVEL=INFO prints every step's log)."
     )
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance, _progress_printed() as printer:
