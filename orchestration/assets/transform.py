@@ -339,9 +339,9 @@ def partial_parse_state(variables: Mapping[str, Any], engine: str = "duckdb") ->
     """Where the partial-parse state of builds with these vars is.
 
     dbt reparses everything when the vars differ from the state's, so one state is kept per
-    vars (and engine: another dbt target). The working database is not part of the key: the profile's rendered values, which
-    dbt also compares, are the same for every working database (dbt_project/profiles.yml),
-    and the thread count is not among them.
+    vars (and per engine other than DuckDB: another dbt target). The working database is not
+    part of the key: the profile's rendered values, which dbt also compares, are the same for
+    every working database (dbt_project/profiles.yml), and the thread count is not among them.
     """
     key = {"vars": variables} if engine == "duckdb" else {"vars": variables, "engine": engine}
     key = json.dumps(key, sort_keys=True, default=str)
