@@ -74,3 +74,14 @@ def query_one(con, sql: str, *params) -> dict:
     rows = query_rows(con, sql, *params)
     assert len(rows) == 1, rows
     return rows[0]
+
+
+# The longest test files, started first: pytest-xdist (--dist loadfile) hands files to the
+# workers in collection order, so one worker runs the Spark parity file (about 15 minutes)
+# while the other works through the rest, instead of it starting last.
+LONGEST_FILES = ("test_engine_parity_spark.py", "test_engine_parity_postgres.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order kept
