@@ -81,6 +81,19 @@ def test_engine_name_is_checked(monkeypatch):
     assert get_engine("duckdb", ".").builds_in_working_db
 
 
+def test_duckdb_engine_reads_the_published_file(tiny_run):
+    settings, outcome = tiny_run
+    assert outcome.success, outcome
+    engine = settings.warehouse_engine()
+    assert "kpi_cac" in engine.published_tables("marts")
+    assert "fct_leads" in engine.published_tables("core")
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        expected = con.execute("select count(*) from main.kpi_cac").fetchone()[0]
+        run_id = con.execute("select run_id from main._publication").fetchone()[0]
+    assert engine.read_published("marts", "kpi_cac").num_rows == expected
+    assert engine.read_published("marts", "_publication").column("run_id").to_pylist() == [run_id]
+
+
 def test_type_mappings():
     assert postgres_type("VARCHAR") == "text"
     assert postgres_type("DOUBLE") == "double precision"

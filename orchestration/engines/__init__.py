@@ -17,6 +17,7 @@ file is written on every engine too (the CLI's summary and the dashboard read it
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from orchestration.engines.base import Engine
 
@@ -35,8 +36,11 @@ def engine_name() -> str:
     return name
 
 
-def get_engine(name: str, home: os.PathLike | str) -> Engine:
-    """The engine called `name`; `home` is the project's base folder (local servers' data)."""
+def get_engine(
+    name: str, home: os.PathLike | str, published_db: os.PathLike | str | None = None
+) -> Engine:
+    """The engine called `name`; `home` is the project's base folder (local servers' data);
+    `published_db` the DuckDB engine's published file."""
     if name == "postgres":
         from orchestration.engines.postgres import PostgresEngine
 
@@ -47,7 +51,7 @@ def get_engine(name: str, home: os.PathLike | str) -> Engine:
         return SparkEngine.from_env(home)
     from orchestration.engines.duckdb import DuckDBEngine
 
-    return DuckDBEngine()
+    return DuckDBEngine(Path(published_db) if published_db else None)
 
 
 __all__ = ["ENGINES", "ENGINE_ENV", "Engine", "engine_name", "get_engine"]

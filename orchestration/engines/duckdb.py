@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from orchestration.engines.base import (
@@ -16,10 +17,13 @@ from orchestration.engines.base import (
     Publication,
     TransferResult,
 )
+from orchestration.lib.publish import PUBLISHED_SCHEMA_NAMES
 
 
 @dataclass
 class DuckDBEngine(Engine):
+    # The published file (SALES_KPI_PUBLISHED_DB); needed only to read the publication.
+    published_db: Path | None = None
     name: str = "duckdb"
 
     @property
@@ -45,8 +49,27 @@ class DuckDBEngine(Engine):
     ) -> dict[str, int]:
         return {}
 
+    def _published(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory connection with the published file attached (always the newest)."""
+        if self.published_db is None or not Path(self.published_db).exists():
+            raise FileNotFoundError(f"No published file: {self.published_db}")
+        con = duckdb.connect()
+        path = str(self.published_db).replace("'", "''")
+        con.execute(f"attach '{path}' as published (read_only)")
+        return con
+
     def published_tables(self, schema: str) -> list[str]:
-        raise NotImplementedError("DuckDB's publication is the published file: read it")
+        with self._published() as con:
+            return [
+                name
+                for (name,) in con.execute(
+                    "select table_name from duckdb_tables() where database_name = 'published' "
+                    "and schema_name = ? order by 1",
+                    [PUBLISHED_SCHEMA_NAMES.get(schema, schema)],
+                ).fetchall()
+            ]
 
     def read_published(self, schema: str, table: str) -> pa.Table:
-        raise NotImplementedError("DuckDB's publication is the published file: read it")
+        published = PUBLISHED_SCHEMA_NAMES.get(schema, schema)
+        with self._published() as con:
+            return con.sql(f'select * from published.{published}."{table}"').to_arrow_table()

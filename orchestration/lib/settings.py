@@ -168,7 +168,7 @@ class Settings:
 
     def warehouse_engine(self) -> Engine:
         """The engine dbt builds on (SALES_KPI_ENGINE)."""
-        return get_engine(self.engine, self.home)
+        return get_engine(self.engine, self.home, self.published_db)
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt reads from the environment: the working database and its memory limit
