@@ -5,6 +5,7 @@ publication leaves the previous marts readable."""
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from datetime import date, datetime
@@ -16,7 +17,14 @@ from orchestration.engines import engine_name, get_engine
 from orchestration.engines.base import Publication
 from orchestration.engines.postgres import PostgresEngine, duckdb_type, postgres_type
 from orchestration.engines.transfer import source_tables
-from tests.engines_support import postgres_engine, postgres_server, spark_create_work_table
+from orchestration.lib import quality
+from tests.engines_support import (
+    free_port,
+    postgres_engine,
+    postgres_server,
+    spark_create_work_table,
+)
+from tests.test_quality_kinds import CASES, COMPARED, _exp, _suite, make_database
 
 # Values a CSV or Parquet copy could get wrong: empty text vs null, quotes, commas, newlines,
 # Japanese text, a backslash, exact decimals, a timestamp with a time zone, a list.
@@ -124,6 +132,60 @@ def postgres():
         yield port
 
 
+def _gate_results(root, database, schemas, runners=None, extra=()):
+    """The raw GX results (COMPARED fields, unexpected values sorted) and the report of one
+    suite holding every CASES expectation (and `extra`) on marts.t."""
+    entries = [_exp(kind, **kwargs) for kind, kwargs in CASES] + list(extra)
+    report = quality.validate(database, _suite(root / "e", entries), schemas, root / "r", runners)
+    raw = json.loads((root / "r" / "validations" / "marts__t.json").read_text("utf-8"))
+    results = []
+    for result in raw["results"]:
+        got = {"success": result["success"]} | {k: result["result"].get(k) for k in COMPARED}
+        if got["partial_unexpected_list"] is not None:  # engines have no row order of theirs
+            got["partial_unexpected_list"] = sorted(got["partial_unexpected_list"], key=json.dumps)
+        results.append(got)
+    return results, report
+
+
+def assert_gate_in_engine_is_gx_on_pandas(engine, tmp_path, monkeypatch, message_prefix):
+    """Every kind of expectation the suites use, evaluated in the engine (its own SQL
+    dialect, one scan per suite), gives what GX gives on pandas over the same rows; an
+    expectation the engine cannot evaluate fails alone with the engine's message."""
+    database = make_database(tmp_path / "working.duckdb")
+    assert engine.load_raw(database, [("marts", "t")]).rows == {"marts.t": 3}
+    monkeypatch.setattr(quality, "SQL_ROUTE", False)
+    oracle, _ = _gate_results(tmp_path / "pandas", database, {"marts": "marts"})
+    monkeypatch.setattr(quality, "SQL_ROUTE", True)
+    runners = {"marts": engine.quality_runner()}
+    gone = _exp("expect_column_values_to_not_be_null", column="gone")
+    got, report = _gate_results(
+        tmp_path / "engine", database, {"marts": "marts"}, runners, extra=[gone]
+    )
+    assert got[:-1] == oracle
+    assert not got[-1]["success"]
+    failures = "\n".join(report.suites[0].failures)
+    assert f"{message_prefix}" in failures and "gone" in failures, failures
+    assert "id=O3" in failures  # offending rows are named from the engine too
+    raw = json.loads((tmp_path / "engine" / "r" / "validations" / "marts__t.json").read_text())
+    where = {r["meta"].get("evaluated_in") for r in raw["results"]}
+    assert where == {engine.name, None}, where  # None: table-level kinds, on GX's pandas
+
+
+def test_postgres_quality_gate_runs_in_the_engine(postgres, tmp_path, monkeypatch):
+    engine = postgres_engine(postgres, "gate")
+    assert_gate_in_engine_is_gx_on_pandas(engine, tmp_path, monkeypatch, "PostgreSQL:")
+    down = PostgresEngine("127.0.0.1", free_port(), "postgres", "", "gate")
+    report = quality.validate(
+        tmp_path / "working.duckdb",
+        _suite(tmp_path / "down", [_exp("expect_column_values_to_not_be_null", column="id")]),
+        {"marts": "marts"},
+        tmp_path / "down" / "r",
+        {"marts": down.quality_runner()},
+    )
+    assert not report.success  # an engine that cannot be reached fails the check
+    assert "Cannot connect to PostgreSQL" in report.summary_text()
+
+
 def test_postgres_round_trip_keeps_every_value(postgres, tmp_path):
     engine = postgres_engine(postgres, "round_trip")
     working = _working_db(tmp_path / "working.duckdb")
@@ -228,6 +290,19 @@ def test_postgres_failed_publication_leaves_the_previous_marts(postgres, monkeyp
             "select count(*) from information_schema.schemata where schema_name like '%%next'"
         )
         assert cursor.fetchone()[0] == 0
+
+
+def test_spark_quality_gate_runs_in_the_engine(tmp_path, monkeypatch):
+    from orchestration.engines.spark import _WORKERS, stop_workers
+
+    engine = get_engine("spark", tmp_path)
+    engine.prepare()
+    try:
+        assert_gate_in_engine_is_gx_on_pandas(engine, tmp_path, monkeypatch, "Spark:")
+        assert len(_WORKERS) == 1  # one session served every query of the run
+    finally:
+        stop_workers()
+    assert not _WORKERS
 
 
 def test_spark_round_trip_and_publication(tmp_path):

@@ -98,9 +98,8 @@ def queries(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    path = tmp_path / "working.duckdb"
+def make_database(path: Path) -> Path:
+    """A DuckDB file with table marts.t holding ROWS (and their lineage columns)."""
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
         con.execute(
@@ -114,6 +113,11 @@ def database(tmp_path: Path) -> Path:
                 [*row, "landing/t.csv", i + 2],
             )
     return path
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return make_database(tmp_path / "working.duckdb")
 
 
 def _suite(root: Path, expectations: list[dict], **extra: Any) -> list:
@@ -334,3 +338,44 @@ def test_decimals_and_dates_show_the_same_values_on_both_routes(
         got = _raw_result(database, tmp_path / f"sql{i}", entry, True, monkeypatch)
         assert oracle["unexpected_count"] >= 3, oracle
         assert got == oracle
+
+
+def test_one_scan_per_suite_gives_what_one_query_per_expectation_gives(
+    database: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every case in one suite: their counts come from one aggregate query; an expectation on
+    # a column the table lacks fails alone (the shared query fails, each is then counted alone).
+    entries = [_exp(kind, **kwargs) for kind, kwargs in CASES]
+    scans: list[str] = []
+    fetchall = quality_sql.DuckDBRunner.fetchall
+
+    def spy(self, sql, named=None):
+        scans.append(sql)
+        return fetchall(self, sql, named)
+
+    monkeypatch.setattr(quality_sql.DuckDBRunner, "fetchall", spy)
+    validate(database, _suite(tmp_path / "e", entries), {"marts": "marts"}, tmp_path / "r")
+    raw = json.loads((tmp_path / "r" / "validations" / "marts__t.json").read_text("utf-8"))
+    joined = sum("unique" in kind for kind, _ in CASES if kind in quality_sql.SQL_KINDS)
+    counting = [q for q in scans if "count(case when" in q]
+    assert len(counting) == 1 + joined, counting  # one scan, plus one per uniqueness check
+    for entry, result in zip(entries, raw["results"], strict=True):
+        alone = _raw_result(database, tmp_path / "alone", entry, True, monkeypatch)
+        got = {"success": result["success"]} | {k: result["result"].get(k) for k in COMPARED}
+        assert got == {k: v for k, v in alone.items() if k != "report"}, entry
+
+    gone = _exp("expect_column_values_to_not_be_null", column="gone")
+    report = validate(
+        database, _suite(tmp_path / "g", [*entries, gone]), {"marts": "marts"}, tmp_path / "rg"
+    )
+    raw = json.loads((tmp_path / "rg" / "validations" / "marts__t.json").read_text("utf-8"))
+    *results, missing = raw["results"]
+    assert not missing["success"]
+    assert "gone" in missing["exception_info"]["exception_message"]
+    assert any("gone" in line for line in report.suites[0].failures), report.summary_text()
+    assert [r["success"] for r in results] == [r["success"] for r in raw_results(tmp_path)]
+
+
+def raw_results(root: Path) -> list[dict]:
+    path = root / "r" / "validations" / "marts__t.json"
+    return json.loads(path.read_text("utf-8"))["results"]

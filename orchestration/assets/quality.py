@@ -14,6 +14,7 @@ context, and the Data Docs rendered once, when the run ends (also when a check f
 
 import collections
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ import dagster as dg
 from dagster import AssetCheckExecutionContext
 from pydantic import PrivateAttr
 
+from orchestration.engines.base import PUBLISHED_SCHEMAS, WORK_PREFIX, Engine
 from orchestration.lib.inputs import REQUIRED_ANY, missing_required_inputs
 from orchestration.lib.progress import report as progress
 from orchestration.lib.run_lock import mark_phase
@@ -30,10 +32,25 @@ from orchestration.resources import WarehouseResource
 
 if TYPE_CHECKING:
     from orchestration.lib.quality import GateSession
+    from orchestration.lib.sql_runner import SqlRunner
 
 # Each suite layer is a schema of the working database and the first part of the asset key.
 LAYER_SCHEMAS = {"raw": "raw", "core": "core", "marts": "marts"}
 SUITES = load_suites(EXPECTATIONS_DIR)
+
+
+def check_locations(
+    engine: Engine,
+) -> tuple[dict[str, str], dict[str, Callable[[], "SqlRunner"]] | None]:
+    """Where each layer's suites run: its schema, and the runners of the layers checked in the
+    engine. The raw layer is always in the working database (the pipeline loads it there);
+    on an engine other than DuckDB, the core and marts suites run in the engine itself, on the
+    `work_*` tables dbt built, before anything is published."""
+    factory = engine.quality_runner()
+    if factory is None:
+        return dict(LAYER_SCHEMAS), None
+    schemas = dict(LAYER_SCHEMAS) | {layer: WORK_PREFIX + layer for layer in PUBLISHED_SCHEMAS}
+    return schemas, dict.fromkeys(PUBLISHED_SCHEMAS, factory)
 
 
 def check_phase(layer: str) -> str:
@@ -103,7 +120,8 @@ def _build_check(suite: SuiteSpec) -> dg.AssetChecksDefinition:
         mark_phase("checks")
         settings = warehouse.settings()
         session = quality_gate.session(settings.quality_dir)
-        report = session.validate(settings.working_db, [suite], LAYER_SCHEMAS)
+        schemas, runners = check_locations(settings.warehouse_engine())
+        report = session.validate(settings.working_db, [suite], schemas, runners)
         result = report.suites[0]
         phase = check_phase(suite.layer)
         progress(

@@ -152,7 +152,7 @@ def sales_kpi_dbt_assets(
             copied = engine.mirror_built(settings.working_db, lambda line: report("dbt", line))
             context.log.info(
                 f"Copied {len(copied.rows)} tables ({copied.total:,} rows) built on "
-                f"{engine.describe()} into {settings.working_db} for the quality gate"
+                f"{engine.describe()} into {settings.working_db} for the published DuckDB file"
             )
         _record_build(settings, variables, plan, code)
         _record_crm_rejects(context, settings)

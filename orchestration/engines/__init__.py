@@ -8,10 +8,12 @@ On every engine the night is the same: the landing files are read, typed and qua
 the working DuckDB database (the pipeline's own ledger: load log, quarantine, incremental
 state); `Engine.load_raw` copies the typed raw tables into the engine with its own bulk reader;
 dbt builds and tests the models there, into schemas named `work_<schema>`;
-`Engine.mirror_built` copies the built tables back into the working database, where the
-quality gate validates them; and only when every check passed, `Engine.publish` swaps them in
-atomically where the engine's BI users read them (`marts` and `core`). The published DuckDB
-file is written on every engine too (the CLI's summary and the dashboard read it).
+`Engine.mirror_built` copies the built tables back into the working database (for the DuckDB
+file published beside the engine's marts); the quality gate checks `work_core`/`work_marts` in
+the engine, through `Engine.quality_runner` (the raw suites check the working database); and
+only when every check passed, `Engine.publish` swaps them in atomically where the engine's BI
+users read them (`marts` and `core`). The published DuckDB file is written on every engine too
+(the CLI's summary and the dashboard read it).
 """
 
 from __future__ import annotations

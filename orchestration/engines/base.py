@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from orchestration.lib.sql_runner import SqlRunner
+
 # dbt builds into `work_<schema>` on an engine that BI users read (dbt_project/macros/schema/
 # generate_schema_name.sql reads SALES_KPI_SCHEMA_PREFIX): a failed or gated night never
 # shows there; `publish` swaps the gated tables into the schemas BI reads.
@@ -80,6 +82,12 @@ class Engine(abc.ABC):
         """Where the engine is, for messages (no password)."""
         return self.name
 
+    def quality_runner(self) -> Callable[[], SqlRunner] | None:
+        """A factory of the runners through which the quality gate checks the built tables in
+        the engine itself (schemas `work_core`, `work_marts`); None when they are checked in
+        the working database (DuckDB, where dbt builds them)."""
+        return None
+
     def prepare(self, progress: Progress | None = None) -> None:  # noqa: B027
         """Start or check what the engine needs (a local server); raise with what to do."""
 
@@ -92,7 +100,7 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def mirror_built(self, working_db: Path, progress: Progress | None = None) -> TransferResult:
         """Copy every table dbt built (schemas `work_*`) into the working database, under the
-        schema's name without the prefix, for the quality gate and the DuckDB publication."""
+        schema's name without the prefix, for the DuckDB file published beside the engine's."""
 
     @abc.abstractmethod
     def publish(

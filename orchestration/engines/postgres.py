@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -30,6 +31,13 @@ from orchestration.engines.base import (
     TransferResult,
 )
 from orchestration.engines.transfer import literal, quote
+from orchestration.lib.sql_runner import (
+    PARAMETER,
+    QueryError,
+    SqlRunner,
+    rows_to_arrow,
+    used_parameters,
+)
 
 DEFAULT_PORT = 55432
 DEFAULT_DATABASE = "sales_kpi"
@@ -105,6 +113,47 @@ def duckdb_type(data_type: str, precision: int | None, scale: int | None) -> str
     return _BACK_TYPES.get(data_type, "VARCHAR")
 
 
+class PostgresRunner(SqlRunner):
+    """The quality gate's queries on PostgreSQL: one read-only autocommit connection (a failed
+    query does not abort the next), parameters bound by psycopg2."""
+
+    dialect = "postgres"
+
+    def __init__(self, connection, where: str) -> None:
+        self.connection = connection
+        self.where = where
+        connection.set_session(readonly=True, autocommit=True)
+
+    def describe(self) -> str:
+        return self.where
+
+    def _execute(self, sql: str, named: Mapping[str, Any] | None = None) -> tuple[list, list]:
+        import psycopg2
+
+        parameters = used_parameters(sql, named)
+        if parameters:  # psycopg2 reads % as its own only when given parameters
+            sql = PARAMETER.sub(lambda match: f"%({match[1]})s", sql.replace("%", "%%"))
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(sql, parameters or None)
+                names = [column.name for column in cursor.description or []]
+                return names, cursor.fetchall() if cursor.description else []
+        except psycopg2.Error as exc:
+            raise QueryError(f"PostgreSQL: {str(exc).strip()}") from exc
+
+    def fetchall(self, sql: str, named: Mapping[str, Any] | None = None) -> list[tuple]:
+        return [tuple(row) for row in self._execute(sql, named)[1]]
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        return rows_to_arrow(*self._execute(sql))
+
+    def columns(self, table: str) -> list[str]:
+        return self._execute(f"select * from {table} limit 0")[0]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 @dataclass
 class PostgresEngine(Engine):
     host: str
@@ -165,6 +214,20 @@ class PostgresEngine(Engine):
             connect_timeout=10,
             application_name="sales-kpi",
         )
+
+    def quality_runner(self) -> Callable[[], SqlRunner]:
+        def connect() -> SqlRunner:
+            import psycopg2
+
+            try:
+                return PostgresRunner(self._connect(), self.describe())
+            except psycopg2.Error as exc:
+                raise QueryError(
+                    f"Cannot connect to PostgreSQL {self.describe()} for the quality checks: "
+                    f"{str(exc).strip()}"
+                ) from exc
+
+        return connect
 
     def _ensure_database(self) -> None:
         import psycopg2
@@ -287,7 +350,7 @@ class PostgresEngine(Engine):
                 path.unlink()
                 result.rows[f"{target_schema}.{table}"] = rows
             if progress:
-                progress(f"copied {len(tables)} built tables from PostgreSQL for the quality gate")
+                progress(f"copied {len(tables)} built tables from PostgreSQL for the DuckDB file")
         return result
 
     def publish(

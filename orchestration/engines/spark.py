@@ -4,7 +4,8 @@ Tables are Parquet files under SALES_KPI_SPARK_DIR/warehouse (default warehouse/
 an embedded Derby metastore beside them, the same configuration as dbt's `spark` target
 (dbt_project/profiles.yml; `spark_conf` must stay equal to it). Derby lets one process open
 the metastore at a time: dbt's session and ours never overlap, since each of our steps runs
-in a child process of its own that ends before the next dbt command starts.
+in a child process of its own that ends before the next dbt command starts. The quality
+checks share one child (`_Worker`), stopped before any other Spark step (`stop_workers`).
 
 Raw tables load with Spark's Parquet reader; the marts publish as one set of tables per
 run (database `published_runs`) behind stable views in the databases `marts` and `core`,
@@ -13,10 +14,12 @@ repointed after the copy: a BI query reads either the previous run's tables or t
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import multiprocessing
 import os
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +39,7 @@ from orchestration.engines.base import (
     TransferResult,
 )
 from orchestration.engines.transfer import literal, quote
+from orchestration.lib.sql_runner import PARAMETER, QueryError, SqlRunner, used_parameters
 
 RUNS_DATABASE = "published_runs"
 # Published runs kept (the current one and the one before, which a long query may still read).
@@ -68,18 +72,130 @@ def _session(spark_dir: str):
     return spark
 
 
-def _child(function: Callable, spark_dir: str, args: tuple) -> Any:
-    """Runs in the child process: one session for `function`, stopped afterwards. What Spark
-    and its JVM print goes to SALES_KPI_SPARK_DIR/spark.log, not to the pipeline's output."""
+def _output_to_log(spark_dir: str) -> None:
+    """In a child process: what Spark and its JVM print goes to SALES_KPI_SPARK_DIR/spark.log,
+    not to the pipeline's output."""
     log = os.open(Path(spark_dir) / "spark.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
+
+
+def _child(function: Callable, spark_dir: str, args: tuple) -> Any:
+    """Runs in the child process: one session for `function`, stopped afterwards."""
+    _output_to_log(spark_dir)
     spark = _session(spark_dir)
     try:
         return function(spark, *args)
     finally:
         spark.stop()
+
+
+def _serve(connection: Any, spark_dir: str) -> None:
+    """Runs in the quality gate's worker process: one session answering `(function, args)`
+    requests with `("ok", function(spark, *args))` or `("error", message)` until told to stop
+    (None) or its parent goes away."""
+    _output_to_log(spark_dir)
+    spark = _session(spark_dir)
+    try:
+        while True:
+            try:
+                request = connection.recv()
+            except (EOFError, OSError):
+                break
+            if request is None:
+                break
+            function, args = request
+            try:
+                reply: tuple[str, Any] = ("ok", function(spark, *args))
+            except Exception as exc:  # the message goes back to the check that asked
+                reply = ("error", f"Spark: {type(exc).__name__}: {str(exc).strip()[:2000]}")
+            connection.send(reply)
+    finally:
+        spark.stop()
+
+
+class _Worker:
+    """A child process keeping one Spark session for the quality gate's many small queries
+    (a session per query would start a JVM each time). Derby lets one process open the
+    metastore: every other Spark step stops the workers first (`stop_workers`)."""
+
+    def __init__(self, spark_dir: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.spark_dir = spark_dir
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child, str(spark_dir)), name="sales-kpi-spark-checks", daemon=True
+        )
+        self.process.start()
+        child.close()
+
+    def call(self, function: Callable, *args: Any) -> Any:
+        try:
+            self.connection.send((function, args))
+            status, value = self.connection.recv()
+        except (EOFError, OSError, BrokenPipeError) as exc:
+            raise QueryError(
+                f"Spark: the quality checks' session ended (see {self.spark_dir / 'spark.log'})"
+            ) from exc
+        if status == "error":
+            raise QueryError(value)
+        return value
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, BrokenPipeError):
+            self.connection.send(None)
+        self.process.join(timeout=120)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=30)
+        self.connection.close()
+
+
+_WORKERS: dict[Path, _Worker] = {}
+
+
+def stop_workers() -> None:
+    """Stop every quality-check session of this process (before another Spark step)."""
+    while _WORKERS:
+        _WORKERS.popitem()[1].stop()
+
+
+atexit.register(stop_workers)
+
+
+def _query(spark, sql: str, named: dict[str, Any]) -> list[tuple]:
+    sql = PARAMETER.sub(lambda match: f":{match[1]}", sql)
+    return [tuple(row) for row in spark.sql(sql, args=named or None).collect()]
+
+
+def _query_arrow(spark, sql: str) -> pa.Table:
+    return spark.sql(sql).toArrow()
+
+
+def _columns(spark, table: str) -> list[str]:
+    return list(spark.sql(f"select * from {table} limit 0").columns)
+
+
+class SparkRunner(SqlRunner):
+    """The quality gate's queries on the engine's Spark session (the worker's)."""
+
+    dialect = "spark"
+
+    def __init__(self, worker: _Worker) -> None:
+        self.worker = worker
+
+    def describe(self) -> str:
+        return f"spark ({self.worker.spark_dir})"
+
+    def fetchall(self, sql: str, named: Mapping[str, Any] | None = None) -> list[tuple]:
+        return self.worker.call(_query, sql, used_parameters(sql, named))
+
+    def fetch_arrow(self, sql: str) -> pa.Table:
+        return self.worker.call(_query_arrow, sql)
+
+    def columns(self, table: str) -> list[str]:
+        return self.worker.call(_columns, table)
 
 
 def _duckdb_type(data_type: Any) -> str:
@@ -234,6 +350,7 @@ class SparkEngine(Engine):
         return {**super().dbt_env(), "SALES_KPI_SPARK_DIR": str(self.spark_dir)}
 
     def prepare(self, progress: Progress | None = None) -> None:
+        stop_workers()  # dbt's session opens the metastore next
         if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
             raise RuntimeError(
                 "Spark needs Java 17 or newer and none was found: install it (Debian/Ubuntu: "
@@ -242,8 +359,19 @@ class SparkEngine(Engine):
             )
         self.spark_dir.mkdir(parents=True, exist_ok=True)
 
+    def quality_runner(self) -> Callable[[], SqlRunner]:
+        def runner() -> SqlRunner:
+            worker = _WORKERS.get(self.spark_dir)
+            if worker is None or not worker.process.is_alive():
+                stop_workers()
+                worker = _WORKERS[self.spark_dir] = _Worker(self.spark_dir)
+            return SparkRunner(worker)
+
+        return runner
+
     def _run(self, function: Callable, *args: Any) -> Any:
         """`function(spark, *args)` in a child process with its own session (see the module)."""
+        stop_workers()  # Derby: one process at a time
         context = multiprocessing.get_context("spawn")
         with context.Pool(1) as pool:
             return pool.apply(_child, (function, str(self.spark_dir), args))
@@ -300,7 +428,7 @@ class SparkEngine(Engine):
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         if progress:
-            progress(f"copied {len(result.rows)} built tables from Spark for the quality gate")
+            progress(f"copied {len(result.rows)} built tables from Spark for the DuckDB file")
         return result
 
     def publish(

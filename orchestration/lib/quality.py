@@ -1,4 +1,5 @@
-"""The data-quality gate: Great Expectations suites run against the DuckDB warehouse.
+"""The data-quality gate: Great Expectations suites run against the warehouse (the working
+DuckDB database, or for core and marts the engine dbt built on: PostgreSQL, Spark).
 
 Suites are JSON files in `expectations/<layer>/<table>.json`::
 
@@ -31,9 +32,12 @@ GX's few unexpected values (or a null, for not-null checks). No index list is bu
 `unexpected_index_column_names` would build one for every unexpected row before truncating).
 
 Where the checks run: the column-map expectations the suites use (`quality_sql.SQL_KINDS`, with
-the `row_condition` form they use) are evaluated inside DuckDB by `quality_sql`, through one
-short-lived READ-ONLY connection per suite (closed before GX runs, so the gate never blocks the
-single writer for long); their GX results are built with GX's own result formatting. The other
+the `row_condition` form they use) are evaluated in SQL by `quality_sql`, where the table is:
+in DuckDB through one short-lived READ-ONLY connection per suite (closed before GX runs, so
+the gate never blocks the single writer for long), or in the engine through the runner
+`validate(runners=...)` gives for the layer (orchestration/lib/sql_runner.py; the engine's
+`quality_runner`). A suite's counts come from one scan of its table. Their GX results are
+built with GX's own result formatting. The other
 expectations (row counts, column sets, anything not covered) run with GX's pandas datasource in
 an ephemeral (in-memory) GX context, on a frame holding only the columns they name plus the
 example columns (`needed_columns`); the others are empty sparse columns, present by name only.
@@ -97,6 +101,7 @@ from great_expectations.validator.v1_validator import Validator
 from great_expectations.validator.validation_statistics import calc_validation_statistics
 
 from orchestration.lib import offline_docs, quality_sql
+from orchestration.lib.sql_runner import DuckDBRunner, QueryError, SqlRunner
 from orchestration.lib.suites import (  # noqa: F401  (re-exported: the gate's API)
     LINEAGE_COLUMNS,
     SuiteFormatError,
@@ -392,56 +397,26 @@ def _to_pandas(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
-def _fetch_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+def _fetch_frame(runner: SqlRunner, sql: str) -> pd.DataFrame:
     """Run a query and return its result as a DataFrame (via Arrow)."""
-    return _to_pandas(con.sql(sql).to_arrow_table())
+    return _to_pandas(runner.fetch_arrow(sql))
 
 
-def _current_catalog(con: duckdb.DuckDBPyConnection) -> str:
-    """The catalog (database) name of the connection's file."""
-    return str(con.execute("select current_database()").fetchall()[0][0])
-
-
-def _qualified(catalog: str, schema: str, table: str) -> str:
-    """`"catalog"."schema"."table"`: fully qualified, since a database file named like a schema
-    (e.g. raw.duckdb holding schema raw) makes `raw.table` ambiguous in DuckDB."""
-    return ".".join(_quote(part) for part in (catalog, schema, table))
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
-    """Whether `catalog.schema.table` exists as a table or view."""
-    rows = con.execute(
-        "select count(*) from information_schema.tables where table_catalog = ? "
-        "and lower(table_schema) = lower(?) and lower(table_name) = lower(?)",
-        [catalog, schema, table],
-    ).fetchall()  # fetchall: DuckDB 2 refuses new work while a result is partly fetched
-    return bool(rows[0][0])
-
-
-def _read_column_values(
-    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str, column: str
-) -> list[Any]:
+def _read_column_values(runner: SqlRunner, schema: str, table: str, column: str) -> list[Any]:
     """The distinct non-null values of `schema.table.column`, as pandas would type them."""
-    if not _table_exists(con, catalog, schema, table):
+    if not runner.table_exists(schema, table):
         raise TableNotFoundError(f"referenced table {schema}.{table} does not exist")
-    col = _quote(column)
+    col = runner.quote(column)
     sql = (
-        f"select distinct {col} as v from {_qualified(catalog, schema, table)} "
+        f"select distinct {col} as v from {runner.qualified(schema, table)} "
         f"where {col} is not null order by 1"
     )
     try:
-        return _fetch_frame(con, sql)["v"].tolist()
-    except duckdb.BinderException as exc:
+        return _fetch_frame(runner, sql)["v"].tolist()
+    except QueryError as exc:
         raise TableNotFoundError(
-            f"referenced column {schema}.{table}.{column} does not exist"
+            f"referenced column {schema}.{table}.{column} does not exist ({exc})"
         ) from exc
-
-
-def _table_columns(
-    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
-) -> list[str]:
-    """The column names of `catalog.schema.table`, in table order (no row is read)."""
-    return list(con.sql(f"select * from {_qualified(catalog, schema, table)} limit 0").columns)
 
 
 def needed_columns(suite: SuiteSpec, available: list[str]) -> list[str]:
@@ -490,53 +465,44 @@ def _with_placeholders(frame: pd.DataFrame, columns: list[str], rows: int) -> pd
     return frame[columns]
 
 
-def _read_table(
-    database: Path, schema: str, suite: SuiteSpec, con: duckdb.DuckDBPyConnection | None = None
-) -> _TableData:
+def _read_table(runner: SqlRunner, schema: str, suite: SuiteSpec) -> _TableData:
     """Read the columns of `schema.<suite table>` that the suite's pandas-route expectations
-    need (`needed_columns`; none when every column expectation is evaluated in DuckDB) and the
-    suite's referenced columns via a read-only connection (`con`, else one opened here).
+    need (`needed_columns`; none when every column expectation is evaluated in SQL) and the
+    suite's referenced columns, through `runner` (the working database or the engine).
 
-    The other columns are there by name only (`_with_placeholders`). A connection opened here
-    is closed before returning, so the file is not locked afterwards.
+    The other columns are there by name only (`_with_placeholders`).
     """
     refs = {ref for entry in suite.expectations for ref in find_references(entry.get("kwargs", {}))}
-    opened = con is None
-    con = duckdb.connect(str(database), read_only=True) if con is None else con
-    with con if opened else contextlib.nullcontext(con):
-        catalog = _current_catalog(con)
-        if not _table_exists(con, catalog, schema, suite.table):
-            raise TableNotFoundError(f"table {schema}.{suite.table} does not exist in {database}")
-        table = _qualified(catalog, schema, suite.table)
-        columns = _table_columns(con, catalog, schema, suite.table)
-        on_pandas = [e for e in suite.expectations if not (SQL_ROUTE and _sql_covered(e))]
-        read = []
-        if any(_reads_columns(e) for e in on_pandas):
-            read = needed_columns(dataclasses.replace(suite, expectations=on_pandas), columns)
-        if read:
-            frame = _fetch_frame(con, f"select {', '.join(map(_quote, read))} from {table}")
-            rows = len(frame)
-        else:
-            frame = pd.DataFrame()
-            rows = int(con.execute(f"select count(*) from {table}").fetchall()[0][0])
-        frame = _with_placeholders(frame, columns, rows)
-        values = {ref: _read_column_values(con, catalog, schema, *ref) for ref in sorted(refs)}
+    if not runner.table_exists(schema, suite.table):
+        raise TableNotFoundError(
+            f"table {schema}.{suite.table} does not exist in {runner.describe()}"
+        )
+    table = runner.qualified(schema, suite.table)
+    columns = runner.columns(table)
+    on_pandas = [e for e in suite.expectations if not (SQL_ROUTE and _sql_covered(e))]
+    read = []
+    if any(_reads_columns(e) for e in on_pandas):
+        read = needed_columns(dataclasses.replace(suite, expectations=on_pandas), columns)
+    if read:
+        frame = _fetch_frame(runner, f"select {', '.join(map(runner.quote, read))} from {table}")
+        rows = len(frame)
+    else:
+        frame = pd.DataFrame()
+        rows = int(runner.fetchall(f"select count(*) from {table}")[0][0])
+    frame = _with_placeholders(frame, columns, rows)
+    values = {ref: _read_column_values(runner, schema, *ref) for ref in sorted(refs)}
     return _TableData(frame=frame, references=values)
 
 
-def _empty_inputs(
-    con: duckdb.DuckDBPyConnection, schema: str, tables: tuple[str, ...]
-) -> list[str]:
-    """The tables of `tables` (in `schema` of the connection's database) that are absent or
-    have no row."""
+def _empty_inputs(runner: SqlRunner, schema: str, tables: tuple[str, ...]) -> list[str]:
+    """The tables of `tables` (in `schema`) that are absent or have no row."""
     empty = []
-    catalog = _current_catalog(con)
     for table in tables:
-        if not _table_exists(con, catalog, schema, table):
+        if not runner.table_exists(schema, table):
             empty.append(table)
             continue
-        sql = f"select count(*) from (select 1 from {_qualified(catalog, schema, table)} limit 1)"
-        if con.execute(sql).fetchall()[0][0] == 0:
+        sql = f"select count(*) from (select 1 from {runner.qualified(schema, table)} limit 1) x"
+        if runner.fetchall(sql)[0][0] == 0:
             empty.append(table)
     return empty
 
@@ -669,11 +635,11 @@ def _run_suite(
     suite: SuiteSpec,
     data: _TableData,
     run_id: RunIdentifier,
-    sql_table: tuple[duckdb.DuckDBPyConnection, str] | None = None,
+    sql_table: tuple[SqlRunner, str] | None = None,
     release: Callable[[], None] | None = None,
 ) -> tuple[Any, list[str], dict[str, list[dict]]]:
-    """Validate one table: the expectations `quality_sql` covers in DuckDB (when `sql_table`,
-    the database and qualified table name, is given), the others with GX on `data.frame`.
+    """Validate one table: the expectations `quality_sql` covers in SQL (when `sql_table`,
+    the runner and qualified table name, is given), the others with GX on `data.frame`.
 
     The GX result of each is combined into one ExpectationSuiteValidationResult (in suite
     order), stored in the context's validation results store as GX's own run would. Returns it,
@@ -713,23 +679,22 @@ def _run_suite(
     by_id: dict[str, Any] = {}
     examples: dict[str, list[dict]] = {}
     if sql_table is not None and any(in_sql for _, in_sql in entries):
-        con, table = sql_table
-        id_columns = suite.example_columns(_table_columns_of(con, table))
-        for config, (entry, in_sql) in zip(configs, entries, strict=True):
-            if not in_sql:
-                continue
-            try:
-                r, rows = quality_sql.evaluate(
-                    con,
-                    table,
-                    entry["type"],
-                    entry.get("kwargs", {}),
-                    config,
-                    id_columns,
-                    MAX_EXAMPLES,
-                )
-            except duckdb.Error as exc:
-                r, rows = _sql_error(config, exc), []
+        runner, table = sql_table
+        id_columns = suite.example_columns(runner.columns(table))
+        covered = [
+            (config, entry)
+            for config, (entry, in_sql) in zip(configs, entries, strict=True)
+            if in_sql
+        ]
+        evaluated = quality_sql.evaluate_many(
+            runner,
+            table,
+            [(entry["type"], entry.get("kwargs", {}), config) for config, entry in covered],
+            id_columns,
+            MAX_EXAMPLES,
+            on_error=_sql_error,
+        )
+        for (config, _), (r, rows) in zip(covered, evaluated, strict=True):
             by_id[str(config.id)] = r
             examples[str(config.id)] = rows
     if release is not None:
@@ -777,10 +742,6 @@ def _run_suite(
     return result, [str(c.id) for c in configs], examples
 
 
-def _table_columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return list(con.sql(f"select * from {table} limit 0").columns)
-
-
 def _sql_error(config: Any, exc: Exception) -> Any:
     """A failed result for an expectation whose SQL raised (the message is shown)."""
     return ExpectationValidationResult(
@@ -790,7 +751,7 @@ def _sql_error(config: Any, exc: Exception) -> Any:
         exception_info={
             "raised_exception": True,
             "exception_traceback": None,
-            "exception_message": f"DuckDB: {exc}",
+            "exception_message": str(exc),
         },
     )
 
@@ -1054,8 +1015,10 @@ def _validate_suite(
     suite: SuiteSpec,
     schema_for_layer: Mapping[str, str],
     run_id: RunIdentifier,
+    runners: Mapping[str, Callable[[], SqlRunner]] | None = None,
 ) -> tuple[SuiteResult, dict[str, Any]]:
-    """Run one suite; return its summary and the raw result as a JSON-ready dict."""
+    """Run one suite; return its summary and the raw result as a JSON-ready dict. A layer in
+    `runners` is read through the runner its factory opens (the engine's), not `database`."""
     schema = schema_for_layer.get(suite.layer)
     if schema is None:
         message = f"no schema configured for layer {suite.layer!r}"
@@ -1065,24 +1028,37 @@ def _validate_suite(
     if suite.requires and raw_schema is None:
         message = f"'requires' needs a schema for layer {REQUIRES_LAYER!r}"
         return _error_result(suite, message), {"success": False, "error": message}
-    # One read-only connection looks at the required inputs, reads the frame and evaluates the
-    # SQL-route expectations; it is closed before GX runs the rest on pandas.
-    con = duckdb.connect(str(database), read_only=True)
+    # A read-only connection to the working database looks at the required inputs (raw
+    # tables); the table itself is read and its SQL-route expectations evaluated through the
+    # layer's runner (the engine's, from `runners`) or that same connection. Both are closed
+    # before GX runs the rest on pandas.
+    working = DuckDBRunner(duckdb.connect(str(database), read_only=True), owned=True)
+    table_runner: SqlRunner = working
     try:
         if suite.requires:
-            empty = _empty_inputs(con, raw_schema, suite.requires)
+            empty = _empty_inputs(working, raw_schema, suite.requires)
             suite, skipped = apply_requires(suite, empty)
-        data = _read_table(database, schema, suite, con)
+        factory = (runners or {}).get(suite.layer)
+        if factory is not None:
+            working.close()
+            table_runner = factory()
+        data = _read_table(table_runner, schema, suite)
         suite, skipped_references = _skip_empty_references(suite, data)
         skipped += skipped_references
-        sql_table = (con, _qualified(_current_catalog(con), schema, suite.table))
+        sql_table = (table_runner, table_runner.qualified(schema, suite.table))
         result, order_ids, examples = _run_suite(
-            context, suite, data, run_id, sql_table if SQL_ROUTE else None, release=con.close
+            context,
+            suite,
+            data,
+            run_id,
+            sql_table if SQL_ROUTE else None,
+            release=table_runner.close,
         )
-    except (TableNotFoundError, ExpectationSpecError) as exc:
+    except (TableNotFoundError, ExpectationSpecError, QueryError) as exc:
         return _error_result(suite, str(exc)), {"success": False, "error": str(exc)}
     finally:
-        con.close()
+        working.close()
+        table_runner.close()
     summary = _summarise(suite, result, order_ids, data.frame, examples)
     summary.skipped = skipped
     return summary, result.to_json_dict() | {"skipped_expectations": skipped}
@@ -1192,9 +1168,14 @@ class GateSession:
         return self._context
 
     def validate(
-        self, database: Path, suites: list[SuiteSpec], schema_for_layer: Mapping[str, str]
+        self,
+        database: Path,
+        suites: list[SuiteSpec],
+        schema_for_layer: Mapping[str, str],
+        runners: Mapping[str, Callable[[], SqlRunner]] | None = None,
     ) -> GateReport:
-        """Validate each suite's table in `database`; write the validation JSON files and
+        """Validate each suite's table in `database` (or, for a layer in `runners`, through the
+        runner its factory opens: the engine dbt built on); write the validation JSON files and
         update `gate_summary.json` (see `validate`). The report has no Data Docs index: the
         pages are rendered by `build_data_docs`."""
         database = Path(database).resolve()
@@ -1206,7 +1187,7 @@ class GateSession:
             suite_results = []
             for suite in suites:
                 summary, raw = _validate_suite(
-                    context, database, suite, schema_for_layer, self.run_id
+                    context, database, suite, schema_for_layer, self.run_id, runners
                 )
                 _write_json(self.results_dir / VALIDATIONS_DIR / f"{suite.key}.json", raw)
                 suite_results.append(summary)
@@ -1251,11 +1232,13 @@ def validate(
     suites: list[SuiteSpec],
     schema_for_layer: Mapping[str, str],
     results_dir: Path,
+    runners: Mapping[str, Callable[[], SqlRunner]] | None = None,
 ) -> GateReport:
     """Validate each suite's table in `database` and write the results under `results_dir`.
 
-    `schema_for_layer` maps a suite's layer to the DuckDB schema holding its tables. A missing
-    table fails its suite. Writes, replacing the previous output for the same suites:
+    `schema_for_layer` maps a suite's layer to the schema holding its tables: in the DuckDB
+    `database`, or in the engine of `runners[layer]` (a factory of `SqlRunner`s) when the layer
+    is there. A missing table, or an engine that cannot be reached, fails its suite. Writes, replacing the previous output for the same suites:
 
     - `validations/<layer>__<table>.json`: the raw GX validation result;
     - `gate_summary.json`: the latest result of every suite validated into `results_dir`;
@@ -1266,7 +1249,7 @@ def validate(
     Many suites validated by separate calls are cheaper through one `GateSession`.
     """
     session = GateSession(results_dir)
-    report = session.validate(database, suites, schema_for_layer)
+    report = session.validate(database, suites, schema_for_layer, runners)
     report.data_docs_index = session.build_data_docs()
     return report
 

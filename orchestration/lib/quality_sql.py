@@ -19,9 +19,15 @@ Covered kinds (`SQL_KINDS`), with GX 1.24's semantics:
 `column==number`, is translated; `covered` returns False for any other, so those expectations
 stay on the pandas route (`translate_condition` itself raises `UnsupportedCondition`).
 
-Memory: the counts are one aggregate query; the unexpected values are a `LIMIT` of 10 rows in
-table order (`rowid`); uniqueness needs the set of duplicated keys (a hash aggregate in
-DuckDB, spilling to disk if needed). No column is read into Python.
+Where: the SQL runs through a `SqlRunner` (orchestration/lib/sql_runner.py), in the working
+DuckDB database or in the engine dbt built on (PostgreSQL, Spark), in that engine's dialect
+(`_DIALECTS`: regex operator, null-safe equality). The SQL is otherwise plain: counts by
+`count(case ...)`, explicit GROUP BY keys, one scalar parameter per set member.
+
+Memory: the counts are one aggregate query; the unexpected values are a `LIMIT` of 10 rows
+(in table order on DuckDB, by `rowid`; an engine without a row number gives them in its own
+order); uniqueness needs the set of duplicated keys (a hash aggregate in the engine). No column
+is read into Python.
 """
 
 from __future__ import annotations
@@ -32,17 +38,18 @@ import orchestration.lib.gx_import  # noqa: F401  (before great_expectations)
 import datetime as dt
 import decimal
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 from great_expectations.core.expectation_validation_result import (
     ExpectationValidationResult,
 )
 from great_expectations.expectations.expectation import _format_map_output, _mostly_success
+
+from orchestration.lib.sql_runner import PARAMETER, DuckDBRunner, QueryError, SqlRunner
 
 NOT_NULL = "expect_column_values_to_not_be_null"
 BETWEEN = "expect_column_values_to_be_between"
@@ -95,7 +102,24 @@ def _q(identifier: str) -> str:
     return '"' + str(identifier).replace('"', '""') + '"'
 
 
-def translate_condition(kwargs: Mapping[str, Any]) -> tuple[str, list[Any]]:
+# What differs between the engines' SQL: a regex search ({value} and {regex} are SQL
+# expressions) and null-safe equality.
+_DIALECTS: dict[str, dict[str, str]] = {
+    "duckdb": {
+        "regex": "regexp_matches(cast({value} as varchar), {regex})",
+        "same": "{a} is not distinct from {b}",
+    },
+    "postgres": {
+        "regex": "(cast({value} as text) ~ {regex})",
+        "same": "{a} is not distinct from {b}",
+    },
+    "spark": {"regex": "(cast({value} as string) rlike {regex})", "same": "({a} <=> {b})"},
+}
+
+
+def translate_condition(
+    kwargs: Mapping[str, Any], quote: Callable[[str], str] = _q
+) -> tuple[str, list[Any]]:
     """The SQL filter (and its parameters) for an expectation's `row_condition`; ("true", [])
     without one. Only `column=="text"` / `column==number` with the pandas parser are translated
     (pandas' `==` is false on a null, as SQL's `=` in a WHERE)."""
@@ -118,7 +142,7 @@ def translate_condition(kwargs: Mapping[str, Any]) -> tuple[str, list[Any]]:
         value: Any = float(match["num"]) if "." in match["num"] else int(match["num"])
     else:
         value = match["dq"] if match["dq"] is not None else match["sq"]
-    return f"{_q(match['column'])} = $cond", [value]
+    return f"{quote(match['column'])} = $cond", [value]
 
 
 def covered(entry: Mapping[str, Any]) -> bool:
@@ -170,11 +194,13 @@ class _Plan:
     shape: str  # "value", "pair", "dict"
 
 
-def _plan(kind: str, kwargs: Mapping[str, Any], table: str) -> _Plan:
-    where, _ = translate_condition(kwargs)
+def _plan(kind: str, kwargs: Mapping[str, Any], table: str, runner: SqlRunner) -> _Plan:
+    q = runner.quote
+    dialect = _DIALECTS[runner.dialect]
+    where, _ = translate_condition(kwargs, q)
     source = f"{table} as t"
     if kind in (PAIR_GREATER,):
-        a, b = f"t.{_q(kwargs['column_A'])}", f"t.{_q(kwargs['column_B'])}"
+        a, b = f"t.{q(kwargs['column_A'])}", f"t.{q(kwargs['column_B'])}"
         ignore = kwargs.get("ignore_row_if") or "both_values_are_missing"
         considered = {
             "both_values_are_missing": f"not ({a} is null and {b} is null)",
@@ -185,25 +211,24 @@ def _plan(kind: str, kwargs: Mapping[str, Any], table: str) -> _Plan:
         unexpected = f"not coalesce({a} {op} {b}, false)"
         return _Plan(source, where, considered, unexpected, [a, b], "pair")
     if kind == COMPOUND_UNIQUE:
-        cols = [f"t.{_q(c)}" for c in kwargs["column_list"]]
+        names = [str(c) for c in kwargs["column_list"]]
+        cols = [f"t.{q(c)}" for c in names]
         ignore = kwargs.get("ignore_row_if") or "all_values_are_missing"
         considered = {
             "all_values_are_missing": "not (" + " and ".join(f"{c} is null" for c in cols) + ")",
             "any_value_is_missing": " and ".join(f"{c} is not null" for c in cols),
             "never": "true",
         }[ignore]
-        keys = ", ".join(_q(c) for c in kwargs["column_list"])
         dup = (
-            f"(select {keys}, true as __dup from {table} as t where ({where}) "
-            f"and ({considered}) group by all having count(*) > 1)"
+            f"(select {', '.join(cols)}, true as dup__ from {table} as t where ({where}) "
+            f"and ({considered}) group by {', '.join(cols)} having count(*) > 1)"
         )
         on = " and ".join(
-            f"{c} is not distinct from d.{_q(n)}"
-            for c, n in zip(cols, kwargs["column_list"], strict=True)
+            dialect["same"].format(a=c, b=f"d.{q(n)}") for c, n in zip(cols, names, strict=True)
         )
         source = f"{table} as t left join {dup} as d on {on}"
-        return _Plan(source, where, considered, "coalesce(d.__dup, false)", cols, "dict")
-    column = f"t.{_q(kwargs['column'])}"
+        return _Plan(source, where, considered, "coalesce(d.dup__, false)", cols, "dict")
+    column = f"t.{q(kwargs['column'])}"
     values = [column]
     if kind == NOT_NULL:
         return _Plan(source, where, None, f"{column} is null", values, "value")
@@ -215,19 +240,18 @@ def _plan(kind: str, kwargs: Mapping[str, Any], table: str) -> _Plan:
             parts.append(f"{column} {'<' if kwargs.get('strict_max') else '<='} $hi")
         unexpected = "not (" + " and ".join(parts) + ")"
     elif kind in (IN_SET, NOT_IN_SET):
-        unexpected = (
-            f"{'not ' if kind == IN_SET else ''}coalesce(list_contains($set, {column}), false)"
-        )
+        members = ", ".join(f"$set_{i}" for i in range(len(kwargs["value_set"])))
+        found = f"coalesce({column} in ({members}), false)" if members else "false"
+        unexpected = f"{'not ' if kind == IN_SET else ''}{found}"
     elif kind == REGEX:
-        unexpected = f"not regexp_matches(cast({column} as varchar), $regex)"
+        unexpected = "not " + dialect["regex"].format(value=column, regex="$regex")
     elif kind == UNIQUE:
-        name = _q(kwargs["column"])
         dup = (
-            f"(select {name}, true as __dup from {table} as t where ({where}) "
-            f"and {name} is not null group by all having count(*) > 1)"
+            f"(select {column}, true as dup__ from {table} as t where ({where}) "
+            f"and {column} is not null group by {column} having count(*) > 1)"
         )
-        source = f"{table} as t left join {dup} as d on {column} = d.{name}"
-        unexpected = "coalesce(d.__dup, false)"
+        source = f"{table} as t left join {dup} as d on {column} = d.{q(kwargs['column'])}"
+        unexpected = "coalesce(d.dup__, false)"
     else:  # pragma: no cover - guarded by covered()
         raise ValueError(f"{kind} is not evaluated in SQL")
     return _Plan(source, where, f"{column} is not null", unexpected, values, "value")
@@ -248,26 +272,90 @@ def _parameters(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         if kwargs.get(key) is not None:
             named[name] = kwargs[key]
     if isinstance(kwargs.get("value_set"), list):
-        named["set"] = list(kwargs["value_set"])
+        named.update({f"set_{i}": value for i, value in enumerate(kwargs["value_set"])})
     return named
 
 
-def _execute(con: duckdb.DuckDBPyConnection, sql: str, named: Mapping[str, Any]) -> Any:
-    """Run `sql` with the named parameters it uses."""
-    used = {k: v for k, v in named.items() if re.search(rf"\${k}(?!\w)", sql)}
-    return con.execute(sql, used)
+Item = tuple[str, Mapping[str, Any], Any]  # (kind, kwargs, GX configuration)
 
 
-def _has_rowid(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+def _prefixed(sql: str, prefix: str) -> str:
+    """`sql` with every `$name` parameter renamed `$<prefix>name`."""
+    return PARAMETER.sub(lambda match: f"${prefix}{match[1]}", sql)
+
+
+def _shared_counts(
+    runner: SqlRunner, table: str, items: list[Item], plans: list[_Plan]
+) -> dict[int, tuple[int, int, int]]:
+    """The (rows, considered, unexpected) counts of every item whose rows come from the table
+    alone (not uniqueness, which joins its duplicates), from one scan: one aggregate query
+    with three counts per item, each item's parameters renamed apart. Empty when that query
+    fails (each item is then counted alone, so one bad expectation fails alone)."""
+    plain = f"{table} as t"
+    shared = [i for i, plan in enumerate(plans) if plan.source == plain]
+    if len(shared) < 2:
+        return {}
+    columns: list[str] = []
+    named: dict[str, Any] = {}
+    for i in shared:
+        prefix = f"e{i}_"
+        where = _prefixed(plans[i].where, prefix)
+        considered = _prefixed(plans[i].considered or "true", prefix)
+        unexpected = _prefixed(plans[i].unexpected, prefix)
+        columns += [
+            f"count(case when {where} then 1 end)",
+            f"count(case when ({where}) and ({considered}) then 1 end)",
+            f"count(case when ({where}) and ({considered}) and ({unexpected}) then 1 end)",
+        ]
+        named.update({prefix + key: value for key, value in _parameters(items[i][1]).items()})
     try:
-        con.execute(f"select rowid from {table} limit 0").fetchall()
-    except duckdb.Error:
-        return False
-    return True
+        (row,) = runner.fetchall(f"select {', '.join(columns)} from {plain}", named)
+    except QueryError:
+        return {}
+    return {i: tuple(row[3 * n : 3 * n + 3]) for n, i in enumerate(shared)}
+
+
+def evaluate_many(
+    runner: SqlRunner | Any,
+    table: str,
+    items: list[Item],
+    example_columns: list[str] | None = None,
+    max_examples: int = 5,
+    on_error: Callable[[Any, QueryError], ExpectationValidationResult] | None = None,
+) -> list[tuple[ExpectationValidationResult, list[dict]]]:
+    """`evaluate` for every item, in order, with the counts of the items that read the table
+    alone taken in one scan (`_shared_counts`): a suite costs one pass over its table, not
+    one per expectation, which matters on an engine where each query is a job. An item
+    whose SQL fails gets `on_error(configuration, error)` (without it, the error is raised)."""
+    if not isinstance(runner, SqlRunner):
+        runner = DuckDBRunner(runner)
+    plans = [_plan(kind, kwargs, table, runner) for kind, kwargs, _ in items]
+    counts = _shared_counts(runner, table, items, plans)
+    results = []
+    for i, (kind, kwargs, configuration) in enumerate(items):
+        try:
+            results.append(
+                _evaluate(
+                    runner,
+                    table,
+                    plans[i],
+                    kind,
+                    kwargs,
+                    configuration,
+                    counts.get(i),
+                    example_columns,
+                    max_examples,
+                )
+            )
+        except QueryError as exc:
+            if on_error is None:
+                raise
+            results.append((on_error(configuration, exc), []))
+    return results
 
 
 def evaluate(
-    con: duckdb.DuckDBPyConnection,
+    runner: SqlRunner | Any,
     table: str,
     kind: str,
     kwargs: Mapping[str, Any],
@@ -275,33 +363,53 @@ def evaluate(
     example_columns: list[str] | None = None,
     max_examples: int = 5,
 ) -> tuple[ExpectationValidationResult, list[dict]]:
-    """Evaluate one covered expectation on `table` (a qualified name) in DuckDB.
+    """Evaluate one covered expectation on `table` (a qualified name) through `runner` (a
+    DuckDB connection is taken as a DuckDBRunner over it).
 
     Returns GX's ExpectationValidationResult (result dict as GX's SUMMARY format on pandas,
     `partial_unexpected_count` 10) and, when the expectation failed and has one column, up to
-    `max_examples` offending rows as dicts of `example_columns` and the column (in table order).
+    `max_examples` offending rows as dicts of `example_columns` and the column (in table order
+    where the engine has one). Raises QueryError when the SQL fails.
     """
-    plan = _plan(kind, kwargs, table)
-    considered = plan.considered or "true"
-    counts_sql = (
-        f"select count(*), count(*) filter (where {considered}), "
-        f"count(*) filter (where ({considered}) and ({plan.unexpected})) "
-        f"from {plan.source} where {plan.where}"
+    (result,) = evaluate_many(
+        runner, table, [(kind, kwargs, configuration)], example_columns, max_examples
     )
+    return result
+
+
+def _evaluate(
+    runner: SqlRunner,
+    table: str,
+    plan: _Plan,
+    kind: str,
+    kwargs: Mapping[str, Any],
+    configuration: Any,
+    counts: tuple[int, int, int] | None,
+    example_columns: list[str] | None,
+    max_examples: int,
+) -> tuple[ExpectationValidationResult, list[dict]]:
+    considered = plan.considered or "true"
     named = _parameters(kwargs)
-    total, nonnull, bad = _execute(con, counts_sql, named).fetchall()[0]
+    if counts is None:
+        counts_sql = (
+            f"select count(*), count(case when {considered} then 1 end), "
+            f"count(case when ({considered}) and ({plan.unexpected}) then 1 end) "
+            f"from {plan.source} where {plan.where}"
+        )
+        counts = runner.fetchall(counts_sql, named)[0]
+    total, nonnull, bad = counts
     partial: list[Any] = []
     indexes: list[int] | None = None
     rows: list[dict] = []
     if bad:
-        rowid = _has_rowid(con, table)
+        rowid = runner.has_rowid(table)
         order = " order by t.rowid" if rowid else ""
         select = ", ".join(plan.values) + (", t.rowid" if rowid else "")
         sql = (
             f"select {select} from {plan.source} where ({plan.where}) and ({considered}) "
             f"and ({plan.unexpected}){order} limit {PARTIAL_COUNT}"
         )
-        fetched = _execute(con, sql, named).fetchall()
+        fetched = runner.fetchall(sql, named)
         width = len(plan.values)
         if plan.shape == "value":
             partial = [_python(r[0]) for r in fetched]
@@ -314,12 +422,12 @@ def evaluate(
             indexes = [int(r[width]) for r in fetched]
         if example_columns and "column" in kwargs:
             cols = list(dict.fromkeys([*example_columns, kwargs["column"]]))
-            select = ", ".join(f"t.{_q(c)}" for c in cols)
+            select = ", ".join(f"t.{runner.quote(c)}" for c in cols)
             sql = (
                 f"select {select} from {plan.source} where ({plan.where}) and ({considered}) "
                 f"and ({plan.unexpected}){order} limit {int(max_examples)}"
             )
-            fetched = _execute(con, sql, named).fetchall()
+            fetched = runner.fetchall(sql, named)
             rows = [dict(zip(cols, map(_python, r), strict=True)) for r in fetched]
     mostly = kwargs.get("mostly")
     mostly = 1.0 if mostly is None else float(mostly)
@@ -351,6 +459,6 @@ def evaluate(
             "exception_traceback": None,
             "exception_message": None,
         },
-        meta={"evaluated_in": "duckdb"},
+        meta={"evaluated_in": runner.dialect},
     )
     return validation, rows
