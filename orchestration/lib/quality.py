@@ -366,11 +366,6 @@ def _entry_for_run(entry: Mapping[str, Any], data: _TableData) -> dict[str, Any]
     return {**entry, "kwargs": resolve_references(kwargs, values), "meta": meta}
 
 
-def _quote(identifier: str) -> str:
-    """Quote a DuckDB identifier."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _pandas_type(arrow_type: pa.DataType) -> pa.DataType:
     """The Arrow type to convert a column to before pandas: decimals as float64 and dates as
     timestamps, the types DuckDB's own `.df()` produces (and GX compares numerically)."""
@@ -716,7 +711,7 @@ def _run_suite(
         },
         meta={
             "great_expectations_version": gx.__version__,
-            "batch_spec": {"dataframe": "<in DuckDB and pandas>"},
+            "batch_spec": {"dataframe": "<in SQL and pandas>"},
             "active_batch_definition": {
                 "datasource_name": DATASOURCE,
                 "data_connector_name": "fluent",
@@ -726,7 +721,8 @@ def _run_suite(
             "run_id": run_id,
             "validation_time": run_id.run_time,
             "batch_parameters": {"dataframe": "<table>"},
-            "evaluated_in_duckdb": sum(in_sql for _, in_sql in entries),
+            "evaluated_in_sql": sum(in_sql for _, in_sql in entries),
+            "evaluated_in": sql_table[0].dialect if sql_table is not None else "pandas",
         },
         batch_id=f"{DATASOURCE}-{suite.key}",
     )
