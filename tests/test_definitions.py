@@ -201,3 +201,38 @@ def test_loading_the_definitions_does_not_import_great_expectations():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
     )
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_dbt_test_results_lost_from_the_stream_come_from_run_results() -> None:
+    # On Spark the session's JVM writes into dbt's stdout and can break the line of a test's
+    # result: a blocking check without a result would let the publication go ungated.
+    from dagster_dbt.asset_utils import get_asset_check_key_for_test
+
+    from orchestration.assets.transform import _manifest, lost_check_results, translator
+
+    manifest = _manifest()
+    tests = sorted(uid for uid in manifest["nodes"] if uid.startswith("test.sales_kpi.not_null"))
+    lost, streamed, failed, warned = tests[:4]
+    keys = {
+        uid: get_asset_check_key_for_test(manifest, translator, uid, project=None)
+        for uid in (lost, streamed, failed, warned)
+    }
+    run_results = {
+        "results": [
+            {"unique_id": lost, "status": "pass", "failures": 0},
+            {"unique_id": streamed, "status": "fail", "failures": 3},
+            {"unique_id": failed, "status": "fail", "failures": 2, "message": "Got 2 results"},
+            {"unique_id": warned, "status": "warn", "failures": 1},
+            {"unique_id": "model.sales_kpi.fct_leads", "status": "success"},
+        ]
+    }
+    results = lost_check_results(run_results, manifest, keys.values(), reported={keys[streamed]})
+    got = {(r.asset_key, r.check_name): (r.passed, r.severity) for r in results}
+    assert got == {
+        (keys[lost].asset_key, keys[lost].name): (True, dg.AssetCheckSeverity.ERROR),
+        (keys[failed].asset_key, keys[failed].name): (False, dg.AssetCheckSeverity.ERROR),
+        (keys[warned].asset_key, keys[warned].name): (False, dg.AssetCheckSeverity.WARN),
+    }
+    # Nothing for a check that was not selected, or when the stream reported everything.
+    assert lost_check_results(run_results, manifest, [keys[lost]], {keys[lost]}) == []
+    assert lost_check_results(run_results, manifest, [], set()) == []

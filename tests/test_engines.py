@@ -322,3 +322,29 @@ def test_spark_round_trip_and_publication(tmp_path):
     assert sorted(tables) == ["_publication", "empty", "tricky"]
     assert tables["_publication"].column("as_of_date").to_pylist() == [date(2026, 1, 1)]
     assert sorted(tables["tricky"].column("id").to_pylist()) == [1, 2, 3, 4, 5]
+
+
+def test_spark_steps_and_dbt_session_share_one_configuration(tmp_path, monkeypatch):
+    # Derby's home, the warehouse folder and Spark's log configuration must be the same in
+    # dbt's session (profiles.yml) and in the pipeline's Spark steps (spark_conf).
+    import re
+
+    import yaml
+
+    from orchestration.engines.spark import LOG4J_CONFIG, spark_conf
+    from orchestration.lib.settings import DBT_PROJECT_DIR
+
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text(encoding="utf-8"))
+    outputs = next(iter(profile.values()))["outputs"]
+    engine = get_engine("spark", tmp_path)
+    env = engine.dbt_env()
+
+    def render(text: str) -> str:  # dbt's env_var(name, default), with the engine's env
+        pattern = r"\{\{\s*env_var\('(\w+)',\s*'([^']*)'\)\s*(\|\s*int\s*)?\}\}"
+        return re.sub(pattern, lambda m: env.get(m[1], m[2]), str(text))
+
+    session = {k: render(v) for k, v in outputs["spark"]["server_side_parameters"].items()}
+    conf = spark_conf(engine.spark_dir)
+    assert session == conf
+    assert LOG4J_CONFIG.is_file()
+    assert f"-Dlog4j2.configurationFile={LOG4J_CONFIG}" in conf["spark.driver.extraJavaOptions"]

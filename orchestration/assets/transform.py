@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -42,6 +42,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from packaging import version
 
 from orchestration.engines import Engine
@@ -144,9 +145,21 @@ def sales_kpi_dbt_assets(
         _load_engine(context, settings, engine)
     try:
         invocation = dbt.cli(args, context=context, target_path=target_path)
+        reported: set[dg.AssetCheckKey] = set()
         for event in _quietly(invocation.stream(), tail):
             progress.count(event)
+            if isinstance(event, dg.AssetCheckResult):
+                reported.add(dg.AssetCheckKey(event.asset_key, event.check_name))
             yield event
+        for result in lost_check_results(
+            _run_results(target_path), _manifest(), context.selected_asset_check_keys, reported
+        ):
+            context.log.warning(
+                f"dbt test {result.check_name} on {result.asset_key.to_user_string()}: its "
+                "result came in dbt's run_results.json but not in its log stream (a line of "
+                "the stream was unreadable); reported from run_results.json"
+            )
+            yield result
         report("dbt", progress.line(), force=True)
         if not engine.builds_in_working_db:
             copied = engine.mirror_built(settings.working_db, lambda line: report("dbt", line))
@@ -170,6 +183,58 @@ def sales_kpi_dbt_assets(
         if summary:
             log = context.log.warning if problems else context.log.info
             log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
+
+
+@functools.cache
+def _manifest() -> dict[str, Any]:
+    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+
+
+def _run_results(target_path: Path) -> dict[str, Any]:
+    path = target_path / "run_results.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def lost_check_results(
+    run_results: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+    selected: Iterable[dg.AssetCheckKey],
+    reported: set[dg.AssetCheckKey],
+) -> list[dg.AssetCheckResult]:
+    """The results of the dbt tests that ran (run_results.json) for a selected check that the
+    event stream did not report. dagster-dbt reads dbt's results from the lines dbt prints;
+    on Spark the session's JVM prints into the same pipe and can break a line, and a blocking
+    check without a result would let the publication go ungated. Passed and severity as
+    dagster-dbt gives them: passed only on `pass`, WARN severity on `warn`."""
+    wanted = set(selected) - reported
+    results = []
+    for result in run_results.get("results", []):
+        unique_id = result.get("unique_id", "")
+        if not unique_id.startswith("test.") or unique_id not in manifest.get("nodes", {}):
+            continue
+        key = get_asset_check_key_for_test(manifest, translator, unique_id, project=None)
+        if key is None or key not in wanted:
+            continue
+        wanted.discard(key)
+        status = str(result.get("status"))
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=status == "pass",
+                severity=dg.AssetCheckSeverity.WARN
+                if status == "warn"
+                else dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "status": status,
+                    "failures": int(result.get("failures") or 0),
+                    "message": str(result.get("message") or ""),
+                    "unique_id": unique_id,
+                    "reported_from": "run_results.json",
+                },
+            )
+        )
+    return results
 
 
 def out_of_memory_hint(target_path: Path, memory_limit: str) -> str | None:

@@ -42,6 +42,8 @@ from orchestration.engines.transfer import literal, quote
 from orchestration.lib.sql_runner import PARAMETER, QueryError, SqlRunner, used_parameters
 
 RUNS_DATABASE = "published_runs"
+# Spark's logging configuration (dbt's session reads it through SALES_KPI_SPARK_LOG4J).
+LOG4J_CONFIG = Path(__file__).with_name("spark_log4j2.properties")
 # Published runs kept (the current one and the one before, which a long query may still read).
 KEEP_RUNS = 2
 
@@ -51,12 +53,17 @@ def spark_conf(spark_dir: Path) -> dict[str, str]:
     spark_dir = Path(spark_dir).resolve()
     return {
         "spark.sql.warehouse.dir": f"{spark_dir}/warehouse",
-        # Derby's home: the metastore (metastore_db) and derby.log are made there.
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        # Derby's home: the metastore (metastore_db) and derby.log are made there; Spark's own
+        # log goes to spark.log there too (LOG4J_CONFIG).
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={spark_dir} -Dlog4j2.configurationFile={LOG4J_CONFIG}"
+        ),
         "spark.driver.memory": os.environ.get("SALES_KPI_SPARK_DRIVER_MEMORY", "2g"),
         "spark.sql.shuffle.partitions": os.environ.get("SALES_KPI_SPARK_SHUFFLE_PARTITIONS", "4"),
         "spark.sql.session.timeZone": "Asia/Tokyo",
         "spark.ui.enabled": "false",
+        # No progress bars on stderr (in dbt's process they break the lines dagster-dbt reads).
+        "spark.ui.showConsoleProgress": "false",
         "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     }
 
@@ -347,7 +354,11 @@ class SparkEngine(Engine):
         return f"spark (local session, tables under {self.spark_dir})"
 
     def dbt_env(self) -> dict[str, str]:
-        return {**super().dbt_env(), "SALES_KPI_SPARK_DIR": str(self.spark_dir)}
+        return {
+            **super().dbt_env(),
+            "SALES_KPI_SPARK_DIR": str(self.spark_dir),
+            "SALES_KPI_SPARK_LOG4J": str(LOG4J_CONFIG),
+        }
 
     def prepare(self, progress: Progress | None = None) -> None:
         stop_workers()  # dbt's session opens the metastore next
