@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from orchestration.lib import quality, quality_sql
+from orchestration.lib import quality, quality_sql, sql_runner
 from orchestration.lib.quality import load_suites, needed_columns, validate
 
 REPO_EXPECTATIONS = Path(__file__).resolve().parents[1] / "expectations"
@@ -347,13 +347,13 @@ def test_one_scan_per_suite_gives_what_one_query_per_expectation_gives(
     # a column the table lacks fails alone (the shared query fails, each is then counted alone).
     entries = [_exp(kind, **kwargs) for kind, kwargs in CASES]
     scans: list[str] = []
-    fetchall = quality_sql.DuckDBRunner.fetchall
+    fetchall = sql_runner.DuckDBRunner.fetchall
 
     def spy(self, sql, named=None):
         scans.append(sql)
         return fetchall(self, sql, named)
 
-    monkeypatch.setattr(quality_sql.DuckDBRunner, "fetchall", spy)
+    monkeypatch.setattr(sql_runner.DuckDBRunner, "fetchall", spy)
     validate(database, _suite(tmp_path / "e", entries), {"marts": "marts"}, tmp_path / "r")
     raw = json.loads((tmp_path / "r" / "validations" / "marts__t.json").read_text("utf-8"))
     joined = sum("unique" in kind for kind, _ in CASES if kind in quality_sql.SQL_KINDS)

@@ -60,6 +60,13 @@ from orchestration.resources import WarehouseResource
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 MANIFEST_PATH = ensure_manifest()
 
+
+@functools.cache
+def _manifest() -> dict[str, Any]:
+    """The manifest the assets were defined from (read once; callers do not change it)."""
+    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+
+
 TARGET_DIR = DBT_PROJECT_DIR / "target"
 # Per-build target folders (about 15 MB each) kept for inspection; older ones are removed.
 KEEP_TARGET_DIRS = 2
@@ -95,7 +102,7 @@ class SalesKpiTranslator(DagsterDbtTranslator):
 
 @functools.cache
 def manifest_groups() -> dict[str, str]:
-    return dbt_groups(json.loads(MANIFEST_PATH.read_text()))
+    return dbt_groups(_manifest())
 
 
 translator = SalesKpiTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -183,11 +190,6 @@ def sales_kpi_dbt_assets(
         if summary:
             log = context.log.warning if problems else context.log.info
             log("dbt build:\n" + "\n".join(summary) + f"\n(dbt's log: {target_path / 'dbt.log'})")
-
-
-@functools.cache
-def _manifest() -> dict[str, Any]:
-    return json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
 
 
 def _run_results(target_path: Path) -> dict[str, Any]:
@@ -317,8 +319,7 @@ def _load_engine(context: AssetExecutionContext, settings: Settings, engine: Eng
         report("dbt", line)
 
     engine.prepare(say)
-    manifest = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
-    loaded = engine.load_raw(settings.working_db, source_tables(manifest), say)
+    loaded = engine.load_raw(settings.working_db, source_tables(_manifest()), say)
     context.log.info(
         f"Loaded {len(loaded.rows)} raw tables ({loaded.total:,} rows) into {engine.describe()}"
     )
@@ -476,9 +477,8 @@ def resolved_dbt_vars(variables: dict[str, Any], working_db: Path) -> dict[str, 
 
 def dbt_asset_keys(schemas: tuple[str, ...]) -> list[dg.AssetKey]:
     """Keys of the dbt models materialised in the given schemas (e.g. core, marts)."""
-    manifest = json.loads(MANIFEST_PATH.read_text())
     keys = []
-    for node in manifest["nodes"].values():
+    for node in _manifest()["nodes"].values():
         if node["resource_type"] == "model" and node["config"].get("schema") in schemas:
             keys.append(translator.get_asset_key(node))
     return sorted(keys, key=lambda key: key.to_user_string())

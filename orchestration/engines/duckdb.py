@@ -17,7 +17,7 @@ from orchestration.engines.base import (
     Publication,
     TransferResult,
 )
-from orchestration.lib.publish import PUBLISHED_SCHEMA_NAMES
+from orchestration.lib.publish import PUBLISHED_SCHEMA_NAMES, attach_published
 
 
 @dataclass
@@ -54,8 +54,7 @@ class DuckDBEngine(Engine):
         if self.published_db is None or not Path(self.published_db).exists():
             raise FileNotFoundError(f"No published file: {self.published_db}")
         con = duckdb.connect()
-        path = str(self.published_db).replace("'", "''")
-        con.execute(f"attach '{path}' as published (read_only)")
+        attach_published(con, self.published_db)
         return con
 
     def published_tables(self, schema: str) -> list[str]:

@@ -200,6 +200,12 @@ def publish_marts(
     return PublishResult(path=published_db, tables=counts, published_at=published_at)
 
 
+def attach_published(con: duckdb.DuckDBPyConnection, published_db: Path) -> None:
+    """Attach the published file read-only as `published` (on an in-memory connection it is
+    the file on disk now, never a database instance cached in this process)."""
+    con.execute(f"attach {_quoted(str(published_db))} as published (read_only)")
+
+
 def publication_info(published_db: Path) -> dict | None:
     """`_publication` of a published file ({run_id, published_at, as_of_date, and
     as_of_date_source and input_key when the file has them}), None without the file. Opened
@@ -210,8 +216,7 @@ def publication_info(published_db: Path) -> dict | None:
         return None
     try:
         with duckdb.connect() as con:
-            path = str(published_db).replace("'", "''")
-            con.execute(f"attach '{path}' as published (read_only)")
+            attach_published(con, published_db)
             # Files published before a column existed lack it (and say so by its absence).
             optional = [
                 name

@@ -27,7 +27,7 @@ on raw tables, the landing file and row they came from (`_source_file`, `_row_nu
 the count of the rest. The id columns are the suite's optional `"id_columns": [...]`, else the
 column of its first `expect_column_values_to_be_unique` (the table's key). They are looked up
 for failed single-column expectations only: in DuckDB, as the first unexpected rows in table
-order (`quality_sql.evaluate`); on pandas, after validation, as the first rows holding one of
+order (`quality_sql.evaluate_many`); on pandas, after validation, as the first rows holding one of
 GX's few unexpected values (or a null, for not-null checks). No index list is built (GX's
 `unexpected_index_column_names` would build one for every unexpected row before truncating).
 
@@ -468,12 +468,13 @@ def _read_table(runner: SqlRunner, schema: str, suite: SuiteSpec) -> _TableData:
     The other columns are there by name only (`_with_placeholders`).
     """
     refs = {ref for entry in suite.expectations for ref in find_references(entry.get("kwargs", {}))}
-    if not runner.table_exists(schema, suite.table):
+    table = runner.qualified(schema, suite.table)
+    try:
+        columns = runner.columns(table)
+    except QueryError as exc:
         raise TableNotFoundError(
             f"table {schema}.{suite.table} does not exist in {runner.describe()}"
-        )
-    table = runner.qualified(schema, suite.table)
-    columns = runner.columns(table)
+        ) from exc
     on_pandas = [e for e in suite.expectations if not (SQL_ROUTE and _sql_covered(e))]
     read = []
     if any(_reads_columns(e) for e in on_pandas):
@@ -675,7 +676,7 @@ def _run_suite(
     examples: dict[str, list[dict]] = {}
     if sql_table is not None and any(in_sql for _, in_sql in entries):
         runner, table = sql_table
-        id_columns = suite.example_columns(runner.columns(table))
+        id_columns = suite.example_columns(list(data.frame.columns))  # the table's, in order
         covered = [
             (config, entry)
             for config, (entry, in_sql) in zip(configs, entries, strict=True)

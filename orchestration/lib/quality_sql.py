@@ -49,7 +49,7 @@ from great_expectations.core.expectation_validation_result import (
 )
 from great_expectations.expectations.expectation import _format_map_output, _mostly_success
 
-from orchestration.lib.sql_runner import PARAMETER, DuckDBRunner, QueryError, SqlRunner
+from orchestration.lib.sql_runner import PARAMETER, QueryError, SqlRunner
 
 NOT_NULL = "expect_column_values_to_not_be_null"
 BETWEEN = "expect_column_values_to_be_between"
@@ -316,19 +316,23 @@ def _shared_counts(
 
 
 def evaluate_many(
-    runner: SqlRunner | Any,
+    runner: SqlRunner,
     table: str,
     items: list[Item],
     example_columns: list[str] | None = None,
     max_examples: int = 5,
     on_error: Callable[[Any, QueryError], ExpectationValidationResult] | None = None,
 ) -> list[tuple[ExpectationValidationResult, list[dict]]]:
-    """`evaluate` for every item, in order, with the counts of the items that read the table
-    alone taken in one scan (`_shared_counts`): a suite costs one pass over its table, not
-    one per expectation, which matters on an engine where each query is a job. An item
-    whose SQL fails gets `on_error(configuration, error)` (without it, the error is raised)."""
-    if not isinstance(runner, SqlRunner):
-        runner = DuckDBRunner(runner)
+    """Evaluate each covered expectation of `items` on `table` (a qualified name) through
+    `runner`, in order.
+
+    Each gives GX's ExpectationValidationResult (result dict as GX's SUMMARY format on pandas,
+    `partial_unexpected_count` 10) and, when the expectation failed and has one column, up to
+    `max_examples` offending rows as dicts of `example_columns` and the column (in table order
+    where the engine has one). The counts of the items that read the table alone come from one
+    scan (`_shared_counts`): a suite costs one pass over its table, not one per expectation,
+    which matters on an engine where each query is a job. An item whose SQL fails gets
+    `on_error(configuration, error)` (without it, the QueryError is raised)."""
     plans = [_plan(kind, kwargs, table, runner) for kind, kwargs, _ in items]
     counts = _shared_counts(runner, table, items, plans)
     results = []
@@ -352,29 +356,6 @@ def evaluate_many(
                 raise
             results.append((on_error(configuration, exc), []))
     return results
-
-
-def evaluate(
-    runner: SqlRunner | Any,
-    table: str,
-    kind: str,
-    kwargs: Mapping[str, Any],
-    configuration: Any,
-    example_columns: list[str] | None = None,
-    max_examples: int = 5,
-) -> tuple[ExpectationValidationResult, list[dict]]:
-    """Evaluate one covered expectation on `table` (a qualified name) through `runner` (a
-    DuckDB connection is taken as a DuckDBRunner over it).
-
-    Returns GX's ExpectationValidationResult (result dict as GX's SUMMARY format on pandas,
-    `partial_unexpected_count` 10) and, when the expectation failed and has one column, up to
-    `max_examples` offending rows as dicts of `example_columns` and the column (in table order
-    where the engine has one). Raises QueryError when the SQL fails.
-    """
-    (result,) = evaluate_many(
-        runner, table, [(kind, kwargs, configuration)], example_columns, max_examples
-    )
-    return result
 
 
 def _evaluate(

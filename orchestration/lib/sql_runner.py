@@ -69,12 +69,6 @@ class SqlRunner(abc.ABC):
     def close(self) -> None:  # noqa: B027 - most runners hold nothing to release
         """Release what the runner holds (a connection)."""
 
-    def __enter__(self) -> SqlRunner:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 def used_parameters(sql: str, named: Mapping[str, Any] | None) -> dict[str, Any]:
     """The parameters of `named` that `sql` names (`$name`)."""
@@ -91,13 +85,13 @@ class DuckDBRunner(SqlRunner):
         self.con = con
         self._owned = owned
         self.catalog = str(con.execute("select current_database()").fetchall()[0][0])
-        rows = con.execute(
-            "select path from duckdb_databases() where database_name = ?", [self.catalog]
-        ).fetchall()
-        self.path = str(rows[0][0]) if rows and rows[0][0] else self.catalog
 
     def describe(self) -> str:
-        return self.path
+        rows = self.fetchall(
+            "select path from duckdb_databases() where database_name = $catalog",
+            {"catalog": self.catalog},
+        )
+        return str(rows[0][0]) if rows and rows[0][0] else self.catalog
 
     def qualified(self, schema: str, table: str) -> str:
         # With the catalog: a database file named like a schema (raw.duckdb holding schema
